@@ -1,0 +1,36 @@
+package dev.grpcquic.engine;
+
+import java.time.Duration;
+import java.util.concurrent.Executor;
+import javax.net.ssl.X509TrustManager;
+
+/**
+ * What a client connection needs.
+ *
+ * @param host host to connect to (name or literal address)
+ * @param port UDP port
+ * @param serverName name to send in SNI and to check the certificate against
+ * @param applicationProtocol ALPN, "h3"
+ * @param trustManager checks the server's certificate; null means no check at all (insecure)
+ * @param connectTimeout handshake time limit
+ * @param idleTimeout QUIC max_idle_timeout
+ * @param streamReceiveWindow initial flow-control window of each stream
+ * @param connectionReceiveWindow initial flow-control window of the connection
+ * @param maxPeerUnidirectionalStreams how many uni streams the server may open (HTTP/3 needs 3)
+ * @param keepAliveSeconds PING interval while idle, 0 for none
+ * @param blockingExecutor runs the engine's blocking work (stream reads and writes)
+ */
+public record ClientConnectionOptions(
+    String host,
+    int port,
+    String serverName,
+    String applicationProtocol,
+    X509TrustManager trustManager,
+    Duration connectTimeout,
+    Duration idleTimeout,
+    long streamReceiveWindow,
+    long connectionReceiveWindow,
+    int maxPeerUnidirectionalStreams,
+    int keepAliveSeconds,
+    Executor blockingExecutor) {
+}

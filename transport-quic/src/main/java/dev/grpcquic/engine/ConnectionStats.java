@@ -1,0 +1,17 @@
+package dev.grpcquic.engine;
+
+/**
+ * What the engine counts for one connection.
+ *
+ * @param smoothedRttMillis smoothed round-trip time
+ * @param rttVarianceMillis round-trip time variance
+ * @param latestRttMillis the last round-trip sample
+ * @param packetsSent packets sent
+ * @param packetsLost packets declared lost
+ * @param bytesSent bytes sent in datagrams
+ * @param datagramsSent datagrams sent
+ */
+public record ConnectionStats(
+    int smoothedRttMillis, int rttVarianceMillis, int latestRttMillis,
+    long packetsSent, long packetsLost, long bytesSent, long datagramsSent) {
+}

@@ -1,0 +1,34 @@
+package dev.grpcquic.engine;
+
+import java.nio.ByteBuffer;
+
+/**
+ * One QUIC stream. Inbound data is pulled: the engine delivers at most as many bytes as were
+ * {@link #request requested}, so the peer is held back by QUIC flow control exactly as far as the
+ * application lags behind. Outbound data is queued without blocking; {@link
+ * StreamHandler#onWritten} reports what the engine accepted.
+ */
+public interface QuicStream {
+
+  long id();
+
+  boolean isBidirectional();
+
+  /** Allows the engine to deliver {@code bytes} more bytes to {@link StreamHandler#onData}. */
+  void request(int bytes);
+
+  /**
+   * Queues bytes for sending, the final ones when {@code fin} is set. Never blocks. The buffer is
+   * owned by the engine from this call on. Writing after FIN or after a reset is ignored.
+   */
+  void write(ByteBuffer data, boolean fin);
+
+  /** Bytes queued by {@link #write} that the engine has not yet accepted. */
+  long queuedBytes();
+
+  /** Abandons the sending side: RESET_STREAM with this code; queued data is dropped. */
+  void reset(long applicationErrorCode);
+
+  /** Abandons the receiving side: STOP_SENDING with this code; no further data is delivered. */
+  void stopSending(long applicationErrorCode);
+}

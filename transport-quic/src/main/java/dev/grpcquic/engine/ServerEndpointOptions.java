@@ -1,0 +1,35 @@
+package dev.grpcquic.engine;
+
+import java.net.InetSocketAddress;
+import java.security.KeyStore;
+import java.time.Duration;
+import java.util.concurrent.Executor;
+
+/**
+ * What a server endpoint needs.
+ *
+ * @param bindAddress address and port to bind; port 0 picks a free one
+ * @param applicationProtocol ALPN, "h3"
+ * @param keyStore holds the server's key and certificate chain (EC P-256/384/521 or RSA)
+ * @param keyAlias alias of the key entry
+ * @param keyPassword password of the key entry
+ * @param idleTimeout QUIC max_idle_timeout
+ * @param streamReceiveWindow initial flow-control window of each stream
+ * @param connectionReceiveWindow initial flow-control window of each connection
+ * @param maxPeerBidirectionalStreams concurrent request streams a client may open
+ * @param maxPeerUnidirectionalStreams concurrent uni streams a client may open (HTTP/3 needs 3)
+ * @param blockingExecutor runs the engine's blocking work (stream reads and writes)
+ */
+public record ServerEndpointOptions(
+    InetSocketAddress bindAddress,
+    String applicationProtocol,
+    KeyStore keyStore,
+    String keyAlias,
+    char[] keyPassword,
+    Duration idleTimeout,
+    long streamReceiveWindow,
+    long connectionReceiveWindow,
+    int maxPeerBidirectionalStreams,
+    int maxPeerUnidirectionalStreams,
+    Executor blockingExecutor) {
+}

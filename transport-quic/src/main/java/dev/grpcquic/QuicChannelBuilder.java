@@ -1,0 +1,187 @@
+package dev.grpcquic;
+
+import dev.grpcquic.engine.kwik.KwikClientEngine;
+import dev.grpcquic.engine.kwik.KwikExecutors;
+import dev.grpcquic.transport.ClientTransportSettings;
+import dev.grpcquic.transport.QuicClientTransportFactory;
+import io.grpc.ChannelCredentials;
+import io.grpc.ForwardingChannelBuilder2;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.internal.ClientTransportFactory;
+import io.grpc.internal.GrpcUtil;
+import io.grpc.internal.ManagedChannelImplBuilder;
+import java.io.File;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.X509TrustManager;
+
+/**
+ * Builds a {@link io.grpc.ManagedChannel} whose calls travel as HTTP/3 request streams over QUIC
+ * (kwik). Use it where you would use {@code NettyChannelBuilder}; stubs, interceptors, deadlines,
+ * retries, name resolution and load balancing stay grpc-java's own.
+ *
+ * <pre>{@code
+ * ManagedChannel channel = QuicChannelBuilder.forAddress("localhost", 8443)
+ *     .trustCertificates(new File("certs/out/ca.pem"))
+ *     .build();
+ * }</pre>
+ */
+public final class QuicChannelBuilder extends ForwardingChannelBuilder2<QuicChannelBuilder> {
+  /** Default receive window of each stream: the BDP of 100 Mbit/s at 80 ms RTT. */
+  public static final int DEFAULT_FLOW_CONTROL_WINDOW = 1024 * 1024;
+  static final int HTTPS_PORT = 443;
+
+  private final ManagedChannelImplBuilder delegate;
+  private X509TrustManager trustManager;
+  private boolean trustSet;
+  private int flowControlWindow = DEFAULT_FLOW_CONTROL_WINDOW;
+  private int maxInboundMetadataSize = GrpcUtil.DEFAULT_MAX_HEADER_LIST_SIZE;
+  private int maxInboundMessageSize = GrpcUtil.DEFAULT_MAX_MESSAGE_SIZE;
+  private Duration connectTimeout = Duration.ofSeconds(20);
+  private Duration quicIdleTimeout = Duration.ofSeconds(30);
+  private Duration keepAliveTime = Duration.ZERO;
+  private Executor transportExecutor;
+
+  private QuicChannelBuilder(String target, ChannelCredentials credentials) {
+    delegate = new ManagedChannelImplBuilder(target, credentials, null,
+        this::buildTransportFactory, () -> HTTPS_PORT);
+  }
+
+  /** A channel to {@code host:port}. */
+  public static QuicChannelBuilder forAddress(String host, int port) {
+    return forTarget(GrpcUtil.authorityFromHostAndPort(host, port));
+  }
+
+  /** A channel to a target that grpc-java's name resolvers understand ({@code dns:///host:port}). */
+  public static QuicChannelBuilder forTarget(String target) {
+    return new QuicChannelBuilder(target, null);
+  }
+
+  /** For {@code Grpc.newChannelBuilder(target, QuicChannelCredentials...)}. */
+  static QuicChannelBuilder forTarget(String target, QuicChannelCredentials credentials) {
+    QuicChannelBuilder builder = new QuicChannelBuilder(target, credentials);
+    builder.trustManager = credentials.trustManager();
+    builder.trustSet = true;
+    return builder;
+  }
+
+  @Override
+  protected ManagedChannelBuilder<?> delegate() {
+    return delegate;
+  }
+
+  /** Checks the server's certificate with this trust manager. */
+  public QuicChannelBuilder trustManager(X509TrustManager trustManager) {
+    if (trustManager == null) {
+      throw new NullPointerException("trustManager");
+    }
+    this.trustManager = trustManager;
+    this.trustSet = true;
+    return this;
+  }
+
+  /** Checks the server's certificate against the CA certificates in this PEM file. */
+  public QuicChannelBuilder trustCertificates(File caPem) throws IOException {
+    return trustManager(QuicChannelCredentials.trustCertificates(caPem).trustManager());
+  }
+
+  /**
+   * Accepts any server certificate: no protection against an active attacker. For tests and
+   * development only; logs a warning.
+   */
+  public QuicChannelBuilder insecureSkipCertificateVerification() {
+    this.trustManager = QuicChannelCredentials.insecureSkipCertificateVerification().trustManager();
+    this.trustSet = true;
+    return this;
+  }
+
+  /** HTTP/3 runs only over QUIC with TLS 1.3: there is no plaintext mode. */
+  @Override
+  public QuicChannelBuilder usePlaintext() {
+    throw new UnsupportedOperationException(
+        "QUIC always uses TLS 1.3; for tests, use insecureSkipCertificateVerification()");
+  }
+
+  @Override
+  public QuicChannelBuilder useTransportSecurity() {
+    return this;
+  }
+
+  /** Initial receive window of each stream, in bytes (QUIC's initial_max_stream_data). */
+  public QuicChannelBuilder flowControlWindow(int bytes) {
+    if (bytes <= 0) {
+      throw new IllegalArgumentException("flowControlWindow must be positive");
+    }
+    this.flowControlWindow = bytes;
+    return this;
+  }
+
+  @Override
+  public QuicChannelBuilder maxInboundMessageSize(int bytes) {
+    if (bytes < 0) {
+      throw new IllegalArgumentException("maxInboundMessageSize must be >= 0");
+    }
+    this.maxInboundMessageSize = bytes;
+    return this;
+  }
+
+  /** Largest response header list accepted (RFC 9114 measure: name + value + 32 per field). */
+  @Override
+  public QuicChannelBuilder maxInboundMetadataSize(int bytes) {
+    if (bytes <= 0) {
+      throw new IllegalArgumentException("maxInboundMetadataSize must be positive");
+    }
+    this.maxInboundMetadataSize = bytes;
+    return this;
+  }
+
+  /** QUIC's max_idle_timeout: a connection silent this long is closed (the lower of both peers'). */
+  public QuicChannelBuilder quicIdleTimeout(long time, TimeUnit unit) {
+    this.quicIdleTimeout = Duration.ofNanos(unit.toNanos(time));
+    return this;
+  }
+
+  /** Sends a QUIC PING when the connection has been quiet this long, to keep it and its NAT alive. */
+  @Override
+  public QuicChannelBuilder keepAliveTime(long time, TimeUnit unit) {
+    this.keepAliveTime = Duration.ofNanos(unit.toNanos(time));
+    return this;
+  }
+
+  /** Handshake time limit. */
+  public QuicChannelBuilder connectTimeout(long time, TimeUnit unit) {
+    this.connectTimeout = Duration.ofNanos(unit.toNanos(time));
+    return this;
+  }
+
+  /**
+   * Runs the transport's blocking I/O (kwik's streams block; one task per busy stream). By default
+   * a cached pool of daemon threads owned by the channel.
+   */
+  public QuicChannelBuilder transportExecutor(Executor executor) {
+    this.transportExecutor = executor;
+    return this;
+  }
+
+  private ClientTransportFactory buildTransportFactory() {
+    X509TrustManager trust = trustSet ? trustManager : QuicChannelCredentials.defaultTrustManager();
+    Executor executor = transportExecutor;
+    ExecutorService owned = null;
+    if (executor == null) {
+      owned = KwikExecutors.newBlockingExecutor("grpc-quic-client");
+      executor = owned;
+    }
+    ExecutorService toShutdown = owned;
+    ClientTransportSettings settings = new ClientTransportSettings(new KwikClientEngine(), trust,
+        flowControlWindow, maxInboundMetadataSize, maxInboundMessageSize, connectTimeout,
+        quicIdleTimeout, keepAliveTime, executor);
+    return new QuicClientTransportFactory(settings, () -> {
+      if (toShutdown != null) {
+        toShutdown.shutdown();
+      }
+    });
+  }
+}

@@ -1,0 +1,188 @@
+package dev.grpcquic;
+
+import dev.grpcquic.engine.kwik.KwikExecutors;
+import dev.grpcquic.engine.kwik.KwikServerEndpoint;
+import dev.grpcquic.transport.QuicInternalServer;
+import dev.grpcquic.transport.ServerTransportSettings;
+import io.grpc.ForwardingServerBuilder;
+import io.grpc.ServerBuilder;
+import io.grpc.internal.GrpcUtil;
+import io.grpc.internal.InternalServer;
+import io.grpc.internal.ServerImplBuilder;
+import io.grpc.ServerStreamTracer;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.security.KeyStore;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Builds a gRPC {@link io.grpc.Server} that serves HTTP/3 over QUIC (kwik). Use it where you would
+ * use {@code NettyServerBuilder}; services, interceptors and executors stay grpc-java's own.
+ *
+ * <pre>{@code
+ * Server server = QuicServerBuilder.forPort(8443)
+ *     .useTransportSecurity(new File("server.pem"), new File("server.key"))
+ *     .addService(new GreeterImpl())
+ *     .build()
+ *     .start();
+ * }</pre>
+ */
+public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerBuilder> {
+  /** Default receive window of each stream. */
+  public static final int DEFAULT_FLOW_CONTROL_WINDOW = 1024 * 1024;
+  /** Default limit of concurrent calls (request streams) per connection. */
+  public static final int DEFAULT_MAX_CONCURRENT_CALLS = 100;
+
+  private final ServerImplBuilder delegate;
+  private final InetSocketAddress address;
+  private QuicServerCredentials credentials;
+  private int flowControlWindow = DEFAULT_FLOW_CONTROL_WINDOW;
+  private int maxInboundMetadataSize = GrpcUtil.DEFAULT_MAX_HEADER_LIST_SIZE;
+  private int maxInboundMessageSize = GrpcUtil.DEFAULT_MAX_MESSAGE_SIZE;
+  private int maxConcurrentCallsPerConnection = DEFAULT_MAX_CONCURRENT_CALLS;
+  private Duration quicIdleTimeout = Duration.ofSeconds(30);
+  private Executor transportExecutor;
+
+  private QuicServerBuilder(InetSocketAddress address) {
+    this.address = address;
+    this.delegate = new ServerImplBuilder(this::buildTransportServer);
+  }
+
+  /** Listens on every local address at this UDP port (0 picks a free port). */
+  public static QuicServerBuilder forPort(int port) {
+    return new QuicServerBuilder(new InetSocketAddress(port));
+  }
+
+  /** Listens on one address (0 as port picks a free port). */
+  public static QuicServerBuilder forAddress(InetSocketAddress address) {
+    return new QuicServerBuilder(address);
+  }
+
+  /** For {@code Grpc.newServerBuilderForPort(port, QuicServerCredentials...)}. */
+  static QuicServerBuilder forPort(int port, QuicServerCredentials credentials) {
+    QuicServerBuilder builder = forPort(port);
+    builder.credentials = credentials;
+    return builder;
+  }
+
+  @Override
+  protected ServerBuilder<?> delegate() {
+    return delegate;
+  }
+
+  /** The certificate chain (leaf first) and its unencrypted private key, as PEM files. */
+  @Override
+  public QuicServerBuilder useTransportSecurity(File certChain, File privateKey) {
+    try {
+      credentials = QuicServerCredentials.create(certChain, privateKey);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return this;
+  }
+
+  /** The certificate chain (leaf first) and its unencrypted private key, as PEM streams. */
+  @Override
+  public QuicServerBuilder useTransportSecurity(InputStream certChain, InputStream privateKey) {
+    try {
+      credentials = QuicServerCredentials.create(certChain, privateKey);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return this;
+  }
+
+  /** The key entry {@code alias} of a key store (EC P-256/384/521 or RSA). */
+  public QuicServerBuilder keyStore(KeyStore keyStore, String alias, char[] password) {
+    credentials = QuicServerCredentials.create(keyStore, alias, password);
+    return this;
+  }
+
+  /**
+   * Not available: kwik's server never sends a TLS CertificateRequest, so it cannot ask clients
+   * for certificates. Authenticate clients with call credentials (tokens) instead.
+   */
+  public QuicServerBuilder requireClientAuth() {
+    throw new UnsupportedOperationException("client certificates (mutual TLS) are not supported:"
+        + " the kwik QUIC server cannot request a client certificate; use call credentials");
+  }
+
+  /** Initial receive window of each stream, in bytes. */
+  public QuicServerBuilder flowControlWindow(int bytes) {
+    if (bytes <= 0) {
+      throw new IllegalArgumentException("flowControlWindow must be positive");
+    }
+    this.flowControlWindow = bytes;
+    return this;
+  }
+
+  @Override
+  public QuicServerBuilder maxInboundMessageSize(int bytes) {
+    if (bytes < 0) {
+      throw new IllegalArgumentException("maxInboundMessageSize must be >= 0");
+    }
+    this.maxInboundMessageSize = bytes;
+    return this;
+  }
+
+  @Override
+  public QuicServerBuilder maxInboundMetadataSize(int bytes) {
+    if (bytes <= 0) {
+      throw new IllegalArgumentException("maxInboundMetadataSize must be positive");
+    }
+    this.maxInboundMetadataSize = bytes;
+    return this;
+  }
+
+  /** Calls one connection may have in flight; more wait on the client (QUIC MAX_STREAMS). */
+  public QuicServerBuilder maxConcurrentCallsPerConnection(int calls) {
+    if (calls <= 0) {
+      throw new IllegalArgumentException("maxConcurrentCallsPerConnection must be positive");
+    }
+    this.maxConcurrentCallsPerConnection = calls;
+    return this;
+  }
+
+  /** QUIC's max_idle_timeout: a connection silent this long is closed. */
+  public QuicServerBuilder quicIdleTimeout(long time, TimeUnit unit) {
+    this.quicIdleTimeout = Duration.ofNanos(unit.toNanos(time));
+    return this;
+  }
+
+  /** Runs the transport's blocking I/O. By default a cached pool of daemon threads. */
+  public QuicServerBuilder transportExecutor(Executor executor) {
+    this.transportExecutor = executor;
+    return this;
+  }
+
+  private InternalServer buildTransportServer(
+      List<? extends ServerStreamTracer.Factory> tracerFactories, io.grpc.MetricRecorder unused) {
+    if (credentials == null) {
+      throw new IllegalStateException("QUIC needs TLS: call useTransportSecurity(certChain, key)"
+          + " or keyStore(...) first");
+    }
+    Executor executor = transportExecutor;
+    ExecutorService owned = null;
+    if (executor == null) {
+      owned = KwikExecutors.newBlockingExecutor("grpc-quic-server");
+      executor = owned;
+    }
+    ExecutorService toShutdown = owned;
+    ServerTransportSettings settings = new ServerTransportSettings(KwikServerEndpoint::start,
+        address, credentials.keyStore(), credentials.alias(), credentials.password(),
+        flowControlWindow, maxInboundMetadataSize, maxInboundMessageSize,
+        maxConcurrentCallsPerConnection, quicIdleTimeout, executor);
+    return new QuicInternalServer(settings, tracerFactories, () -> {
+      if (toShutdown != null) {
+        toShutdown.shutdown();
+      }
+    });
+  }
+}

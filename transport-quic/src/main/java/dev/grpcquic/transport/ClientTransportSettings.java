@@ -1,0 +1,31 @@
+package dev.grpcquic.transport;
+
+import dev.grpcquic.engine.QuicClientEngine;
+import java.time.Duration;
+import java.util.concurrent.Executor;
+import javax.net.ssl.X509TrustManager;
+
+/**
+ * What every client transport of one channel shares, as set on the channel builder.
+ *
+ * @param engine makes the QUIC connections
+ * @param trustManager checks server certificates; null turns the check off (insecure)
+ * @param flowControlWindow initial receive window of each stream, in bytes
+ * @param maxInboundMetadataSize largest header list accepted, by RFC 9114's measure
+ * @param maxInboundMessageSize largest message accepted
+ * @param connectTimeout handshake time limit
+ * @param quicIdleTimeout QUIC max_idle_timeout
+ * @param keepAliveTime PING interval while there is nothing else to send; zero for none
+ * @param blockingExecutor runs the engine's blocking work
+ */
+public record ClientTransportSettings(
+    QuicClientEngine engine,
+    X509TrustManager trustManager,
+    int flowControlWindow,
+    int maxInboundMetadataSize,
+    int maxInboundMessageSize,
+    Duration connectTimeout,
+    Duration quicIdleTimeout,
+    Duration keepAliveTime,
+    Executor blockingExecutor) {
+}

@@ -1,0 +1,318 @@
+package dev.grpcquic.transport;
+
+import dev.grpcquic.engine.ConnectionCloseInfo;
+import dev.grpcquic.engine.QuicStream;
+import dev.grpcquic.http3.Header;
+import dev.grpcquic.http3.Http3ErrorCode;
+import dev.grpcquic.http3.Http3Exception;
+import io.grpc.Attributes;
+import io.grpc.CallOptions;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.internal.AbstractClientStream;
+import io.grpc.internal.ClientStreamListener.RpcProgress;
+import io.grpc.internal.Http2ClientStreamTransportState;
+import io.grpc.internal.ReadableBuffers;
+import io.grpc.internal.StatsTraceContext;
+import io.grpc.internal.TransportTracer;
+import io.grpc.internal.WritableBuffer;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import javax.annotation.concurrent.GuardedBy;
+
+/**
+ * A client call on one HTTP/3 request stream. grpc-core does the framing, deframing, status and
+ * metadata rules; this class moves bytes between it and the {@link Http3RequestStream}. Every
+ * {@link TransportState} method runs under the transport's lock.
+ */
+final class QuicClientStream extends AbstractClientStream {
+  private final QuicClientTransport transport;
+  private final Object lock;
+  private final String path;
+  private final List<Header> requestHeaders;
+  private final TransportState state;
+  private final Sink sink = new Sink();
+
+  QuicClientStream(QuicClientTransport transport, Object lock, String authority, String path,
+      String userAgent, Metadata headers, CallOptions callOptions, StatsTraceContext statsTraceCtx,
+      int maxInboundMessageSize, long maxHeaderListSize, int receiveWindow) {
+    super(ByteBufferWritableBuffer.ALLOCATOR, statsTraceCtx, new TransportTracer(), headers,
+        callOptions, false);
+    this.transport = transport;
+    this.lock = lock;
+    this.path = path;
+    this.requestHeaders = HeaderBlocks.request(authority, path, userAgent, headers);
+    this.state = new TransportState(maxInboundMessageSize, statsTraceCtx, callOptions,
+        maxHeaderListSize, receiveWindow);
+  }
+
+  @Override
+  protected TransportState transportState() {
+    return state;
+  }
+
+  @Override
+  protected Sink abstractClientStreamSink() {
+    return sink;
+  }
+
+  @Override
+  public void setAuthority(String authority) {
+    // The authority was fixed when the request headers were built; a per-call override is not
+    // supported by this transport.
+  }
+
+  @Override
+  public Attributes getAttributes() {
+    return transport.getAttributes();
+  }
+
+  String path() {
+    return path;
+  }
+
+  /** grpc-core's outbound calls. */
+  private final class Sink implements AbstractClientStream.Sink {
+    @Override
+    public void writeHeaders(Metadata metadata, byte[] payload) {
+      transport.startStream(QuicClientStream.this);
+    }
+
+    @Override
+    public void writeFrame(WritableBuffer frame, boolean endOfStream, boolean flush,
+        int numMessages) {
+      ByteBuffer bytes = frame == null
+          ? ByteBuffer.allocate(0) : ((ByteBufferWritableBuffer) frame).flip();
+      synchronized (lock) {
+        if (state.cancelled) {
+          return;
+        }
+        onSendingBytes(bytes.remaining());
+        if (state.http3 == null || state.http3.quicStream() == null) {
+          state.pending.add(new PendingData(bytes, endOfStream));
+        } else {
+          state.writeData(bytes, endOfStream);
+        }
+      }
+    }
+
+    @Override
+    public void cancel(Status reason) {
+      synchronized (lock) {
+        if (state.cancelled) {
+          return;
+        }
+        state.cancelled = true;
+        state.pending.clear();
+        if (state.http3 != null && state.http3.quicStream() != null) {
+          state.http3.cancel(Http3ErrorCode.H3_REQUEST_CANCELLED);
+        }
+        state.transportReportStatus(reason, true, new Metadata());
+        transport.streamFinished(QuicClientStream.this);
+      }
+    }
+  }
+
+  private record PendingData(ByteBuffer bytes, boolean endOfStream) {}
+
+  /** The stream's inbound side, and the bridge to HTTP/3. Guarded by the transport's lock. */
+  final class TransportState extends Http2ClientStreamTransportState
+      implements Http3RequestStream.Listener {
+    private final long maxHeaderListSize;
+    private final int receiveWindow;
+    @GuardedBy("lock") Http3RequestStream http3;
+    @GuardedBy("lock") final List<PendingData> pending = new ArrayList<>();
+    @GuardedBy("lock") boolean cancelled;
+    @GuardedBy("lock") private boolean headersSeen;
+    @GuardedBy("lock") private boolean trailersSeen;
+    @GuardedBy("lock") private boolean finSent;
+
+    TransportState(int maxMessageSize, StatsTraceContext statsTraceCtx, CallOptions options,
+        long maxHeaderListSize, int receiveWindow) {
+      super(maxMessageSize, statsTraceCtx, new TransportTracer(), options);
+      this.maxHeaderListSize = maxHeaderListSize;
+      this.receiveWindow = receiveWindow;
+    }
+
+    /** Creates the HTTP/3 side; the QUIC stream follows in {@link #streamOpened}. */
+    @GuardedBy("lock")
+    Http3RequestStream newHttp3Stream(Http3RequestStream.ConnectionErrorSink errors) {
+      http3 = new Http3RequestStream(this, errors, maxHeaderListSize, receiveWindow);
+      return http3;
+    }
+
+    /** The QUIC stream exists: send the request headers and whatever the call wrote meanwhile. */
+    @GuardedBy("lock")
+    void streamOpened(QuicStream quicStream) {
+      if (cancelled) {
+        http3.attach(quicStream);
+        http3.cancel(Http3ErrorCode.H3_REQUEST_CANCELLED);
+        return;
+      }
+      http3.attach(quicStream);
+      http3.writeHeaders(requestHeaders, false);
+      for (PendingData data : pending) {
+        writeData(data.bytes, data.endOfStream);
+      }
+      pending.clear();
+      onStreamAllocated();
+    }
+
+    @GuardedBy("lock")
+    void writeData(ByteBuffer bytes, boolean endOfStream) {
+      if (finSent) {
+        return;
+      }
+      finSent = endOfStream;
+      http3.writeData(bytes, endOfStream);
+    }
+
+    /** Ends the call from the transport (connection lost, GOAWAY, shutdownNow). */
+    @GuardedBy("lock")
+    void fail(Status status, RpcProgress progress, boolean resetStream) {
+      if (resetStream && http3 != null && http3.quicStream() != null) {
+        http3.cancel(Http3ErrorCode.H3_REQUEST_CANCELLED);
+      }
+      cancelled = true;
+      pending.clear();
+      transportReportStatus(status, progress, true, new Metadata());
+    }
+
+    @Override
+    protected void http2ProcessingFailed(Status status, boolean stopDelivery, Metadata trailers) {
+      // Runs under the lock: grpc-core calls it from the inbound path.
+      if (http3 != null && http3.quicStream() != null) {
+        http3.cancel(Http3ErrorCode.H3_REQUEST_CANCELLED);
+      }
+      cancelled = true;
+      transportReportStatus(status, stopDelivery, trailers);
+      transport.streamFinished(QuicClientStream.this);
+    }
+
+    @Override
+    public void deframeFailed(Throwable cause) {
+      http2ProcessingFailed(Status.fromThrowable(cause), true, new Metadata());
+    }
+
+    @Override
+    public void bytesRead(int processedBytes) {
+      http3.consumed(processedBytes);
+    }
+
+    @Override
+    public void runOnTransportThread(Runnable r) {
+      synchronized (lock) {
+        r.run();
+      }
+    }
+
+    // ---- Http3RequestStream.Listener (engine threads) ----
+
+    @Override
+    public void onHeaders(List<Header> fields) {
+      synchronized (lock) {
+        if (cancelled || trailersSeen) {
+          return;
+        }
+        Metadata metadata = HeaderBlocks.toMetadata(fields, true);
+        if (!headersSeen) {
+          String status = HeaderBlocks.get(fields, HeaderBlocks.STATUS);
+          if (status != null && status.length() == 3 && status.charAt(0) == '1') {
+            return; // informational response: the real one follows
+          }
+          headersSeen = true;
+          if (HeaderBlocks.get(fields, "grpc-status") == null) {
+            transportHeadersReceived(metadata);
+            return;
+          }
+          // Trailers-Only: one HEADERS block carries the whole response.
+        }
+        trailersSeen = true;
+        transportTrailersReceived(metadata);
+        responseComplete();
+      }
+    }
+
+    @Override
+    public void onData(ByteBuffer payload) {
+      synchronized (lock) {
+        if (cancelled || trailersSeen) {
+          return;
+        }
+        transportDataReceived(ReadableBuffers.wrap(payload), false);
+      }
+    }
+
+    @Override
+    public void onEndOfStream() {
+      synchronized (lock) {
+        if (cancelled || trailersSeen) {
+          return;
+        }
+        // No trailers: grpc-core turns this into the right INTERNAL (or HTTP-derived) status.
+        transportDataReceived(ReadableBuffers.empty(), true);
+        transport.streamFinished(QuicClientStream.this);
+      }
+    }
+
+    @Override
+    public void onReset(long code) {
+      synchronized (lock) {
+        if (cancelled || trailersSeen) {
+          return;
+        }
+        cancelled = true;
+        transportReportStatus(Http3Errors.statusForServerReset(code), false, new Metadata());
+        transport.streamFinished(QuicClientStream.this);
+      }
+    }
+
+    @Override
+    public void onProtocolError(Http3Exception error) {
+      synchronized (lock) {
+        if (cancelled) {
+          return;
+        }
+        Status status = error.errorCode() == Http3ErrorCode.H3_EXCESSIVE_LOAD
+            ? Status.RESOURCE_EXHAUSTED : Status.INTERNAL;
+        if (!error.isConnectionError()) {
+          http3.cancel(error.errorCode());
+        }
+        cancelled = true;
+        transportReportStatus(status.withDescription(error.getMessage()), false, new Metadata());
+        transport.streamFinished(QuicClientStream.this);
+      }
+    }
+
+    @Override
+    public void onConnectionClosed(ConnectionCloseInfo info) {
+      synchronized (lock) {
+        if (cancelled || trailersSeen) {
+          return;
+        }
+        cancelled = true;
+        transportReportStatus(Http3Errors.statusForConnectionClose(info), false, new Metadata());
+        transport.streamFinished(QuicClientStream.this);
+      }
+    }
+
+    @Override
+    public void onPayloadWritten(int bytes) {
+      synchronized (lock) {
+        onSentBytes(bytes);
+      }
+    }
+
+    /** Trailers arrived: the call is over; stop our side if it is still sending. */
+    @GuardedBy("lock")
+    private void responseComplete() {
+      if (!finSent) {
+        finSent = true;
+        pending.clear();
+        http3.quicStream().reset(Http3ErrorCode.H3_NO_ERROR);
+      }
+      transport.streamFinished(QuicClientStream.this);
+    }
+  }
+}

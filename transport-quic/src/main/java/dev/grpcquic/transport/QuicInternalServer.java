@@ -1,0 +1,175 @@
+package dev.grpcquic.transport;
+
+import com.google.common.util.concurrent.ListenableFuture;
+import com.google.common.util.concurrent.SettableFuture;
+import dev.grpcquic.engine.ConnectionHandler;
+import dev.grpcquic.engine.QuicConnection;
+import dev.grpcquic.engine.QuicServerEndpoint;
+import dev.grpcquic.engine.ServerEndpointOptions;
+import io.grpc.InternalChannelz.SocketStats;
+import io.grpc.InternalInstrumented;
+import io.grpc.InternalLogId;
+import io.grpc.ServerStreamTracer;
+import io.grpc.internal.GrpcUtil;
+import io.grpc.internal.InternalServer;
+import io.grpc.internal.ServerListener;
+import io.grpc.internal.SharedResourceHolder;
+import java.io.IOException;
+import java.net.SocketAddress;
+import dev.grpcquic.http3.Http3ErrorCode;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import javax.annotation.concurrent.GuardedBy;
+import java.util.concurrent.ScheduledExecutorService;
+
+/** A listening QUIC endpoint that turns each accepted connection into a {@link QuicServerTransport}. */
+public final class QuicInternalServer implements InternalServer {
+  private final ServerTransportSettings settings;
+  private final List<? extends ServerStreamTracer.Factory> tracerFactories;
+  private final Runnable onTerminated;
+  private final InternalLogId logId;
+  private final Object lock = new Object();
+  @GuardedBy("lock") private ScheduledExecutorService timer;
+  @GuardedBy("lock") private QuicServerEndpoint endpoint;
+  @GuardedBy("lock") private ServerListener listener;
+  @GuardedBy("lock") private final Set<QuicServerTransport> transports = new HashSet<>();
+  @GuardedBy("lock") private boolean shutdown;
+  @GuardedBy("lock") private boolean closed;
+
+  /**
+   * @param settings what the server's transports share
+   * @param tracerFactories grpc-core's stream tracers
+   * @param onTerminated releases what the builder made for this server (its executor, say)
+   */
+  public QuicInternalServer(ServerTransportSettings settings,
+      List<? extends ServerStreamTracer.Factory> tracerFactories, Runnable onTerminated) {
+    this.settings = settings;
+    this.tracerFactories = tracerFactories;
+    this.onTerminated = onTerminated;
+    this.logId = InternalLogId.allocate(getClass(), String.valueOf(settings.bindAddress()));
+  }
+
+  @Override
+  public void start(ServerListener serverListener) throws IOException {
+    synchronized (lock) {
+      this.listener = serverListener;
+      this.timer = SharedResourceHolder.get(GrpcUtil.TIMER_SERVICE);
+    }
+    ServerEndpointOptions options = new ServerEndpointOptions(
+        settings.bindAddress(), "h3", settings.keyStore(), settings.keyAlias(),
+        settings.keyPassword(), settings.quicIdleTimeout(), settings.flowControlWindow(),
+        // Room for every allowed stream at full window.
+        Math.max((long) settings.flowControlWindow() * settings.maxConcurrentCallsPerConnection(),
+            16L * 1024 * 1024),
+        settings.maxConcurrentCallsPerConnection(), 3, settings.blockingExecutor());
+    QuicServerEndpoint bound;
+    try {
+      bound = settings.engine().bind(options, this::accept);
+    } catch (IOException | RuntimeException e) {
+      synchronized (lock) {
+        SharedResourceHolder.release(GrpcUtil.TIMER_SERVICE, timer);
+        timer = null;
+      }
+      throw e;
+    }
+    synchronized (lock) {
+      endpoint = bound;
+    }
+  }
+
+  private ConnectionHandler accept(QuicConnection connection) {
+    synchronized (lock) {
+      if (shutdown) {
+        connection.close(Http3ErrorCode.H3_NO_ERROR, "server is shutting down");
+        return new DiscardingConnectionHandler();
+      }
+      QuicServerTransport[] holder = new QuicServerTransport[1];
+      QuicServerTransport transport = new QuicServerTransport(connection, settings,
+          tracerFactories, timer, () -> transportTerminated(holder[0]));
+      holder[0] = transport;
+      transports.add(transport);
+      transport.start(listener.transportCreated(transport));
+      return transport;
+    }
+  }
+
+  private void transportTerminated(QuicServerTransport transport) {
+    synchronized (lock) {
+      transports.remove(transport);
+      maybeClose();
+    }
+  }
+
+  /**
+   * Stops accepting connections and lets grpc-core shut down the transports. The endpoint (and its
+   * socket) stays open until the last transport has terminated, so that draining calls can finish.
+   */
+  @Override
+  public void shutdown() {
+    ServerListener l;
+    synchronized (lock) {
+      if (shutdown) {
+        return;
+      }
+      shutdown = true;
+      l = listener;
+    }
+    if (l != null) {
+      l.serverShutdown();
+    }
+    synchronized (lock) {
+      maybeClose();
+    }
+  }
+
+  @GuardedBy("lock")
+  private void maybeClose() {
+    if (!shutdown || closed || !transports.isEmpty()) {
+      return;
+    }
+    closed = true;
+    QuicServerEndpoint toClose = endpoint;
+    if (timer != null) {
+      SharedResourceHolder.release(GrpcUtil.TIMER_SERVICE, timer);
+      timer = null;
+    }
+    // Not on the caller's thread: that may be one of the engine's own, which closing would join.
+    Thread closer = new Thread(() -> {
+      if (toClose != null) {
+        toClose.close();
+      }
+      onTerminated.run();
+    }, "grpc-quic-server-close");
+    closer.setDaemon(true);
+    closer.start();
+  }
+
+  @Override
+  public SocketAddress getListenSocketAddress() {
+    synchronized (lock) {
+      return endpoint != null ? endpoint.localAddress() : settings.bindAddress();
+    }
+  }
+
+  @Override
+  public InternalInstrumented<SocketStats> getListenSocketStats() {
+    return null;
+  }
+
+  @Override
+  public List<? extends SocketAddress> getListenSocketAddresses() {
+    return Collections.singletonList(getListenSocketAddress());
+  }
+
+  @Override
+  public List<InternalInstrumented<SocketStats>> getListenSocketStatsList() {
+    return Collections.emptyList();
+  }
+
+  @Override
+  public String toString() {
+    return "QuicInternalServer(" + getListenSocketAddress() + ")";
+  }
+}

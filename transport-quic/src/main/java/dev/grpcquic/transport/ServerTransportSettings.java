@@ -1,0 +1,36 @@
+package dev.grpcquic.transport;
+
+import dev.grpcquic.engine.QuicServerEngine;
+import java.net.InetSocketAddress;
+import java.security.KeyStore;
+import java.time.Duration;
+import java.util.concurrent.Executor;
+
+/**
+ * What a QUIC server's transports share, as set on the server builder.
+ *
+ * @param engine makes the listening endpoint
+ * @param bindAddress where to listen (port 0 picks one)
+ * @param keyStore the server's key and certificate chain
+ * @param keyAlias alias of the key entry
+ * @param keyPassword password of the key entry
+ * @param flowControlWindow initial receive window of each stream, in bytes
+ * @param maxInboundMetadataSize largest header list accepted, by RFC 9114's measure
+ * @param maxInboundMessageSize largest message accepted
+ * @param maxConcurrentCallsPerConnection request streams a client may have open at once
+ * @param quicIdleTimeout QUIC max_idle_timeout
+ * @param blockingExecutor runs the engine's blocking work
+ */
+public record ServerTransportSettings(
+    QuicServerEngine engine,
+    InetSocketAddress bindAddress,
+    KeyStore keyStore,
+    String keyAlias,
+    char[] keyPassword,
+    int flowControlWindow,
+    int maxInboundMetadataSize,
+    int maxInboundMessageSize,
+    int maxConcurrentCallsPerConnection,
+    Duration quicIdleTimeout,
+    Executor blockingExecutor) {
+}

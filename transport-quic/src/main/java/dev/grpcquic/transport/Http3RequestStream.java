@@ -24,6 +24,9 @@ import java.util.logging.Logger;
  */
 final class Http3RequestStream implements StreamHandler {
   private static final Logger log = Logger.getLogger(Http3RequestStream.class.getName());
+  // Both are stateless: no dynamic table.
+  private static final QpackEncoder ENCODER = new QpackEncoder();
+  private static final QpackDecoder DECODER = new QpackDecoder();
 
   /** What the gRPC stream above hears. Called from engine threads, one call at a time. */
   interface Listener {
@@ -89,7 +92,7 @@ final class Http3RequestStream implements StreamHandler {
   }
 
   void writeHeaders(List<Header> fields, boolean fin) {
-    ByteBuffer frame = Frames.headers(QpackEncoder.encode(fields));
+    ByteBuffer frame = Frames.headers(ENCODER.encode(fields));
     enqueue(frame, frame.remaining(), 0, fin);
   }
 
@@ -217,7 +220,7 @@ final class Http3RequestStream implements StreamHandler {
   private final class FrameListener implements RequestStreamReader.Listener {
     @Override
     public void onHeaders(byte[] fieldSection) throws Http3Exception {
-      List<Header> fields = QpackDecoder.decode(fieldSection);
+      List<Header> fields = DECODER.decode(fieldSection);
       if (HeaderBlocks.size(fields) > maxHeaderListSize) {
         throw Http3Exception.stream(Http3ErrorCode.H3_EXCESSIVE_LOAD,
             "header list larger than " + maxHeaderListSize + " bytes");

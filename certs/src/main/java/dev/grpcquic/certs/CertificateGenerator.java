@@ -144,7 +144,7 @@ public final class CertificateGenerator {
     builder.addExtension(Extension.subjectKeyIdentifier, false,
         extensions.createSubjectKeyIdentifier(subjectKey));
     builder.addExtension(Extension.authorityKeyIdentifier, false,
-        extensions.createAuthorityKeyIdentifier(issuer));
+        extensions.createAuthorityKeyIdentifier(issuer.getPublicKey()));
     return builder;
   }
 

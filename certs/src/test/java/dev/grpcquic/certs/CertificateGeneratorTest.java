@@ -17,7 +17,10 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.bouncycastle.asn1.x509.AuthorityKeyIdentifier;
 import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.SubjectKeyIdentifier;
+import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -105,7 +108,7 @@ class CertificateGeneratorTest {
   }
 
   @Test
-  void keyIdentifiersLinkLeavesToCa() {
+  void keyIdentifiersLinkLeavesToCa() throws Exception {
     byte[] caSki = certs.caCertificate().getExtensionValue(Extension.subjectKeyIdentifier.getId());
     assertTrue(caSki != null && caSki.length > 0);
     for (X509Certificate cert : List.of(certs.caCertificate(), certs.serverCertificate(),
@@ -114,9 +117,16 @@ class CertificateGeneratorTest {
       byte[] aki = cert.getExtensionValue(Extension.authorityKeyIdentifier.getId());
       assertTrue(aki != null, "AKI on " + cert.getSubjectX500Principal());
     }
-    assertArrayEquals(
-        certs.serverCertificate().getExtensionValue(Extension.authorityKeyIdentifier.getId()),
-        certs.clientCertificate().getExtensionValue(Extension.authorityKeyIdentifier.getId()));
+    byte[] caKeyId = SubjectKeyIdentifier.getInstance(JcaX509ExtensionUtils.parseExtensionValue(
+        caSki)).getKeyIdentifier();
+    for (X509Certificate cert : List.of(certs.caCertificate(), certs.serverCertificate(),
+        certs.clientCertificate())) {
+      AuthorityKeyIdentifier aki = AuthorityKeyIdentifier.getInstance(
+          JcaX509ExtensionUtils.parseExtensionValue(
+              cert.getExtensionValue(Extension.authorityKeyIdentifier.getId())));
+      assertArrayEquals(caKeyId, aki.getKeyIdentifierOctets());
+      assertEquals(null, aki.getAuthorityCertIssuer(), "key identifier only");
+    }
   }
 
   @Test

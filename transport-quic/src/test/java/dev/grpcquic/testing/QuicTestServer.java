@@ -1,0 +1,71 @@
+package dev.grpcquic.testing;
+
+import dev.grpcquic.QuicChannelBuilder;
+import dev.grpcquic.QuicServerBuilder;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
+
+/** A QUIC gRPC server with {@link TestService} on 127.0.0.1 and a free port, plus its channels. */
+public final class QuicTestServer implements AutoCloseable {
+  public final TestService service = new TestService();
+  private final Server server;
+  private final List<ManagedChannel> channels = new ArrayList<>();
+
+  public QuicTestServer() throws IOException {
+    this(UnaryOperator.identity());
+  }
+
+  public QuicTestServer(UnaryOperator<QuicServerBuilder> configure) throws IOException {
+    TestTls tls = TestTls.get();
+    QuicServerBuilder builder = QuicServerBuilder
+        .forAddress(new InetSocketAddress("127.0.0.1", 0))
+        .keyStore(tls.serverKeyStore(), tls.keyAlias(), tls.keyPassword())
+        .addService(service.definition());
+    server = configure.apply(builder).build().start();
+  }
+
+  public int port() {
+    return ((InetSocketAddress) server.getListenSockets().get(0)).getPort();
+  }
+
+  public Server server() {
+    return server;
+  }
+
+  /** A channel builder for this server (127.0.0.1: "localhost" may resolve to ::1 first), trusting the test CA. */
+  public QuicChannelBuilder channelBuilder() {
+    return QuicChannelBuilder.forAddress("127.0.0.1", port()).trustManager(TestTls.get().trustManager());
+  }
+
+  /** A channel that is shut down with the server. */
+  public ManagedChannel channel() {
+    return track(channelBuilder().build());
+  }
+
+  public ManagedChannel track(ManagedChannel channel) {
+    synchronized (channels) {
+      channels.add(channel);
+    }
+    return channel;
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    synchronized (channels) {
+      for (ManagedChannel channel : channels) {
+        channel.shutdownNow();
+      }
+      for (ManagedChannel channel : channels) {
+        channel.awaitTermination(10, TimeUnit.SECONDS);
+      }
+    }
+    server.shutdownNow();
+    server.awaitTermination(10, TimeUnit.SECONDS);
+  }
+}

@@ -1,0 +1,217 @@
+package dev.grpcquic.testing;
+
+import io.grpc.Context;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.ForwardingServerCall;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.ServerCalls;
+import io.grpc.stub.StreamObserver;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A service for transport tests, on raw bytes (no generated code): one method per call kind and
+ * a few that misbehave on purpose. Server-side observations (cancellations, bytes received) are
+ * exposed for assertions.
+ */
+public final class TestService {
+  public static final String SERVICE = "grpcquic.test.TestService";
+
+  public static final MethodDescriptor<byte[], byte[]> ECHO = method("Echo",
+      MethodDescriptor.MethodType.UNARY);
+  /** Request: int count, int size. Response: count messages of size bytes. */
+  public static final MethodDescriptor<byte[], byte[]> DOWNLOAD = method("Download",
+      MethodDescriptor.MethodType.SERVER_STREAMING);
+  /** Requests of any size; response: 8-byte total of bytes received. */
+  public static final MethodDescriptor<byte[], byte[]> UPLOAD = method("Upload",
+      MethodDescriptor.MethodType.CLIENT_STREAMING);
+  /** Echoes every message. */
+  public static final MethodDescriptor<byte[], byte[]> PING_PONG = method("PingPong",
+      MethodDescriptor.MethodType.BIDI_STREAMING);
+  /** Never answers; records the server's view of the call's end. */
+  public static final MethodDescriptor<byte[], byte[]> HANG = method("Hang",
+      MethodDescriptor.MethodType.UNARY);
+  /** Request: 1 byte status code, then UTF-8 message. Fails with that status. */
+  public static final MethodDescriptor<byte[], byte[]> FAIL = method("Fail",
+      MethodDescriptor.MethodType.UNARY);
+
+  /** Keys the Echo method copies from request headers into response headers and trailers. */
+  public static final Metadata.Key<String> ECHO_TEXT_KEY =
+      Metadata.Key.of("x-echo-text", Metadata.ASCII_STRING_MARSHALLER);
+  public static final Metadata.Key<byte[]> ECHO_BIN_KEY =
+      Metadata.Key.of("x-echo-bin", Metadata.BINARY_BYTE_MARSHALLER);
+
+  /** Cancellation causes of HANG calls, as the server saw them. */
+  public final LinkedBlockingQueue<Status> hangEnded = new LinkedBlockingQueue<>();
+  /** Counts down when a HANG call arrives. */
+  public volatile CountDownLatch hangStarted = new CountDownLatch(1);
+  public final AtomicLong uploadedBytes = new AtomicLong();
+  /** How many messages a DOWNLOAD had sent each time the transport stopped it (isReady false). */
+  public final LinkedBlockingQueue<Integer> downloadBlockedAt = new LinkedBlockingQueue<>();
+
+  public ServerServiceDefinition definition() {
+    return ServerInterceptors.intercept(methods(), new EchoMetadata());
+  }
+
+  /** Copies the x-echo-* request headers into the response headers and the trailers. */
+  private static final class EchoMetadata implements ServerInterceptor {
+    @Override
+    public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(ServerCall<ReqT, RespT> call,
+        Metadata headers, ServerCallHandler<ReqT, RespT> next) {
+      Metadata echo = new Metadata();
+      if (headers.containsKey(ECHO_TEXT_KEY)) {
+        echo.put(ECHO_TEXT_KEY, headers.get(ECHO_TEXT_KEY));
+      }
+      if (headers.containsKey(ECHO_BIN_KEY)) {
+        echo.put(ECHO_BIN_KEY, headers.get(ECHO_BIN_KEY));
+      }
+      return next.startCall(new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
+        @Override
+        public void sendHeaders(Metadata responseHeaders) {
+          responseHeaders.merge(echo);
+          super.sendHeaders(responseHeaders);
+        }
+
+        @Override
+        public void close(Status status, Metadata trailers) {
+          trailers.merge(echo);
+          super.close(status, trailers);
+        }
+      }, headers);
+    }
+  }
+
+  private ServerServiceDefinition methods() {
+    return ServerServiceDefinition.builder(SERVICE)
+        .addMethod(ECHO, ServerCalls.asyncUnaryCall((req, obs) -> {
+          obs.onNext(req);
+          obs.onCompleted();
+        }))
+        .addMethod(DOWNLOAD, ServerCalls.asyncServerStreamingCall(this::download))
+        .addMethod(UPLOAD, ServerCalls.asyncClientStreamingCall(this::upload))
+        .addMethod(PING_PONG, ServerCalls.asyncBidiStreamingCall(obs -> new StreamObserver<>() {
+          @Override
+          public void onNext(byte[] value) {
+            obs.onNext(value);
+          }
+
+          @Override
+          public void onError(Throwable t) {}
+
+          @Override
+          public void onCompleted() {
+            obs.onCompleted();
+          }
+        }))
+        .addMethod(HANG, ServerCalls.asyncUnaryCall((req, obs) -> {
+          Context context = Context.current();
+          context.addListener(c -> hangEnded.add(Status.fromThrowable(c.cancellationCause())),
+              Runnable::run);
+          hangStarted.countDown();
+        }))
+        .addMethod(FAIL, ServerCalls.asyncUnaryCall((req, obs) -> {
+          Status status = Status.fromCodeValue(req[0])
+              .withDescription(new String(req, 1, req.length - 1, StandardCharsets.UTF_8));
+          obs.onError(status.asRuntimeException());
+        }))
+        .build();
+  }
+
+  /** The server half of DOWNLOAD, flow controlled: it sends only while the client can take more. */
+  private void download(byte[] request, StreamObserver<byte[]> observer) {
+    ByteBuffer args = ByteBuffer.wrap(request);
+    int count = args.getInt();
+    int size = args.getInt();
+    ServerCallStreamObserver<byte[]> call = (ServerCallStreamObserver<byte[]>) observer;
+    byte[] message = new byte[size];
+    int[] sent = {0};
+    call.setOnReadyHandler(() -> {
+      while (call.isReady() && sent[0] < count && !call.isCancelled()) {
+        message[0] = (byte) sent[0];
+        call.onNext(message);
+        sent[0]++;
+      }
+      if (!call.isReady() && sent[0] < count) {
+        downloadBlockedAt.add(sent[0]);
+      }
+      if (sent[0] == count && !call.isCancelled()) {
+        sent[0]++;
+        call.onCompleted();
+      }
+    });
+  }
+
+  private StreamObserver<byte[]> upload(StreamObserver<byte[]> observer) {
+    return new StreamObserver<>() {
+      long total;
+
+      @Override
+      public void onNext(byte[] value) {
+        total += value.length;
+        uploadedBytes.addAndGet(value.length);
+      }
+
+      @Override
+      public void onError(Throwable t) {}
+
+      @Override
+      public void onCompleted() {
+        observer.onNext(ByteBuffer.allocate(8).putLong(total).array());
+        observer.onCompleted();
+      }
+    };
+  }
+
+  public static byte[] downloadRequest(int count, int size) {
+    return ByteBuffer.allocate(8).putInt(count).putInt(size).array();
+  }
+
+  public static byte[] failRequest(Status.Code code, String message) {
+    byte[] text = message.getBytes(StandardCharsets.UTF_8);
+    byte[] request = new byte[text.length + 1];
+    request[0] = (byte) code.value();
+    System.arraycopy(text, 0, request, 1, text.length);
+    return request;
+  }
+
+  private static MethodDescriptor<byte[], byte[]> method(String name,
+      MethodDescriptor.MethodType type) {
+    return MethodDescriptor.<byte[], byte[]>newBuilder()
+        .setType(type)
+        .setFullMethodName(MethodDescriptor.generateFullMethodName(SERVICE, name))
+        .setRequestMarshaller(BYTES)
+        .setResponseMarshaller(BYTES)
+        .build();
+  }
+
+  /** Messages are their own bytes. */
+  public static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
+    @Override
+    public InputStream stream(byte[] value) {
+      return new ByteArrayInputStream(value);
+    }
+
+    @Override
+    public byte[] parse(InputStream stream) {
+      try {
+        return stream.readAllBytes();
+      } catch (IOException e) {
+        throw Status.INTERNAL.withCause(e).asRuntimeException();
+      }
+    }
+  };
+
+}

@@ -1,0 +1,178 @@
+package dev.grpcquic.transport;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.grpcquic.testing.QuicTestServer;
+import dev.grpcquic.testing.TestService;
+import io.grpc.CallOptions;
+import io.grpc.ClientCall;
+import io.grpc.ConnectivityState;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ClientCalls;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Shutdown with GOAWAY, shutdownNow, a peer that goes away, QUIC idle timeout. */
+@Timeout(60)
+class LifecycleTest {
+
+  /** A started bidi call with its received messages and final status. */
+  private static final class OpenCall {
+    final ClientCall<byte[], byte[]> call;
+    final LinkedBlockingQueue<byte[]> messages = new LinkedBlockingQueue<>();
+    final CompletableFuture<Status> closed = new CompletableFuture<>();
+
+    OpenCall(ManagedChannel channel) {
+      call = channel.newCall(TestService.PING_PONG, CallOptions.DEFAULT);
+      call.start(new ClientCall.Listener<>() {
+        @Override
+        public void onMessage(byte[] message) {
+          messages.add(message);
+          call.request(1);
+        }
+
+        @Override
+        public void onClose(Status status, Metadata trailers) {
+          closed.complete(status);
+        }
+      }, new Metadata());
+      call.request(1);
+    }
+
+    void roundTrip(int n) throws InterruptedException {
+      call.sendMessage(new byte[] {(byte) n});
+      byte[] echoed = messages.poll(10, TimeUnit.SECONDS);
+      assertNotNull(echoed, "no echo");
+      assertArrayEquals(new byte[] {(byte) n}, echoed);
+    }
+  }
+
+  @Test
+  void gracefulServerShutdownLetsCallsInFlightFinish() throws Exception {
+    try (QuicTestServer server = new QuicTestServer()) {
+      ManagedChannel channel = server.channel();
+      OpenCall call = new OpenCall(channel);
+      call.roundTrip(1);
+      server.server().shutdown(); // GOAWAY: the call in flight goes on
+      call.roundTrip(2);
+      call.roundTrip(3);
+      call.call.halfClose();
+      assertEquals(Status.Code.OK, call.closed.get(10, TimeUnit.SECONDS).getCode());
+      assertTrue(server.server().awaitTermination(10, TimeUnit.SECONDS));
+      // New calls cannot reach the stopped server.
+      StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+          () -> ClientCalls.blockingUnaryCall(channel, TestService.ECHO,
+              CallOptions.DEFAULT.withDeadlineAfter(3, TimeUnit.SECONDS), new byte[1]));
+      assertTrue(e.getStatus().getCode() == Status.Code.UNAVAILABLE
+          || e.getStatus().getCode() == Status.Code.DEADLINE_EXCEEDED, e.toString());
+    }
+  }
+
+  @Test
+  void serverShutdownNowFailsClientCallsUnavailable() throws Exception {
+    try (QuicTestServer server = new QuicTestServer()) {
+      OpenCall call = new OpenCall(server.channel());
+      call.roundTrip(1);
+      server.server().shutdownNow();
+      Status status = call.closed.get(20, TimeUnit.SECONDS);
+      assertEquals(Status.Code.UNAVAILABLE, status.getCode(), status.toString());
+      assertTrue(server.server().awaitTermination(10, TimeUnit.SECONDS));
+    }
+  }
+
+  @Test
+  void clientShutdownNowCancelsServerCalls() throws Exception {
+    try (QuicTestServer server = new QuicTestServer()) {
+      server.service.hangStarted = new CountDownLatch(1);
+      ManagedChannel channel = server.channelBuilder().build();
+      ClientCall<byte[], byte[]> call = channel.newCall(TestService.HANG, CallOptions.DEFAULT);
+      CompletableFuture<Status> closed = new CompletableFuture<>();
+      call.start(new ClientCall.Listener<>() {
+        @Override
+        public void onClose(Status status, Metadata trailers) {
+          closed.complete(status);
+        }
+      }, new Metadata());
+      call.request(1);
+      call.sendMessage(new byte[0]);
+      call.halfClose();
+      assertTrue(server.service.hangStarted.await(10, TimeUnit.SECONDS));
+      channel.shutdownNow();
+      assertEquals(Status.Code.UNAVAILABLE, closed.get(10, TimeUnit.SECONDS).getCode());
+      Status serverSide = server.service.hangEnded.poll(10, TimeUnit.SECONDS);
+      assertNotNull(serverSide, "server call was not cancelled");
+      assertEquals(Status.Code.CANCELLED, serverSide.getCode());
+      assertTrue(channel.awaitTermination(10, TimeUnit.SECONDS));
+    }
+  }
+
+  @Test
+  void channelShutdownWaitsForCallsInFlight() throws Exception {
+    try (QuicTestServer server = new QuicTestServer()) {
+      ManagedChannel channel = server.channelBuilder().build();
+      OpenCall call = new OpenCall(channel);
+      call.roundTrip(1);
+      channel.shutdown();
+      call.roundTrip(2);
+      call.call.halfClose();
+      assertEquals(Status.Code.OK, call.closed.get(10, TimeUnit.SECONDS).getCode());
+      assertTrue(channel.awaitTermination(10, TimeUnit.SECONDS));
+    }
+  }
+
+  @Test
+  void quicIdleTimeoutClosesQuietConnectionAndChannelReconnects() throws Exception {
+    try (QuicTestServer server = new QuicTestServer(
+        b -> b.quicIdleTimeout(1, TimeUnit.SECONDS))) {
+      ManagedChannel channel = server.track(server.channelBuilder()
+          .quicIdleTimeout(1, TimeUnit.SECONDS).build());
+      assertEquals(1, ClientCalls.blockingUnaryCall(channel, TestService.ECHO,
+          CallOptions.DEFAULT, new byte[1]).length);
+      // Wait for the channel to notice the connection's end (IDLE), with no sleep: the state
+      // listener tells.
+      CountDownLatch idle = new CountDownLatch(1);
+      watchFor(channel, ConnectivityState.IDLE, idle);
+      assertTrue(idle.await(20, TimeUnit.SECONDS), "connection did not time out");
+      assertEquals(2, ClientCalls.blockingUnaryCall(channel, TestService.ECHO,
+          CallOptions.DEFAULT, new byte[2]).length);
+    }
+  }
+
+  @Test
+  void keepAliveHoldsQuietConnectionOpenPastIdleTimeout() throws Exception {
+    try (QuicTestServer server = new QuicTestServer(
+        b -> b.quicIdleTimeout(2, TimeUnit.SECONDS))) {
+      ManagedChannel channel = server.track(server.channelBuilder()
+          .quicIdleTimeout(2, TimeUnit.SECONDS).keepAliveTime(1, TimeUnit.SECONDS).build());
+      assertEquals(1, ClientCalls.blockingUnaryCall(channel, TestService.ECHO,
+          CallOptions.DEFAULT, new byte[1]).length);
+      // A HANG call with a deadline of 5 s (past two idle timeouts) must end by its deadline,
+      // not by the connection dying (which would be UNAVAILABLE).
+      StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+          () -> ClientCalls.blockingUnaryCall(channel, TestService.HANG,
+              CallOptions.DEFAULT.withDeadlineAfter(5, TimeUnit.SECONDS), new byte[0]));
+      assertEquals(Status.Code.DEADLINE_EXCEEDED, e.getStatus().getCode(), e.toString());
+    }
+  }
+
+  private static void watchFor(ManagedChannel channel, ConnectivityState wanted,
+      CountDownLatch latch) {
+    ConnectivityState now = channel.getState(false);
+    if (now == wanted) {
+      latch.countDown();
+      return;
+    }
+    channel.notifyWhenStateChanged(now, () -> watchFor(channel, wanted, latch));
+  }
+}

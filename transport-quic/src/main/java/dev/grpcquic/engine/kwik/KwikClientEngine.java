@@ -1,0 +1,113 @@
+package dev.grpcquic.engine.kwik;
+
+import dev.grpcquic.engine.ClientConnectionOptions;
+import dev.grpcquic.engine.ConnectionHandler;
+import dev.grpcquic.engine.QuicClientEngine;
+import dev.grpcquic.engine.QuicConnection;
+import java.net.DatagramSocket;
+import java.net.SocketException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import tech.kwik.core.QuicClientConnection;
+
+/**
+ * Client connections on kwik. {@code connect()} blocks in kwik, so it runs on the options' blocking
+ * executor. kwik's client threads (receiver, sender) inherit the daemon flag of that thread.
+ *
+ * <p>Server name: kwik uses the builder's {@code host} both for SNI and certificate host-name check
+ * and, unless {@code proxy(..)} is set, for the address to send to. When {@code serverName} differs
+ * from {@code host} (for instance host is a literal IP), the engine passes serverName as kwik's host
+ * and the real host as kwik's proxy, so packets go to {@code host} and TLS uses {@code serverName}.
+ *
+ * <p>kwik's public client builder has no separate connection window: it is 10x the stream window,
+ * so {@code connectionReceiveWindow} is not applied.
+ */
+public final class KwikClientEngine implements QuicClientEngine {
+
+  private static final Logger LOG = Logger.getLogger(KwikClientEngine.class.getName());
+  /** SO_RCVBUF / SO_SNDBUF asked for on each client socket. */
+  static final int SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
+
+  @Override
+  public CompletableFuture<QuicConnection> connect(
+      ClientConnectionOptions options, ConnectionHandler handler) {
+    CompletableFuture<QuicConnection> future = new CompletableFuture<>();
+    try {
+      options.blockingExecutor().execute(() -> connectBlocking(options, handler, future));
+    } catch (RejectedExecutionException e) {
+      future.completeExceptionally(e);
+    }
+    return future;
+  }
+
+  private static void connectBlocking(ClientConnectionOptions options, ConnectionHandler handler,
+      CompletableFuture<QuicConnection> future) {
+    QuicClientConnection kwik = null;
+    KwikConnection connection = null;
+    try {
+      String serverName = options.serverName() == null || options.serverName().isEmpty()
+          ? options.host() : options.serverName();
+      QuicClientConnection.Builder builder = QuicClientConnection.newBuilder()
+          .host(serverName)
+          .port(options.port())
+          .applicationProtocol(options.applicationProtocol())
+          .connectTimeout(options.connectTimeout())
+          .maxIdleTimeout(options.idleTimeout())
+          .defaultStreamReceiveBufferSize(options.streamReceiveWindow())
+          .maxOpenPeerInitiatedUnidirectionalStreams(
+              Math.max(3, options.maxPeerUnidirectionalStreams()))
+          .maxOpenPeerInitiatedBidirectionalStreams(0)
+          .socketFactory(destination -> newSocket())
+          .logger(new JulKwikLogger("client: "));
+      if (!serverName.equals(options.host())) {
+        builder.proxy(options.host());
+      }
+      if (options.trustManager() != null) {
+        builder.customTrustManager(options.trustManager());
+      } else {
+        builder.noServerCertificateCheck();
+      }
+      kwik = builder.build();
+      connection = new KwikConnection(kwik, options.blockingExecutor(), handler);
+      kwik.setPeerInitiatedStreamCallback(connection::onPeerStream);
+      kwik.connect();
+      connection.markEstablished();
+      if (options.keepAliveSeconds() > 0) {
+        kwik.keepAlive(options.keepAliveSeconds());
+      }
+      if (!future.complete(connection)) {
+        connection.close(0, "connect abandoned");
+      }
+    } catch (Exception | Error e) {
+      LOG.log(Level.FINE, "connect to " + options.host() + ":" + options.port() + " failed", e);
+      if (connection != null) {
+        connection.abandon(); // the caller never saw it: no onClosed
+      }
+      if (kwik != null) {
+        try {
+          kwik.close();
+        } catch (RuntimeException ignored) {
+          // already failed
+        }
+      }
+      future.completeExceptionally(e);
+    }
+  }
+
+  private static DatagramSocket newSocket() throws SocketException {
+    DatagramSocket socket = new DatagramSocket();
+    enlargeBuffers(socket);
+    return socket;
+  }
+
+  static void enlargeBuffers(DatagramSocket socket) {
+    try {
+      socket.setReceiveBufferSize(SOCKET_BUFFER_BYTES);
+      socket.setSendBufferSize(SOCKET_BUFFER_BYTES);
+    } catch (SocketException e) {
+      LOG.log(Level.FINE, "could not enlarge socket buffers", e);
+    }
+  }
+}

@@ -1,0 +1,361 @@
+package dev.grpcquic.engine.kwik;
+
+import dev.grpcquic.engine.ConnectionCloseInfo;
+import dev.grpcquic.engine.ConnectionHandler;
+import dev.grpcquic.engine.ConnectionStats;
+import dev.grpcquic.engine.QuicConnection;
+import dev.grpcquic.engine.QuicStream;
+import dev.grpcquic.engine.StreamHandler;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import tech.kwik.core.ConnectionEstablishedEvent;
+import tech.kwik.core.ConnectionListener;
+import tech.kwik.core.ConnectionTerminatedEvent;
+import tech.kwik.core.QuicClientConnection;
+import tech.kwik.core.server.impl.ServerConnectionImpl;
+import tech.kwik.core.Statistics;
+
+/**
+ * A kwik connection behind the engine's {@link QuicConnection}.
+ *
+ * <p>Threads: kwik's connection listener and peer-stream callback run on kwik's per-connection
+ * callbacks thread; they only create objects and call the (non-blocking) handler. Stream creation
+ * blocks in kwik while the peer's MAX_STREAMS is used up, so pending {@link #openStream} calls queue
+ * per direction and one opener task per direction works through them on the blocking executor. On
+ * close the opener is interrupted (kwik then gives up its wait) and pending opens fail.
+ *
+ * <p>Lock: {@code lock} guards the open queues, the opener threads and the established flag. It is
+ * never held across a kwik or handler call, except {@code Thread.interrupt} of an opener.
+ */
+final class KwikConnection implements QuicConnection {
+
+  private static final Logger LOG = Logger.getLogger(KwikConnection.class.getName());
+
+  private final tech.kwik.core.QuicConnection kwik;
+  private final Executor executor;
+  private volatile ConnectionHandler handler;
+  private final Set<KwikStream> streams = ConcurrentHashMap.newKeySet();
+  private final SendStallGuard guard;
+  private final AtomicBoolean closeRequested = new AtomicBoolean();
+  private final AtomicBoolean terminated = new AtomicBoolean();
+  private volatile ConnectionCloseInfo closeInfo;
+  private volatile boolean abandoned;
+
+  private final Object lock = new Object();
+  private final ArrayDeque<PendingOpen> bidiOpens = new ArrayDeque<>();
+  private final ArrayDeque<PendingOpen> uniOpens = new ArrayDeque<>();
+  private Thread bidiOpener;
+  private Thread uniOpener;
+  private boolean bidiOpenerRunning;
+  private boolean uniOpenerRunning;
+  private boolean established;
+
+  private record PendingOpen(CompletableFuture<QuicStream> future, StreamHandler handler) {}
+
+  KwikConnection(tech.kwik.core.QuicConnection kwik, Executor executor, ConnectionHandler handler) {
+    this.kwik = kwik;
+    this.executor = executor;
+    this.handler = handler;
+    this.guard = new SendStallGuard(kwik);
+    kwik.setConnectionListener(new ConnectionListener() {
+      @Override
+      public void connected(ConnectionEstablishedEvent event) {
+        markEstablished();
+      }
+
+      @Override
+      public void disconnected(ConnectionTerminatedEvent event) {
+        terminated(toCloseInfo(event));
+      }
+    });
+  }
+
+  /** A connection whose connect failed: its end is not reported to the handler. */
+  void abandon() {
+    abandoned = true;
+    closeRequested.set(true);
+  }
+
+  void setHandler(ConnectionHandler handler) {
+    this.handler = handler;
+  }
+
+  SendStallGuard guard() {
+    return guard;
+  }
+
+  void markEstablished() {
+    synchronized (lock) {
+      established = true;
+      lock.notifyAll();
+    }
+  }
+
+  /** On kwik's callbacks thread: a stream the peer opened. */
+  void onPeerStream(tech.kwik.core.QuicStream kwikStream) {
+    KwikStream stream = new KwikStream(this, kwikStream, executor, false);
+    if (terminated.get()) {
+      return;
+    }
+    streams.add(stream);
+    StreamHandler streamHandler;
+    try {
+      streamHandler = handler.onPeerStream(stream);
+    } catch (RuntimeException e) {
+      LOG.log(Level.WARNING, "onPeerStream threw; resetting the stream", e);
+      streamHandler = null;
+    }
+    if (streamHandler == null) {
+      streams.remove(stream);
+      stream.reset(0);
+      return;
+    }
+    stream.setHandler(streamHandler);
+  }
+
+  @Override
+  public CompletableFuture<QuicStream> openStream(boolean bidirectional, StreamHandler streamHandler) {
+    CompletableFuture<QuicStream> future = new CompletableFuture<>();
+    boolean start = false;
+    synchronized (lock) {
+      if (closeRequested.get() || terminated.get()) {
+        future.completeExceptionally(closedException());
+        return future;
+      }
+      (bidirectional ? bidiOpens : uniOpens).add(new PendingOpen(future, streamHandler));
+      if (bidirectional ? !bidiOpenerRunning : !uniOpenerRunning) {
+        start = true;
+        if (bidirectional) {
+          bidiOpenerRunning = true;
+        } else {
+          uniOpenerRunning = true;
+        }
+      }
+    }
+    if (start) {
+      try {
+        executor.execute(() -> openLoop(bidirectional));
+      } catch (RejectedExecutionException e) {
+        synchronized (lock) {
+          if (bidirectional) {
+            bidiOpenerRunning = false;
+          } else {
+            uniOpenerRunning = false;
+          }
+        }
+        failPending(e);
+      }
+    }
+    return future;
+  }
+
+  private void openLoop(boolean bidirectional) {
+    Thread.interrupted();
+    while (true) {
+      PendingOpen next;
+      synchronized (lock) {
+        ArrayDeque<PendingOpen> queue = bidirectional ? bidiOpens : uniOpens;
+        next = queue.poll();
+        if (next == null || terminated.get() || closeRequested.get()) {
+          if (bidirectional) {
+            bidiOpenerRunning = false;
+          } else {
+            uniOpenerRunning = false;
+          }
+          if (next != null) {
+            queue.addFirst(next);
+          }
+          break;
+        }
+        if (bidirectional) {
+          bidiOpener = Thread.currentThread();
+        } else {
+          uniOpener = Thread.currentThread();
+        }
+      }
+      try {
+        if (next.future().isDone()) {
+          continue;
+        }
+        tech.kwik.core.QuicStream created = createWhenConnected(bidirectional);
+        KwikStream stream = new KwikStream(this, created, executor, true);
+        streams.add(stream);
+        stream.setHandler(next.handler());
+        if (!next.future().complete(stream) || terminated.get()) {
+          stream.reset(0);
+        }
+      } catch (IOException | RuntimeException e) {
+        next.future().completeExceptionally(
+            terminated.get() || closeRequested.get() ? closedException() : e);
+      } finally {
+        synchronized (lock) {
+          if (bidirectional) {
+            bidiOpener = null;
+          } else {
+            uniOpener = null;
+          }
+          Thread.interrupted();
+        }
+      }
+    }
+    if (terminated.get() || closeRequested.get()) {
+      failPending(closedException());
+    }
+  }
+
+  /** kwik's createStream; before the handshake completes (server side) it waits for it. */
+  private tech.kwik.core.QuicStream createWhenConnected(boolean bidirectional) throws IOException {
+    while (true) {
+      try {
+        return kwik.createStream(bidirectional);
+      } catch (IOException notConnected) {
+        synchronized (lock) {
+          if (terminated.get() || closeRequested.get()) {
+            throw closedException();
+          }
+          if (established) {
+            throw notConnected;
+          }
+          try {
+            lock.wait(20); // bounded: re-check in case the established event came before our listener
+          } catch (InterruptedException e) {
+            throw closedException();
+          }
+        }
+      }
+    }
+  }
+
+  private void failPending(Throwable cause) {
+    List<PendingOpen> failed = new ArrayList<>();
+    synchronized (lock) {
+      failed.addAll(bidiOpens);
+      failed.addAll(uniOpens);
+      bidiOpens.clear();
+      uniOpens.clear();
+    }
+    for (PendingOpen open : failed) {
+      open.future().completeExceptionally(cause);
+    }
+  }
+
+  private IOException closedException() {
+    ConnectionCloseInfo info = closeInfo;
+    return new IOException("connection closed" + (info != null ? ": " + info : ""));
+  }
+
+  @Override
+  public void close(long applicationErrorCode, String reason) {
+    if (!closeRequested.compareAndSet(false, true)) {
+      return;
+    }
+    interruptOpeners();
+    failPending(closedException());
+    try {
+      kwik.close(applicationErrorCode, reason == null ? "" : reason);
+    } catch (RuntimeException e) {
+      LOG.log(Level.FINE, "kwik close failed", e);
+      terminated(ConnectionCloseInfo.localClose(applicationErrorCode, String.valueOf(reason)));
+    }
+  }
+
+  private void interruptOpeners() {
+    synchronized (lock) {
+      if (bidiOpener != null) {
+        bidiOpener.interrupt();
+      }
+      if (uniOpener != null) {
+        uniOpener.interrupt();
+      }
+      lock.notifyAll();
+    }
+  }
+
+  /** Once: the connection ended. Tells every open stream, then the connection handler. */
+  void terminated(ConnectionCloseInfo info) {
+    if (!terminated.compareAndSet(false, true)) {
+      return;
+    }
+    closeInfo = info;
+    guard.stop();
+    interruptOpeners();
+    failPending(closedException());
+    for (KwikStream stream : streams) {
+      stream.connectionClosed(info);
+    }
+    streams.clear();
+    ConnectionHandler h = handler;
+    if (h != null && !abandoned) {
+      try {
+        h.onClosed(info);
+      } catch (RuntimeException e) {
+        LOG.log(Level.WARNING, "onClosed threw", e);
+      }
+    }
+  }
+
+  void streamMaybeDone(KwikStream stream) {
+    if (stream.isDone()) {
+      streams.remove(stream);
+    }
+  }
+
+  boolean isClosingOrClosed() {
+    return closeRequested.get() || terminated.get();
+  }
+
+  int openStreamCount() {
+    return streams.size();
+  }
+
+  static ConnectionCloseInfo toCloseInfo(ConnectionTerminatedEvent event) {
+    String description = event.errorDescription() == null ? "" : event.errorDescription();
+    long app = event.applicationErrorCode() == null ? -1 : event.applicationErrorCode();
+    long transport = event.transportErrorCode() == null ? -1 : event.transportErrorCode();
+    ConnectionCloseInfo.Reason reason = switch (event.closeReason()) {
+      case IdleTimeout -> ConnectionCloseInfo.Reason.IDLE_TIMEOUT;
+      case ImmediateClose -> ConnectionCloseInfo.Reason.CLOSED;
+      case StatelessReset, ConnectionLost -> ConnectionCloseInfo.Reason.LOST;
+    };
+    return new ConnectionCloseInfo(reason, event.closedByPeer(), app, transport, description);
+  }
+
+  @Override
+  public ConnectionStats stats() {
+    Statistics s = kwik.getStats();
+    return new ConnectionStats(s.smoothedRtt(), s.rttVar(), s.latestRtt(), s.packetsSent(),
+        s.lostPackets(), s.bytesSent(), s.datagramsSent());
+  }
+
+  @Override
+  public InetSocketAddress remoteAddress() {
+    if (kwik instanceof QuicClientConnection client) {
+      return client.getServerAddress();
+    }
+    if (kwik instanceof ServerConnectionImpl server) {
+      return server.getInitialRemoteAddress();
+    }
+    return null;
+  }
+
+  @Override
+  public boolean isOpen() {
+    return !closeRequested.get() && !terminated.get();
+  }
+
+  @Override
+  public String toString() {
+    return "KwikConnection[" + remoteAddress() + "]";
+  }
+}

@@ -1,0 +1,248 @@
+package dev.grpcquic.engine.kwik;
+
+import dev.grpcquic.engine.ConnectionAcceptor;
+import dev.grpcquic.engine.ConnectionHandler;
+import dev.grpcquic.engine.QuicServerEndpoint;
+import dev.grpcquic.engine.ServerEndpointOptions;
+import java.io.IOException;
+import java.lang.reflect.Field;
+import java.lang.reflect.Method;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import tech.kwik.core.QuicConnection;
+import tech.kwik.core.QuicStream;
+import tech.kwik.core.server.ApplicationProtocolConnection;
+import tech.kwik.core.server.ApplicationProtocolConnectionFactory;
+import tech.kwik.core.server.ServerConnectionConfig;
+import tech.kwik.core.server.ServerConnector;
+
+/**
+ * A kwik {@link ServerConnector} on its own socket.
+ *
+ * <p>kwik hazards handled here:
+ * <ul>
+ *   <li>{@code withPort(0)} is refused: the endpoint binds its own {@link GuardedDatagramSocket}
+ *       (4 MiB socket buffers) and hands it over with {@code withSocket}.</li>
+ *   <li>{@code System.exit(9)} on a receive IOException: the guarded socket never throws one, and
+ *       the connector is closed before the socket (kwik's own close stops its receiver first).</li>
+ *   <li>Non-daemon threads: the connector is built on a daemon thread, so the threads it creates by
+ *       inheritance (server receive loop, then per-connection receiver and sender threads) are
+ *       daemons; its shared scheduled executor uses the JDK default (non-daemon) factory and keeps
+ *       delayed tasks (a 30 s cleanup) after shutdown, so close() also calls shutdownNow on it.</li>
+ *   <li>close() waiting up to 30 s: the connector's {@code close(Duration)} is called with 2 s.</li>
+ *   <li>Settings clamped to the factory's ApplicationProtocolSettings: the factory reports exactly
+ *       the configured windows and stream counts as its min and max, and the configuration sets
+ *       every buffer and count explicitly.</li>
+ * </ul>
+ */
+public final class KwikServerEndpoint implements QuicServerEndpoint {
+
+  private static final Logger LOG = Logger.getLogger(KwikServerEndpoint.class.getName());
+  static final Duration CLOSE_WAIT = Duration.ofSeconds(2);
+
+  private final ServerConnector connector;
+  private final GuardedDatagramSocket socket;
+  private final InetSocketAddress localAddress;
+  private final Set<KwikConnection> connections = ConcurrentHashMap.newKeySet();
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private KwikServerEndpoint(ServerConnector connector, GuardedDatagramSocket socket) {
+    this.connector = connector;
+    this.socket = socket;
+    this.localAddress = (InetSocketAddress) socket.getLocalSocketAddress();
+  }
+
+  /** Binds, starts kwik's connector and accepts connections for {@code options.applicationProtocol()}. */
+  public static KwikServerEndpoint start(ServerEndpointOptions options, ConnectionAcceptor acceptor)
+      throws IOException {
+    GuardedDatagramSocket socket = new GuardedDatagramSocket(options.bindAddress());
+    KwikClientEngine.enlargeBuffers(socket);
+    ServerConnector connector;
+    try {
+      connector = buildOnDaemonThread(options, socket);
+    } catch (IOException | RuntimeException e) {
+      socket.close();
+      throw e;
+    }
+    KwikServerEndpoint endpoint = new KwikServerEndpoint(connector, socket);
+    connector.registerApplicationProtocol(options.applicationProtocol(),
+        endpoint.new Factory(options, acceptor));
+    connector.start();
+    return endpoint;
+  }
+
+  private static ServerConnector buildOnDaemonThread(
+      ServerEndpointOptions options, GuardedDatagramSocket socket) throws IOException {
+    int streamWindow = (int) Math.min(Integer.MAX_VALUE, options.streamReceiveWindow());
+    ServerConnectionConfig config = ServerConnectionConfig.builder()
+        .maxIdleTimeout((int) Math.min(Integer.MAX_VALUE, options.idleTimeout().toMillis()))
+        .maxConnectionBufferSize(Math.max(options.connectionReceiveWindow(), streamWindow))
+        .maxBidirectionalStreamBufferSize(streamWindow)
+        .maxUnidirectionalStreamBufferSize(streamWindow)
+        .maxOpenPeerInitiatedBidirectionalStreams(options.maxPeerBidirectionalStreams())
+        .maxOpenPeerInitiatedUnidirectionalStreams(options.maxPeerUnidirectionalStreams())
+        .retryRequired(false)
+        .connectionIdLength(8)
+        .build();
+    AtomicReference<Object> result = new AtomicReference<>();
+    Thread builder = new Thread(() -> {
+      try {
+        result.set(ServerConnector.builder()
+            .withSocket(socket)
+            .withKeyStore(options.keyStore(), options.keyAlias(), options.keyPassword())
+            .withConfiguration(config)
+            .withLogger(new JulKwikLogger("server: "))
+            .build());
+      } catch (Exception | Error e) {
+        result.set(e);
+      }
+    }, "grpc-quic-kwik-connector-builder");
+    builder.setDaemon(true);
+    builder.start();
+    try {
+      builder.join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while starting the QUIC server", e);
+    }
+    Object built = result.get();
+    if (built instanceof ServerConnector connector) {
+      return connector;
+    }
+    if (built instanceof IOException e) {
+      throw e;
+    }
+    throw new IOException("kwik server connector failed to start", (Throwable) built);
+  }
+
+  @Override
+  public InetSocketAddress localAddress() {
+    return localAddress;
+  }
+
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    // Connector first: it stops accepting, closes every connection, stops its receiver and only
+    // then closes the socket. The socket is closed last, by us, in case the connector failed.
+    try {
+      closeConnector();
+    } catch (RuntimeException e) {
+      LOG.log(Level.WARNING, "closing the kwik connector failed", e);
+    }
+    shutdownScheduledExecutor();
+    socket.close();
+    connections.clear();
+  }
+
+  private void closeConnector() {
+    try {
+      Method close = connector.getClass().getDeclaredMethod("close", Duration.class);
+      close.setAccessible(true);
+      close.invoke(connector, CLOSE_WAIT);
+      return;
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      LOG.log(Level.FINE, "close(Duration) not available; using close()", e);
+    }
+    connector.close();
+  }
+
+  private void shutdownScheduledExecutor() {
+    try {
+      Field field = connector.getClass().getDeclaredField("sharedScheduledExecutor");
+      field.setAccessible(true);
+      Object executor = field.get(connector);
+      if (executor instanceof ExecutorService service) {
+        service.shutdownNow();
+      }
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      LOG.log(Level.FINE, "kwik's scheduled executor not reachable", e);
+    }
+  }
+
+  int connectionCount() {
+    return connections.size();
+  }
+
+  /** Creates our connection for each kwik connection; also kwik's source of the settings. */
+  private final class Factory implements ApplicationProtocolConnectionFactory {
+    private final ServerEndpointOptions options;
+    private final ConnectionAcceptor acceptor;
+    private final int streamWindow;
+
+    Factory(ServerEndpointOptions options, ConnectionAcceptor acceptor) {
+      this.options = options;
+      this.acceptor = acceptor;
+      this.streamWindow = (int) Math.min(Integer.MAX_VALUE, options.streamReceiveWindow());
+    }
+
+    /** On the connection's receiver thread, possibly before the handshake completes. */
+    @Override
+    public ApplicationProtocolConnection createConnection(String protocol, QuicConnection quic) {
+      if (closed.get()) {
+        quic.close();
+        return null;
+      }
+      KwikConnection connection = new KwikConnection(quic, options.blockingExecutor(), null);
+      connections.add(connection);
+      ConnectionHandler handler;
+      try {
+        handler = acceptor.onConnection(connection);
+      } catch (RuntimeException e) {
+        LOG.log(Level.WARNING, "connection acceptor threw; closing the connection", e);
+        handler = null;
+      }
+      if (handler == null) {
+        connections.remove(connection);
+        quic.close();
+        return null;
+      }
+      connection.setHandler(handler);
+      return new ApplicationProtocolConnection() {
+        @Override
+        public void acceptPeerInitiatedStream(QuicStream stream) {
+          connection.onPeerStream(stream);
+        }
+      };
+    }
+
+    @Override
+    public int maxConcurrentPeerInitiatedUnidirectionalStreams() {
+      return options.maxPeerUnidirectionalStreams();
+    }
+
+    @Override
+    public int maxConcurrentPeerInitiatedBidirectionalStreams() {
+      return options.maxPeerBidirectionalStreams();
+    }
+
+    @Override
+    public int minUnidirectionalStreamReceiverBufferSize() {
+      return streamWindow;
+    }
+
+    @Override
+    public long maxUnidirectionalStreamReceiverBufferSize() {
+      return streamWindow;
+    }
+
+    @Override
+    public int minBidirectionalStreamReceiverBufferSize() {
+      return streamWindow;
+    }
+
+    @Override
+    public long maxBidirectionalStreamReceiverBufferSize() {
+      return streamWindow;
+    }
+  }
+}

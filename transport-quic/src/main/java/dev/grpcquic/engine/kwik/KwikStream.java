@@ -1,0 +1,388 @@
+package dev.grpcquic.engine.kwik;
+
+import dev.grpcquic.engine.ConnectionCloseInfo;
+import dev.grpcquic.engine.QuicStream;
+import dev.grpcquic.engine.StreamHandler;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * A kwik stream behind the engine's non-blocking {@link QuicStream}.
+ *
+ * <p>Threads: kwik's stream I/O blocks, so it runs on the connection's blocking executor. A reader
+ * task exists only while the stream has read credit: it reads at most the credit, hands the bytes to
+ * {@link StreamHandler#onData}, and ends when the credit is used up ({@link #request} starts it
+ * again). A writer task exists only while there are queued bytes or a FIN to hand to kwik; it blocks
+ * in kwik's write while kwik's 50 KiB send buffer is full. All handler calls of the stream go
+ * through one {@link EventSerializer}, so they never overlap.
+ *
+ * <p>Lock: {@code this} guards the credit, the write queue and the state flags. No kwik call and no
+ * handler call is made while holding it.
+ */
+final class KwikStream implements QuicStream {
+
+  private static final Logger LOG = Logger.getLogger(KwikStream.class.getName());
+  private static final int READ_CHUNK = 32 * 1024;
+  /** Below kwik's 50 KiB send buffer, so that a write blocks only until part of it drained. */
+  private static final int WRITE_CHUNK = 16 * 1024;
+
+  private final KwikConnection connection;
+  private final tech.kwik.core.QuicStream kwik;
+  private final Executor executor;
+  private final EventSerializer events = new EventSerializer();
+  private volatile StreamHandler handler;
+  /** Set by the send-stall guard when it starts watching. */
+  volatile Object guardEntry;
+
+  // Guarded by this.
+  private long credit;
+  private boolean readerRunning;
+  private boolean inboundEnded;
+  private boolean terminalDelivered;
+  private boolean stoppedByUs;
+  private final ArrayDeque<ByteBuffer> writeQueue = new ArrayDeque<>();
+  private long queuedBytes;
+  private boolean finRequested;
+  private boolean writerRunning;
+  private boolean outboundEnded;
+  private boolean resetByUs;
+  private volatile boolean finHandedToKwik;
+  private volatile boolean sendAbandoned;
+
+  KwikStream(KwikConnection connection, tech.kwik.core.QuicStream kwik, Executor executor,
+      boolean local) {
+    this.connection = connection;
+    this.kwik = kwik;
+    this.executor = executor;
+    boolean bidi = kwik.isBidirectional();
+    if (!bidi && local) {
+      inboundEnded = true;
+      terminalDelivered = true;
+    }
+    if (!bidi && !local) {
+      outboundEnded = true;
+      sendAbandoned = true;
+    }
+  }
+
+  /** Installs the handler; events (and reads) start only from here on. */
+  void setHandler(StreamHandler handler) {
+    this.handler = handler;
+    events.open();
+    maybeStartReader();
+  }
+
+  OutputStream kwikOutput() {
+    return kwik.getOutputStream();
+  }
+
+  boolean finHandedToKwik() {
+    return finHandedToKwik;
+  }
+
+  boolean sendAbandoned() {
+    return sendAbandoned;
+  }
+
+  @Override
+  public long id() {
+    return kwik.getStreamId();
+  }
+
+  @Override
+  public boolean isBidirectional() {
+    return kwik.isBidirectional();
+  }
+
+  @Override
+  public void request(int bytes) {
+    if (bytes <= 0) {
+      return;
+    }
+    synchronized (this) {
+      credit += bytes;
+    }
+    maybeStartReader();
+  }
+
+  private void maybeStartReader() {
+    synchronized (this) {
+      if (readerRunning || inboundEnded || credit <= 0 || handler == null) {
+        return;
+      }
+      readerRunning = true;
+    }
+    try {
+      executor.execute(this::readLoop);
+    } catch (RejectedExecutionException e) {
+      synchronized (this) {
+        readerRunning = false;
+      }
+      LOG.log(Level.WARNING, "blocking executor refused a stream reader", e);
+    }
+  }
+
+  private void readLoop() {
+    InputStream in = kwik.getInputStream();
+    Thread.interrupted(); // kwik interrupts blocked readers; never carry a stale flag over
+    try {
+      while (true) {
+        int want;
+        synchronized (this) {
+          if (inboundEnded || credit <= 0) {
+            readerRunning = false;
+            return;
+          }
+          want = (int) Math.min(credit, READ_CHUNK);
+        }
+        byte[] buffer = new byte[want];
+        int read;
+        try {
+          read = in.read(buffer, 0, want);
+        } catch (IOException e) {
+          readFailed(e);
+          return;
+        }
+        if (read < 0) {
+          synchronized (this) {
+            inboundEnded = true;
+            readerRunning = false;
+          }
+          deliverTerminal(h -> h.onEndOfStream());
+          connection.streamMaybeDone(this);
+          return;
+        }
+        if (read > 0) {
+          synchronized (this) {
+            credit -= read;
+          }
+          ByteBuffer data = ByteBuffer.wrap(buffer, 0, read);
+          events.execute(() -> {
+            boolean drop;
+            synchronized (this) {
+              drop = stoppedByUs;
+            }
+            if (!drop) {
+              handler.onData(data);
+            }
+          });
+        }
+      }
+    } finally {
+      Thread.interrupted();
+    }
+  }
+
+  private void readFailed(IOException e) {
+    boolean silent;
+    synchronized (this) {
+      readerRunning = false;
+      inboundEnded = true;
+      silent = stoppedByUs;
+    }
+    if (!silent && !connection.isClosingOrClosed()
+        && !"Connection closed".equals(e.getMessage())) {
+      LOG.log(Level.FINE, "stream " + id() + " read ended", e);
+      deliverTerminal(h -> h.onReset(-1));
+    }
+    connection.streamMaybeDone(this);
+  }
+
+  @Override
+  public void write(ByteBuffer data, boolean fin) {
+    boolean start = false;
+    synchronized (this) {
+      if (outboundEnded || finRequested) {
+        return;
+      }
+      if (data != null && data.hasRemaining()) {
+        writeQueue.add(data);
+        queuedBytes += data.remaining();
+      }
+      if (fin) {
+        finRequested = true;
+      }
+      if (!writerRunning && (!writeQueue.isEmpty() || finRequested)) {
+        writerRunning = true;
+        start = true;
+      }
+    }
+    if (start) {
+      try {
+        executor.execute(this::writeLoop);
+      } catch (RejectedExecutionException e) {
+        synchronized (this) {
+          writerRunning = false;
+        }
+        LOG.log(Level.WARNING, "blocking executor refused a stream writer", e);
+      }
+    }
+  }
+
+  private void writeLoop() {
+    OutputStream out = kwik.getOutputStream();
+    Thread.interrupted(); // a stale interrupt would make kwik's blocking write fail
+    try {
+      while (true) {
+        ByteBuffer head;
+        synchronized (this) {
+          if (outboundEnded) {
+            writerRunning = false;
+            return;
+          }
+          head = writeQueue.peek();
+          if (head == null && !finRequested) {
+            writerRunning = false;
+            return;
+          }
+        }
+        if (head == null) {
+          out.close(); // FIN after the last byte
+          finHandedToKwik = true;
+          synchronized (this) {
+            outboundEnded = true;
+            writerRunning = false;
+          }
+          connection.guard().watch(this);
+          connection.streamMaybeDone(this);
+          return;
+        }
+        int n = Math.min(head.remaining(), WRITE_CHUNK);
+        if (head.hasArray()) {
+          out.write(head.array(), head.arrayOffset() + head.position(), n);
+          head.position(head.position() + n);
+        } else {
+          byte[] chunk = new byte[n];
+          head.get(chunk);
+          out.write(chunk, 0, n);
+        }
+        connection.guard().watch(this);
+        boolean report;
+        synchronized (this) {
+          report = !outboundEnded;
+          if (report) {
+            queuedBytes -= n;
+            if (!head.hasRemaining() && writeQueue.peek() == head) {
+              writeQueue.poll();
+            }
+          }
+        }
+        if (report) {
+          events.execute(() -> handler.onWritten(n));
+        }
+      }
+    } catch (IOException e) {
+      writeFailed(e);
+    } finally {
+      Thread.interrupted();
+    }
+  }
+
+  private void writeFailed(IOException e) {
+    boolean silent;
+    synchronized (this) {
+      writerRunning = false;
+      silent = resetByUs || outboundEnded;
+      outboundEnded = true;
+      writeQueue.clear();
+      queuedBytes = 0;
+    }
+    sendAbandoned = true;
+    if (!silent && !connection.isClosingOrClosed()) {
+      // kwik answered the peer's STOP_SENDING with RESET_STREAM; it does not tell the code.
+      LOG.log(Level.FINE, "stream " + id() + " write failed", e);
+      deliverTerminal(h -> h.onReset(-1));
+    }
+    connection.streamMaybeDone(this);
+  }
+
+  @Override
+  public synchronized long queuedBytes() {
+    return queuedBytes;
+  }
+
+  /**
+   * RESET_STREAM with the code unless the sending side already ended (after FIN kwik ignores it),
+   * and, unless the receiving side already ended, STOP_SENDING with the same code: kwik frees the
+   * stream's MAX_STREAMS slot only once both directions are finished.
+   */
+  @Override
+  public void reset(long applicationErrorCode) {
+    boolean sendReset;
+    boolean abortReading;
+    synchronized (this) {
+      sendReset = !outboundEnded;
+      if (sendReset) {
+        resetByUs = true;
+      }
+      outboundEnded = true;
+      writeQueue.clear();
+      queuedBytes = 0;
+      abortReading = !inboundEnded;
+      if (abortReading) {
+        stoppedByUs = true;
+        inboundEnded = true;
+      }
+    }
+    sendAbandoned = true;
+    if (sendReset) {
+      kwik.resetStream(applicationErrorCode);
+    }
+    if (abortReading) {
+      kwik.abortReading(applicationErrorCode);
+    }
+    connection.streamMaybeDone(this);
+  }
+
+  @Override
+  public void stopSending(long applicationErrorCode) {
+    synchronized (this) {
+      if (inboundEnded) {
+        return;
+      }
+      stoppedByUs = true;
+      inboundEnded = true;
+    }
+    // Never InputStream.close(): that sends STOP_SENDING with code 0, invalid in HTTP/3.
+    kwik.abortReading(applicationErrorCode);
+    connection.streamMaybeDone(this);
+  }
+
+  /** The connection ended: ends both sides and tells the handler unless a terminal event was sent. */
+  void connectionClosed(ConnectionCloseInfo info) {
+    synchronized (this) {
+      inboundEnded = true;
+      outboundEnded = true;
+      writeQueue.clear();
+      queuedBytes = 0;
+    }
+    sendAbandoned = true;
+    deliverTerminal(h -> h.onConnectionClosed(info));
+  }
+
+  synchronized boolean isDone() {
+    return inboundEnded && outboundEnded && !readerRunning && !writerRunning;
+  }
+
+  private void deliverTerminal(java.util.function.Consumer<StreamHandler> event) {
+    synchronized (this) {
+      if (terminalDelivered) {
+        return;
+      }
+      terminalDelivered = true;
+    }
+    events.execute(() -> event.accept(handler));
+  }
+
+  @Override
+  public String toString() {
+    return "KwikStream[" + id() + "]";
+  }
+}

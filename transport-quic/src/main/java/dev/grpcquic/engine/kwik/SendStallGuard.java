@@ -1,0 +1,225 @@
+package dev.grpcquic.engine.kwik;
+
+import java.io.OutputStream;
+import java.lang.reflect.Field;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import tech.kwik.core.common.EncryptionLevel;
+import tech.kwik.core.impl.QuicConnectionImpl;
+import tech.kwik.core.stream.FlowControlUpdateListener;
+import tech.kwik.core.stream.RetransmitBuffer;
+import tech.kwik.core.stream.SendBuffer;
+
+/**
+ * Works around kwik 0.10.8's send stall, from outside kwik.
+ *
+ * <p>The race, in {@code StreamOutputStreamImpl}: {@code scheduleSendStreamFrameRequest} reads its
+ * counter of queued send requests, and when it reads 0 it first queues a request with the connection
+ * and only then increments the counter. The sender thread can run that request in between: it
+ * decrements the counter to -1, sends one frame, finds more data and calls the scheduling check
+ * again, which now reads -1 and queues nothing. The caller then increments the counter back to 0.
+ * Result: data in the stream's send buffer, counter 0, and no request queued. Nothing sends it until
+ * the next call of the scheduling check (the next write, a MAX_STREAM_DATA, a loss). If the writer is
+ * blocked on a full 50 KiB buffer, or has written its last bytes and FIN, nothing comes: the stream
+ * stalls until the idle timeout. Every caller of the check can lose the race this way: a write, the
+ * FIN ({@code close()}), a flow-control unblock on the receiver thread, a retransmission.
+ *
+ * <p>The workaround: the state "counter 0 at rest" is exactly the stalled state whenever the stream
+ * still holds unsent data, and running the scheduling check once more repairs it. Every
+ * {@link #TICK_MILLIS} ms a single daemon timer looks at the streams of each connection that still
+ * have a sending side, and for each that holds unsent data (send buffer or retransmit buffer not
+ * empty) while its counter reads 0, it runs the check through the stream's public
+ * {@code FlowControlUpdateListener.streamNotBlocked} (which is exactly the scheduling check, works
+ * after FIN too, and writes nothing), then wakes the connection's sender with an empty send request
+ * (the check itself does not flush). A false positive (a request just about to be counted) costs one
+ * superfluous send request, which kwik tolerates by design. A nudge that itself loses the race is
+ * repaired by the next tick.
+ *
+ * <p>Why not a zero-length {@code write}: it is refused after FIN (IOException), and it appends an
+ * empty buffer to kwik's send queue; when the queued bytes are exactly used up by a frame that empty
+ * buffer stays at the head, and a later FIN marker behind it is never sent (kwik's frame builder
+ * does not look past it when there are 0 bytes to send).
+ *
+ * <p>The guard reads three private fields of kwik's output stream by reflection to see the unsent
+ * data and the counter (resolved once; works on the class path). Without them (for example kwik on
+ * the module path) it falls back to nudging every active stream on every tick, with back-off.
+ */
+final class SendStallGuard {
+
+  private static final Logger LOG = Logger.getLogger(SendStallGuard.class.getName());
+
+  static final long TICK_MILLIS = 10;
+  /** How long a stream stays watched after its FIN was handed to kwik and all was sent. */
+  static final long FIN_GRACE_NANOS = TimeUnit.SECONDS.toNanos(2);
+
+  /** Switch for tests that show the stall without the guard. */
+  static volatile boolean enabled = true;
+  /** How many times a stalled stream was nudged, over all connections (for tests and reports). */
+  static final AtomicLong NUDGES = new AtomicLong();
+
+  private static final ScheduledExecutorService TIMER =
+      Executors.newSingleThreadScheduledExecutor(
+          KwikExecutors.daemonThreadFactory("grpc-quic-kwik-send-guard"));
+
+  private static final Field SEND_BUFFER;
+  private static final Field RETRANSMIT_BUFFER;
+  private static final Field SEND_REQUESTS_QUEUED;
+
+  static {
+    Field sendBuffer = null;
+    Field retransmitBuffer = null;
+    Field queued = null;
+    try {
+      Class<?> impl = Class.forName("tech.kwik.core.stream.StreamOutputStreamImpl");
+      sendBuffer = impl.getDeclaredField("sendBuffer");
+      retransmitBuffer = impl.getDeclaredField("retransmitBuffer");
+      queued = impl.getDeclaredField("sendRequestsQueued");
+      sendBuffer.setAccessible(true);
+      retransmitBuffer.setAccessible(true);
+      queued.setAccessible(true);
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      LOG.log(Level.FINE, "kwik send state not readable; send-stall guard nudges blindly", e);
+      sendBuffer = retransmitBuffer = queued = null;
+    }
+    SEND_BUFFER = sendBuffer;
+    RETRANSMIT_BUFFER = retransmitBuffer;
+    SEND_REQUESTS_QUEUED = queued;
+  }
+
+  private final QuicConnectionImpl connection;
+  private final Set<Watched> watched = ConcurrentHashMap.newKeySet();
+  private final ScheduledFuture<?> tick;
+
+  SendStallGuard(tech.kwik.core.QuicConnection connection) {
+    this.connection = connection instanceof QuicConnectionImpl impl ? impl : null;
+    this.tick = TIMER.scheduleWithFixedDelay(
+        this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
+  }
+
+  /** Watches a stream's sending side from its first write on. Idempotent. */
+  void watch(KwikStream stream) {
+    if (enabled && stream.guardEntry == null) {
+      Watched entry = new Watched(stream);
+      stream.guardEntry = entry;
+      watched.add(entry);
+    }
+  }
+
+  void stop() {
+    tick.cancel(false);
+    watched.clear();
+  }
+
+  private void tick() {
+    if (watched.isEmpty()) {
+      return;
+    }
+    boolean flush = false;
+    try {
+      long now = System.nanoTime();
+      for (Watched entry : watched) {
+        flush |= entry.check(now);
+      }
+      if (flush && connection != null) {
+        // streamNotBlocked does not wake the sender; an empty request with flush does.
+        connection.send(size -> null, 1, EncryptionLevel.App, frame -> { }, true);
+      }
+    } catch (RuntimeException e) {
+      LOG.log(Level.FINE, "send-stall guard tick failed", e);
+    }
+  }
+
+  private final class Watched {
+    final KwikStream stream;
+    final OutputStream out;
+    long lastBuffered = -1;
+    long finishedSince = -1;
+    int idleTicks;
+    int backoff = 1;
+
+    Watched(KwikStream stream) {
+      this.stream = stream;
+      this.out = stream.kwikOutput();
+    }
+
+    /** Returns whether it nudged. */
+    boolean check(long now) {
+      if (stream.sendAbandoned()) {
+        watched.remove(this);
+        return false;
+      }
+      if (SEND_BUFFER == null) {
+        return blindCheck(now);
+      }
+      try {
+        SendBuffer sendBuffer = (SendBuffer) SEND_BUFFER.get(out);
+        RetransmitBuffer retransmit = (RetransmitBuffer) RETRANSMIT_BUFFER.get(out);
+        AtomicInteger queued = (AtomicInteger) SEND_REQUESTS_QUEUED.get(out);
+        boolean unsent = sendBuffer.hasData() || retransmit.hasDataToRetransmit();
+        if (!unsent) {
+          idleTicks = 0;
+          backoff = 1;
+          if (stream.finHandedToKwik()) {
+            if (finishedSince < 0) {
+              finishedSince = now;
+            } else if (now - finishedSince > FIN_GRACE_NANOS) {
+              watched.remove(this);
+            }
+          }
+          return false;
+        }
+        finishedSince = -1;
+        if (queued.get() != 0) {
+          idleTicks = 0;
+          return false;
+        }
+        // Unsent data and no request counted. A stream held back by flow control looks the same
+        // (kwik parks it until MAX_STREAM_DATA); back off while nothing moves.
+        long buffered = sendBuffer.getAvailableBytes();
+        if (buffered == lastBuffered && ++idleTicks < backoff) {
+          return false;
+        }
+        backoff = buffered == lastBuffered ? Math.min(backoff * 2, 32) : 1;
+        idleTicks = 0;
+        lastBuffered = buffered;
+        return nudge();
+      } catch (ReflectiveOperationException | RuntimeException e) {
+        return blindCheck(now);
+      }
+    }
+
+    private boolean blindCheck(long now) {
+      if (stream.finHandedToKwik()) {
+        if (finishedSince < 0) {
+          finishedSince = now;
+        } else if (now - finishedSince > FIN_GRACE_NANOS) {
+          watched.remove(this);
+          return false;
+        }
+      }
+      if (++idleTicks < backoff) {
+        return false;
+      }
+      idleTicks = 0;
+      backoff = Math.min(backoff * 2, 8);
+      return nudge();
+    }
+
+    private boolean nudge() {
+      if (out instanceof FlowControlUpdateListener listener) {
+        NUDGES.incrementAndGet();
+        listener.streamNotBlocked((int) stream.id());
+        return true;
+      }
+      return false;
+    }
+  }
+}

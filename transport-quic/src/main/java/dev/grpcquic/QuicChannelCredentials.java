@@ -44,6 +44,9 @@ public final class QuicChannelCredentials extends ChannelCredentials {
   public static QuicChannelCredentials trustCertificates(File caPem) throws IOException {
     try (InputStream in = Files.newInputStream(caPem.toPath())) {
       return new QuicChannelCredentials(PemFiles.trustManager(in));
+    } catch (GeneralSecurityException e) {
+      throw new IOException("cannot build a trust manager from " + caPem + ": " + e.getMessage(),
+          e);
     }
   }
 

@@ -29,8 +29,11 @@ import javax.annotation.concurrent.GuardedBy;
 final class QuicClientStream extends AbstractClientStream {
   private final QuicClientTransport transport;
   private final Object lock;
+  private final String authority;
   private final String path;
-  private final List<Header> requestHeaders;
+  private final String userAgent;
+  /** Built when the call starts: grpc-core adds grpc-timeout to the metadata only then. */
+  private List<Header> requestHeaders;
   private final TransportState state;
   private final Sink sink = new Sink();
 
@@ -41,8 +44,9 @@ final class QuicClientStream extends AbstractClientStream {
         callOptions, false);
     this.transport = transport;
     this.lock = lock;
+    this.authority = authority;
     this.path = path;
-    this.requestHeaders = HeaderBlocks.request(authority, path, userAgent, headers);
+    this.userAgent = userAgent;
     this.state = new TransportState(maxInboundMessageSize, statsTraceCtx, callOptions,
         maxHeaderListSize, receiveWindow);
   }
@@ -76,6 +80,7 @@ final class QuicClientStream extends AbstractClientStream {
   private final class Sink implements AbstractClientStream.Sink {
     @Override
     public void writeHeaders(Metadata metadata, byte[] payload) {
+      requestHeaders = HeaderBlocks.request(authority, path, userAgent, metadata);
       transport.startStream(QuicClientStream.this);
     }
 

@@ -1,6 +1,7 @@
 package dev.grpcquic.testing;
 
 import io.grpc.Context;
+import io.grpc.Contexts;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.ForwardingServerCall;
@@ -29,6 +30,23 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class TestService {
   public static final String SERVICE = "grpcquic.test.TestService";
+
+  /** Messages are their own bytes. */
+  public static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
+    @Override
+    public InputStream stream(byte[] value) {
+      return new ByteArrayInputStream(value);
+    }
+
+    @Override
+    public byte[] parse(InputStream stream) {
+      try {
+        return stream.readAllBytes();
+      } catch (IOException e) {
+        throw Status.INTERNAL.withCause(e).asRuntimeException();
+      }
+    }
+  };
 
   public static final MethodDescriptor<byte[], byte[]> ECHO = method("Echo",
       MethodDescriptor.MethodType.UNARY);
@@ -76,7 +94,9 @@ public final class TestService {
         echo.put(ECHO_TEXT_KEY, headers.get(ECHO_TEXT_KEY));
       }
       if (headers.containsKey(ECHO_BIN_KEY)) {
-        echo.put(ECHO_BIN_KEY, headers.get(ECHO_BIN_KEY));
+        for (byte[] value : headers.getAll(ECHO_BIN_KEY)) {
+          echo.put(ECHO_BIN_KEY, value);
+        }
       }
       return next.startCall(new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
         @Override
@@ -102,7 +122,7 @@ public final class TestService {
         }))
         .addMethod(DOWNLOAD, ServerCalls.asyncServerStreamingCall(this::download))
         .addMethod(UPLOAD, ServerCalls.asyncClientStreamingCall(this::upload))
-        .addMethod(PING_PONG, ServerCalls.asyncBidiStreamingCall(obs -> new StreamObserver<>() {
+        .addMethod(PING_PONG, ServerCalls.<byte[], byte[]>asyncBidiStreamingCall(obs -> new StreamObserver<byte[]>() {
           @Override
           public void onNext(byte[] value) {
             obs.onNext(value);
@@ -118,7 +138,7 @@ public final class TestService {
         }))
         .addMethod(HANG, ServerCalls.asyncUnaryCall((req, obs) -> {
           Context context = Context.current();
-          context.addListener(c -> hangEnded.add(Status.fromThrowable(c.cancellationCause())),
+          context.addListener(c -> hangEnded.add(Contexts.statusFromCancelled(c)),
               Runnable::run);
           hangStarted.countDown();
         }))
@@ -197,21 +217,5 @@ public final class TestService {
         .build();
   }
 
-  /** Messages are their own bytes. */
-  public static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
-    @Override
-    public InputStream stream(byte[] value) {
-      return new ByteArrayInputStream(value);
-    }
-
-    @Override
-    public byte[] parse(InputStream stream) {
-      try {
-        return stream.readAllBytes();
-      } catch (IOException e) {
-        throw Status.INTERNAL.withCause(e).asRuntimeException();
-      }
-    }
-  };
 
 }

@@ -17,6 +17,7 @@ import io.grpc.ClientCall;
 import io.grpc.ClientInterceptor;
 import io.grpc.ClientInterceptors;
 import io.grpc.ForwardingClientCall;
+import io.grpc.ForwardingClientCallListener;
 import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
@@ -183,6 +184,7 @@ class CallKindsTest {
   void credentialsSelectQuicThroughProviders() throws Exception {
     ManagedChannel viaCredentials = server.track(Grpc.newChannelBuilder(
         "127.0.0.1:" + server.port(), QuicChannelCredentials.create(TestTls.get().trustManager()))
+        .overrideAuthority("localhost")
         .build());
     byte[] response = ClientCalls.blockingUnaryCall(viaCredentials, TestService.ECHO,
         CallOptions.DEFAULT, new byte[] {42});
@@ -198,9 +200,17 @@ class CallKindsTest {
           MethodDescriptor<ReqT, RespT> method, CallOptions options, Channel next) {
         return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
           @Override
-          public void halfClose() {
-            stats.set(getAttributes().get(QuicAttributes.CONNECTION_STATS).get());
-            super.halfClose();
+          public void start(Listener<RespT> listener, Metadata headers) {
+            ClientCall<ReqT, RespT> call = this;
+            super.start(new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(
+                listener) {
+              @Override
+              public void onHeaders(Metadata responseHeaders) {
+                // Once the response started, the call is bound to its transport.
+                stats.set(call.getAttributes().get(QuicAttributes.CONNECTION_STATS).get());
+                super.onHeaders(responseHeaders);
+              }
+            }, headers);
           }
         };
       }

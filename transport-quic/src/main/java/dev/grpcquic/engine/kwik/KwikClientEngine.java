@@ -65,7 +65,7 @@ public final class KwikClientEngine implements QuicClientEngine {
         builder.proxy(options.host());
       }
       if (options.trustManager() != null) {
-        builder.customTrustManager(options.trustManager());
+        builder.customTrustManager(new Tls13TrustManager(options.trustManager()));
       } else {
         builder.noServerCertificateCheck();
       }

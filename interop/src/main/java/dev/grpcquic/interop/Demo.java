@@ -1,0 +1,237 @@
+package dev.grpcquic.interop;
+
+import dev.grpcquic.QuicAttributes;
+import dev.grpcquic.QuicChannelBuilder;
+import dev.grpcquic.QuicServerBuilder;
+import dev.grpcquic.certs.CertificateGenerator;
+import dev.grpcquic.certs.DevCertificates;
+import dev.grpcquic.engine.ConnectionStats;
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
+import io.grpc.ClientInterceptors;
+import io.grpc.ForwardingClientCall;
+import io.grpc.ForwardingClientCallListener;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.Server;
+import io.grpc.stub.StreamObserver;
+import io.grpc.testing.protobuf.SimpleRequest;
+import io.grpc.testing.protobuf.SimpleResponse;
+import io.grpc.testing.protobuf.SimpleServiceGrpc;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
+
+/**
+ * The README's first command: a QUIC gRPC server and client on 127.0.0.1, one call of each kind,
+ * each call's latency, and the connection's RTT and packet counts.
+ */
+public final class Demo {
+  private Demo() {}
+
+  public static void main(String[] args) throws Exception {
+    Path certDir = Files.createTempDirectory("grpc-quic-demo");
+    DevCertificates certificates = CertificateGenerator.generate();
+    certificates.writePem(certDir);
+    Server server = QuicServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+        .useTransportSecurity(certDir.resolve("server.pem").toFile(),
+            certDir.resolve("server.key").toFile())
+        .addService(new DemoService())
+        .build()
+        .start();
+    int port = ((InetSocketAddress) server.getListenSockets().get(0)).getPort();
+    System.out.println("QUIC gRPC server on 127.0.0.1:" + port + " (UDP, HTTP/3, TLS 1.3)");
+
+    AtomicReference<Supplier<ConnectionStats>> stats = new AtomicReference<>();
+    ManagedChannel channel = QuicChannelBuilder.forAddress("127.0.0.1", port)
+        .overrideAuthority("localhost") // the certificate's DNS name
+        .trustCertificates(certDir.resolve("ca.pem").toFile())
+        .build();
+    try {
+      Channel observed = ClientInterceptors.intercept(channel, new StatsCapture(stats));
+      SimpleServiceGrpc.SimpleServiceBlockingStub blocking =
+          SimpleServiceGrpc.newBlockingStub(observed);
+      SimpleServiceGrpc.SimpleServiceStub async = SimpleServiceGrpc.newStub(observed);
+
+      // The first call pays for the handshake; time it apart from the others.
+      long start = System.nanoTime();
+      SimpleResponse first = blocking.unaryRpc(request("hello"));
+      report("unary (with handshake)", start, first.getResponseMessage());
+
+      start = System.nanoTime();
+      SimpleResponse unary = blocking.unaryRpc(request("hello again"));
+      report("unary", start, unary.getResponseMessage());
+
+      start = System.nanoTime();
+      Iterator<SimpleResponse> stream = blocking.serverStreamingRpc(request("count to 5"));
+      int received = 0;
+      while (stream.hasNext()) {
+        stream.next();
+        received++;
+      }
+      report("server streaming", start, received + " responses");
+
+      start = System.nanoTime();
+      CompletableFuture<SimpleResponse> total = new CompletableFuture<>();
+      StreamObserver<SimpleRequest> upload = async.clientStreamingRpc(observer(total));
+      for (int i = 0; i < 5; i++) {
+        upload.onNext(request("part " + i));
+      }
+      upload.onCompleted();
+      report("client streaming", start, total.get(10, TimeUnit.SECONDS).getResponseMessage());
+
+      start = System.nanoTime();
+      CompletableFuture<SimpleResponse> lastEcho = new CompletableFuture<>();
+      StreamObserver<SimpleRequest> bidi = async.bidiStreamingRpc(observer(lastEcho));
+      for (int i = 0; i < 5; i++) {
+        bidi.onNext(request("ping " + i));
+      }
+      bidi.onCompleted();
+      report("bidi streaming", start, lastEcho.get(10, TimeUnit.SECONDS).getResponseMessage());
+
+      ConnectionStats s = stats.get().get();
+      System.out.printf("connection: smoothed RTT %d ms (variance %d ms), %d packets sent, "
+              + "%d lost, %d datagrams, %d bytes sent%n",
+          s.smoothedRttMillis(), s.rttVarianceMillis(), s.packetsSent(), s.packetsLost(),
+          s.datagramsSent(), s.bytesSent());
+    } finally {
+      channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+      server.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+      try (var files = Files.list(certDir)) {
+        for (Path file : (Iterable<Path>) files::iterator) {
+          Files.delete(file);
+        }
+      }
+      Files.delete(certDir);
+    }
+  }
+
+  private static SimpleRequest request(String text) {
+    return SimpleRequest.newBuilder().setRequestMessage(text).build();
+  }
+
+  private static void report(String call, long startNanos, String result) {
+    double micros = (System.nanoTime() - startNanos) / 1000.0;
+    System.out.printf("%-24s %9.0f us   %s%n", call, micros, result);
+  }
+
+  private static <T> StreamObserver<T> observer(CompletableFuture<T> last) {
+    return new StreamObserver<>() {
+      T value;
+
+      @Override
+      public void onNext(T v) {
+        value = v;
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        last.completeExceptionally(t);
+      }
+
+      @Override
+      public void onCompleted() {
+        last.complete(value);
+      }
+    };
+  }
+
+  /** The demo's service: answers every kind of call. */
+  private static final class DemoService extends SimpleServiceGrpc.SimpleServiceImplBase {
+    @Override
+    public void unaryRpc(SimpleRequest request, StreamObserver<SimpleResponse> responses) {
+      responses.onNext(response("echo: " + request.getRequestMessage()));
+      responses.onCompleted();
+    }
+
+    @Override
+    public void serverStreamingRpc(SimpleRequest request,
+        StreamObserver<SimpleResponse> responses) {
+      for (int i = 1; i <= 5; i++) {
+        responses.onNext(response(Integer.toString(i)));
+      }
+      responses.onCompleted();
+    }
+
+    @Override
+    public StreamObserver<SimpleRequest> clientStreamingRpc(
+        StreamObserver<SimpleResponse> responses) {
+      return new StreamObserver<>() {
+        int parts;
+
+        @Override
+        public void onNext(SimpleRequest value) {
+          parts++;
+        }
+
+        @Override
+        public void onError(Throwable t) {}
+
+        @Override
+        public void onCompleted() {
+          responses.onNext(response("received " + parts + " parts"));
+          responses.onCompleted();
+        }
+      };
+    }
+
+    @Override
+    public StreamObserver<SimpleRequest> bidiStreamingRpc(
+        StreamObserver<SimpleResponse> responses) {
+      return new StreamObserver<>() {
+        @Override
+        public void onNext(SimpleRequest value) {
+          responses.onNext(response("pong for " + value.getRequestMessage()));
+        }
+
+        @Override
+        public void onError(Throwable t) {}
+
+        @Override
+        public void onCompleted() {
+          responses.onCompleted();
+        }
+      };
+    }
+
+    private static SimpleResponse response(String text) {
+      return SimpleResponse.newBuilder().setResponseMessage(text).build();
+    }
+  }
+
+  /** Keeps the connection statistics handle that the transport puts on each call. */
+  private static final class StatsCapture implements ClientInterceptor {
+    private final AtomicReference<Supplier<ConnectionStats>> stats;
+
+    StatsCapture(AtomicReference<Supplier<ConnectionStats>> stats) {
+      this.stats = stats;
+    }
+
+    @Override
+    public <ReqT, RespT> ClientCall<ReqT, RespT> interceptCall(
+        MethodDescriptor<ReqT, RespT> method, CallOptions options, Channel next) {
+      return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
+        @Override
+        public void start(Listener<RespT> listener, Metadata headers) {
+          ClientCall<ReqT, RespT> call = this;
+          super.start(new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(
+              listener) {
+            @Override
+            public void onHeaders(Metadata responseHeaders) {
+              stats.set(call.getAttributes().get(QuicAttributes.CONNECTION_STATS));
+              super.onHeaders(responseHeaders);
+            }
+          }, headers);
+        }
+      };
+    }
+  }
+}

@@ -243,7 +243,6 @@ class KwikEngineBehaviourTest {
     KwikServerEndpoint server = KwikServerEndpoint.start(KwikTestSupport.serverOptions(),
         KwikTestSupport.acceptor(KwikTestSupport::echo));
     ClientConnectionOptionsWithKeepAlive.run(server, 1);
-    // A handshake that never completes leaves a connection candidate with kwik's 30 s cleanup.
     server.close();
     assertTrue(eventually(() -> {
       Set<Thread> now = nonDaemonThreads();

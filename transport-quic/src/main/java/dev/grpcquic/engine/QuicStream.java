@@ -26,7 +26,12 @@ public interface QuicStream {
   /** Bytes queued by {@link #write} that the engine has not yet accepted. */
   long queuedBytes();
 
-  /** Abandons the sending side: RESET_STREAM with this code; queued data is dropped. */
+  /**
+   * Abandons the stream: RESET_STREAM with this code (unless FIN was already handed to the engine);
+   * queued data is dropped. Unless the receiving side already ended, it is abandoned too
+   * (STOP_SENDING with the same code, no further inbound events): an engine such as kwik frees the
+   * stream's MAX_STREAMS slot only once both directions are finished.
+   */
   void reset(long applicationErrorCode);
 
   /** Abandons the receiving side: STOP_SENDING with this code; no further data is delivered. */

@@ -266,7 +266,16 @@ final class KwikConnection implements QuicConnection {
       kwik.close(applicationErrorCode, reason == null ? "" : reason);
     } catch (RuntimeException e) {
       LOG.log(Level.FINE, "kwik close failed", e);
-      terminated(ConnectionCloseInfo.localClose(applicationErrorCode, String.valueOf(reason)));
+    }
+    // kwik reports its own close through the listener too, but on its callbacks thread and not in
+    // every state (a full test run once saw it missing): report it ourselves, asynchronously so
+    // that the handler is never called from inside close(). terminated() runs once.
+    ConnectionCloseInfo info = ConnectionCloseInfo.localClose(
+        applicationErrorCode, reason == null ? "" : reason);
+    try {
+      executor.execute(() -> terminated(info));
+    } catch (RejectedExecutionException e) {
+      terminated(info);
     }
   }
 

@@ -169,6 +169,11 @@ public final class KwikServerEndpoint implements QuicServerEndpoint {
     }
   }
 
+  /** For tests: the socket kwik receives on. */
+  GuardedDatagramSocket socket() {
+    return socket;
+  }
+
   int connectionCount() {
     return connections.size();
   }

@@ -46,6 +46,8 @@ final class KwikStream implements QuicStream {
   private boolean readerRunning;
   private boolean inboundEnded;
   private boolean terminalDelivered;
+  /** A reset or connection close was delivered (an end of stream alone still lets a send reset through). */
+  private boolean abortDelivered;
   private boolean stoppedByUs;
   private final ArrayDeque<ByteBuffer> writeQueue = new ArrayDeque<>();
   private long queuedBytes;
@@ -155,7 +157,7 @@ final class KwikStream implements QuicStream {
             inboundEnded = true;
             readerRunning = false;
           }
-          deliverTerminal(h -> h.onEndOfStream());
+          deliverEndOfStream();
           connection.streamMaybeDone(this);
           return;
         }
@@ -297,8 +299,9 @@ final class KwikStream implements QuicStream {
     sendAbandoned = true;
     if (!silent && !connection.isClosingOrClosed()) {
       // kwik answered the peer's STOP_SENDING with RESET_STREAM; it does not tell the code.
+      // Reported even after onEndOfStream: the sender must learn that its side was stopped.
       LOG.log(Level.FINE, "stream " + id() + " write failed", e);
-      deliverTerminal(h -> h.onReset(-1));
+      deliverSendReset();
     }
     connection.streamMaybeDone(this);
   }
@@ -377,8 +380,30 @@ final class KwikStream implements QuicStream {
         return;
       }
       terminalDelivered = true;
+      abortDelivered = true;
     }
     events.execute(() -> event.accept(handler));
+  }
+
+  private void deliverEndOfStream() {
+    synchronized (this) {
+      if (terminalDelivered) {
+        return;
+      }
+      terminalDelivered = true;
+    }
+    events.execute(() -> handler.onEndOfStream());
+  }
+
+  private void deliverSendReset() {
+    synchronized (this) {
+      if (abortDelivered) {
+        return;
+      }
+      terminalDelivered = true;
+      abortDelivered = true;
+    }
+    events.execute(() -> handler.onReset(-1));
   }
 
   @Override

@@ -129,7 +129,7 @@ final class KwikTestSupport {
    * transfers); otherwise it keeps the bytes for inspection.
    */
   static class Recorder implements StreamHandler {
-    final QuicStream stream;
+    volatile QuicStream stream;
     final boolean keepReading;
     final ByteArrayOutputStream data = new ByteArrayOutputStream();
     final AtomicLong received = new AtomicLong();

@@ -5,8 +5,8 @@ import java.nio.ByteBuffer;
 /**
  * Events of one stream. Calls for one stream never overlap; they come from engine threads, which
  * must not be blocked for long. Inbound events end with exactly one of {@link #onEndOfStream},
- * {@link #onReset}, or {@link #onConnectionClosed}; the one exception: {@link #onReset} may follow
- * {@link #onEndOfStream} when the peer stops our sending side (STOP_SENDING) after its own FIN.
+ * {@link #onReset}, or {@link #onConnectionClosed}. {@link #onStopSending} concerns the sending
+ * side and may come at any time before the end.
  */
 public interface StreamHandler {
 
@@ -21,11 +21,17 @@ public interface StreamHandler {
   void onEndOfStream();
 
   /**
-   * The peer reset its sending side (RESET_STREAM), or stopped ours and the engine reset it.
-   * {@code applicationErrorCode} is -1 when the engine does not tell the code (kwik never does). A
-   * STOP_SENDING is only noticed by the engine's next write on the stream (kwik limitation).
+   * The peer reset its sending side (RESET_STREAM): no more inbound data.
+   * {@code applicationErrorCode} is -1 when the engine does not tell the code (kwik never does).
    */
   void onReset(long applicationErrorCode);
+
+  /**
+   * The peer asked us to stop sending (STOP_SENDING) and the engine reset our sending side; the
+   * receiving side goes on. May come after {@link #onEndOfStream}. The code is -1 when the engine
+   * does not tell it (kwik never does; it notices within a few tens of milliseconds).
+   */
+  void onStopSending(long applicationErrorCode);
 
   /** The engine accepted {@code bytes} of the queued data (they now count against QUIC flow control). */
   void onWritten(int bytes);

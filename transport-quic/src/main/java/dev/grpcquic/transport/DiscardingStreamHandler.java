@@ -16,6 +16,9 @@ final class DiscardingStreamHandler implements StreamHandler {
   public void onReset(long applicationErrorCode) {}
 
   @Override
+  public void onStopSending(long applicationErrorCode) {}
+
+  @Override
   public void onWritten(int bytes) {}
 
   @Override

@@ -192,6 +192,11 @@ final class Http3Control implements Http3RequestStream.ConnectionErrorSink {
     }
 
     @Override
+    public void onStopSending(long applicationErrorCode) {
+      closedCritical();
+    }
+
+    @Override
     public void onWritten(int bytes) {}
 
     @Override

@@ -37,8 +37,11 @@ final class Http3RequestStream implements StreamHandler {
     /** FIN after every frame was delivered. */
     void onEndOfStream();
 
-    /** The peer reset the stream; -1 when the engine does not tell the code. */
+    /** The peer reset its sending side; -1 when the engine does not tell the code. */
     void onReset(long code);
+
+    /** The peer does not want the rest of what we send (STOP_SENDING); our side was reset. */
+    void onStopSending(long code);
 
     /**
      * The peer sent something malformed. A connection error has already closed the connection; for
@@ -182,6 +185,11 @@ final class Http3RequestStream implements StreamHandler {
       failed = true;
       listener.onReset(applicationErrorCode);
     }
+  }
+
+  @Override
+  public void onStopSending(long applicationErrorCode) {
+    listener.onStopSending(applicationErrorCode);
   }
 
   @Override

@@ -274,6 +274,16 @@ final class QuicClientStream extends AbstractClientStream {
     }
 
     @Override
+    public void onStopSending(long code) {
+      synchronized (lock) {
+        // The server has what it needs (or gave up on the request): stop sending, keep reading
+        // for the response.
+        finSent = true;
+        pending.clear();
+      }
+    }
+
+    @Override
     public void onProtocolError(Http3Exception error) {
       synchronized (lock) {
         if (cancelled) {

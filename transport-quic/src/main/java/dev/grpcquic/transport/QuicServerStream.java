@@ -211,6 +211,32 @@ final class QuicServerStream extends AbstractServerStream {
     }
 
     @Override
+    public void onStopSending(long code) {
+      synchronized (lock) {
+        if (closed) {
+          return;
+        }
+        // The client abandoned the response: after its FIN this is how a client cancels.
+        closed = true;
+        inboundEnded = true;
+        http3.cancel(Http3ErrorCode.H3_REQUEST_CANCELLED);
+        transportReportStatus(Status.CANCELLED.withDescription("call cancelled by the client"));
+        transport.streamFinished(QuicServerStream.this);
+      }
+    }
+
+    /** Ends the call here only, without a word on the wire (the connection is going away). */
+    @GuardedBy("lock")
+    void abandon(Status status) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      inboundEnded = true;
+      transportReportStatus(status);
+    }
+
+    @Override
     public void onProtocolError(Http3Exception error) {
       synchronized (lock) {
         inboundEnded = true;

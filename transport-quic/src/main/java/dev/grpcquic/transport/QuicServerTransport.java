@@ -183,6 +183,13 @@ final class QuicServerTransport implements ServerTransport, ConnectionHandler,
     }
 
     @Override
+    public void onStopSending(long code) {
+      if (call != null) {
+        call.onStopSending(code);
+      }
+    }
+
+    @Override
     public void onProtocolError(Http3Exception error) {
       if (call != null) {
         call.onProtocolError(error);
@@ -294,9 +301,11 @@ final class QuicServerTransport implements ServerTransport, ConnectionHandler,
   @Override
   public void shutdownNow(Status reason) {
     synchronized (lock) {
+      // No stream resets: the connection's close tells the client (its calls fail UNAVAILABLE).
       for (QuicServerStream stream : new ArrayList<>(streams)) {
-        stream.cancel(reason);
+        stream.transportState().abandon(reason);
       }
+      streams.clear();
     }
     close(Http3ErrorCode.H3_NO_ERROR, "shut down now");
   }

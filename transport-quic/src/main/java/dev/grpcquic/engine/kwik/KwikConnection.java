@@ -47,6 +47,7 @@ final class KwikConnection implements QuicConnection {
   private volatile ConnectionHandler handler;
   private final Set<KwikStream> streams = ConcurrentHashMap.newKeySet();
   private final SendStallGuard guard;
+  private final StopSendingWatch stopSendingWatch = new StopSendingWatch();
   private final AtomicBoolean closeRequested = new AtomicBoolean();
   private final AtomicBoolean terminated = new AtomicBoolean();
   private volatile ConnectionCloseInfo closeInfo;
@@ -93,6 +94,10 @@ final class KwikConnection implements QuicConnection {
 
   SendStallGuard guard() {
     return guard;
+  }
+
+  StopSendingWatch stopSendingWatch() {
+    return stopSendingWatch;
   }
 
   void markEstablished() {
@@ -298,6 +303,7 @@ final class KwikConnection implements QuicConnection {
     }
     closeInfo = info;
     guard.stop();
+    stopSendingWatch.stop();
     interruptOpeners();
     failPending(closedException());
     for (KwikStream stream : streams) {

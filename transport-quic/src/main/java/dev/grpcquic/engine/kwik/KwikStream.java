@@ -49,6 +49,8 @@ final class KwikStream implements QuicStream {
   /** A reset or connection close was delivered (an end of stream alone still lets a send reset through). */
   private boolean abortDelivered;
   private boolean stoppedByUs;
+  /** The peer's STOP_SENDING was reported. */
+  private boolean stopSendingDelivered;
   private final ArrayDeque<ByteBuffer> writeQueue = new ArrayDeque<>();
   private long queuedBytes;
   private boolean finRequested;
@@ -78,6 +80,9 @@ final class KwikStream implements QuicStream {
   void setHandler(StreamHandler handler) {
     this.handler = handler;
     events.open();
+    if (kwik.isBidirectional() || !outboundEnded) {
+      connection.stopSendingWatch().watch(this);
+    }
     maybeStartReader();
   }
 
@@ -248,6 +253,7 @@ final class KwikStream implements QuicStream {
         if (head == null) {
           out.close(); // FIN after the last byte
           finHandedToKwik = true;
+          connection.stopSendingWatch().unwatch(this);
           synchronized (this) {
             outboundEnded = true;
             writerRunning = false;
@@ -292,17 +298,19 @@ final class KwikStream implements QuicStream {
     synchronized (this) {
       writerRunning = false;
       silent = resetByUs || outboundEnded;
+    }
+    if (!silent && !connection.isClosingOrClosed()) {
+      // kwik answered the peer's STOP_SENDING with RESET_STREAM; it does not tell the code.
+      LOG.log(Level.FINE, "stream " + id() + " write failed", e);
+      outputResetByKwik();
+      return;
+    }
+    synchronized (this) {
       outboundEnded = true;
       writeQueue.clear();
       queuedBytes = 0;
     }
     sendAbandoned = true;
-    if (!silent && !connection.isClosingOrClosed()) {
-      // kwik answered the peer's STOP_SENDING with RESET_STREAM; it does not tell the code.
-      // Reported even after onEndOfStream: the sender must learn that its side was stopped.
-      LOG.log(Level.FINE, "stream " + id() + " write failed", e);
-      deliverSendReset();
-    }
     connection.streamMaybeDone(this);
   }
 
@@ -335,6 +343,7 @@ final class KwikStream implements QuicStream {
       }
     }
     sendAbandoned = true;
+    connection.stopSendingWatch().unwatch(this);
     if (sendReset) {
       kwik.resetStream(applicationErrorCode);
     }
@@ -395,15 +404,21 @@ final class KwikStream implements QuicStream {
     events.execute(() -> handler.onEndOfStream());
   }
 
-  private void deliverSendReset() {
+  /** kwik reset our output because the peer sent STOP_SENDING (seen by a write or the watch). */
+  void outputResetByKwik() {
     synchronized (this) {
-      if (abortDelivered) {
+      if (resetByUs || stopSendingDelivered || abortDelivered) {
         return;
       }
-      terminalDelivered = true;
-      abortDelivered = true;
+      stopSendingDelivered = true;
+      outboundEnded = true;
+      writeQueue.clear();
+      queuedBytes = 0;
     }
-    events.execute(() -> handler.onReset(-1));
+    sendAbandoned = true;
+    connection.stopSendingWatch().unwatch(this);
+    events.execute(() -> handler.onStopSending(-1));
+    connection.streamMaybeDone(this);
   }
 
   @Override

@@ -65,7 +65,7 @@ final class SendStallGuard {
   /** How many times a stalled stream was nudged, over all connections (for tests and reports). */
   static final AtomicLong NUDGES = new AtomicLong();
 
-  private static final ScheduledExecutorService TIMER =
+  static final ScheduledExecutorService TIMER =
       Executors.newSingleThreadScheduledExecutor(
           KwikExecutors.daemonThreadFactory("grpc-quic-kwik-send-guard"));
 

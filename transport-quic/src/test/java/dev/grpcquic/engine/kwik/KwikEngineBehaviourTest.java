@@ -104,14 +104,15 @@ class KwikEngineBehaviourTest {
       resetStream.reset(0x10c);
       assertEquals(-1L, firstServer.reset.get(10, TimeUnit.SECONDS)); // kwik hides the code
 
-      // stopSending: the server, blocked writing a download, sees onReset.
+      // stopSending: the server, blocked writing a download, sees onStopSending.
       KwikTestSupport.Recorder second = new KwikTestSupport.Recorder(null, false);
       QuicStream stopped = connection.openStream(true, second).get(10, TimeUnit.SECONDS);
       stopped.write(ByteBuffer.wrap(new byte[] {'D'}), true);
       BulkPeer secondServer = serverPeers.poll(10, TimeUnit.SECONDS);
       assertTrue(eventually(() -> secondServer.written.get() > 0, 10_000));
       stopped.stopSending(0x10c);
-      assertEquals(-1L, secondServer.reset.get(10, TimeUnit.SECONDS));
+      assertEquals(-1L, secondServer.stopSending.get(10, TimeUnit.SECONDS));
+      assertFalse(secondServer.reset.isDone(), "the server's receiving side goes on");
       assertFalse(second.endOfStream.isDone());
       assertEquals(0, secondServer.overlaps.get());
       connection.close(0x100, "");

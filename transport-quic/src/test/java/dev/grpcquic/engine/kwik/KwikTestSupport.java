@@ -115,6 +115,11 @@ final class KwikTestSupport {
       }
 
       @Override
+      public void onStopSending(long code) {
+        stream.reset(0x10c);
+      }
+
+      @Override
       public void onWritten(int bytes) {
       }
 
@@ -139,6 +144,7 @@ final class KwikTestSupport {
     final AtomicInteger inside = new AtomicInteger();
     final CompletableFuture<Void> endOfStream = new CompletableFuture<>();
     final CompletableFuture<Long> reset = new CompletableFuture<>();
+    final CompletableFuture<Long> stopSending = new CompletableFuture<>();
     final CompletableFuture<ConnectionCloseInfo> connectionClosed = new CompletableFuture<>();
 
     Recorder(QuicStream stream, boolean keepReading) {
@@ -196,6 +202,13 @@ final class KwikTestSupport {
     public void onReset(long applicationErrorCode) {
       enter();
       reset.complete(applicationErrorCode);
+      leave();
+    }
+
+    @Override
+    public void onStopSending(long applicationErrorCode) {
+      enter();
+      stopSending.complete(applicationErrorCode);
       leave();
     }
 

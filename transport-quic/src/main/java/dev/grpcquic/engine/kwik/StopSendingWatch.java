@@ -1,0 +1,77 @@
+package dev.grpcquic.engine.kwik;
+
+import java.io.OutputStream;
+import java.lang.reflect.Field;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Notices a peer's STOP_SENDING on streams that are not writing. kwik answers STOP_SENDING by
+ * resetting the stream's output, and tells the application only when it next writes. A server
+ * stream waiting for its handler's response (the request complete, FIN received) would never
+ * learn that the client cancelled: after its FIN the client's RESET_STREAM is ignored by kwik, so
+ * STOP_SENDING is all a cancelling client can send. Every {@link #TICK_MILLIS} ms this watch reads
+ * the output's private reset flag (by reflection, resolved once) of each stream whose sending side
+ * is still open. Without the field it does nothing, and a STOP_SENDING shows at the next write.
+ */
+final class StopSendingWatch {
+  private static final Logger LOG = Logger.getLogger(StopSendingWatch.class.getName());
+  static final long TICK_MILLIS = 20;
+  private static final Field RESET;
+
+  static {
+    Field reset = null;
+    try {
+      reset = Class.forName("tech.kwik.core.stream.StreamOutputStreamImpl")
+          .getDeclaredField("reset");
+      reset.setAccessible(true);
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      LOG.log(Level.FINE, "kwik output reset flag not readable; STOP_SENDING seen on write only", e);
+    }
+    RESET = reset;
+  }
+
+  private final Set<KwikStream> watched = ConcurrentHashMap.newKeySet();
+  private final ScheduledFuture<?> tick;
+
+  StopSendingWatch() {
+    this.tick = RESET == null ? null : SendStallGuard.TIMER.scheduleWithFixedDelay(
+        this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
+  }
+
+  void watch(KwikStream stream) {
+    if (RESET != null) {
+      watched.add(stream);
+    }
+  }
+
+  void unwatch(KwikStream stream) {
+    watched.remove(stream);
+  }
+
+  void stop() {
+    if (tick != null) {
+      tick.cancel(false);
+    }
+    watched.clear();
+  }
+
+  private void tick() {
+    for (KwikStream stream : watched) {
+      try {
+        OutputStream out = stream.kwikOutput();
+        if (RESET.getBoolean(out)) {
+          watched.remove(stream);
+          stream.outputResetByKwik();
+        }
+      } catch (ReflectiveOperationException | RuntimeException e) {
+        watched.remove(stream);
+        LOG.log(Level.FINE, "cannot read the reset flag of " + stream, e);
+      }
+    }
+  }
+}

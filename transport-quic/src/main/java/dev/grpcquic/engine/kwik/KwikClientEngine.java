@@ -49,6 +49,12 @@ public final class KwikClientEngine implements QuicClientEngine {
     try {
       String serverName = options.serverName() == null || options.serverName().isEmpty()
           ? options.host() : options.serverName();
+      if (options.trustManager() != null && isIpLiteral(serverName)) {
+        // agent15 matches the server name against DNS entries of the certificate only.
+        throw new IllegalArgumentException("kwik verifies server certificates against DNS names"
+            + " only, not the IP address " + serverName + ": connect by host name, or set the"
+            + " channel's overrideAuthority to a DNS name of the server's certificate");
+      }
       QuicClientConnection.Builder builder = QuicClientConnection.newBuilder()
           .host(serverName)
           .port(options.port())
@@ -94,6 +100,10 @@ public final class KwikClientEngine implements QuicClientEngine {
       }
       future.completeExceptionally(e);
     }
+  }
+
+  static boolean isIpLiteral(String name) {
+    return name.indexOf(':') >= 0 || name.matches("[0-9.]+");
   }
 
   private static DatagramSocket newSocket() throws SocketException {

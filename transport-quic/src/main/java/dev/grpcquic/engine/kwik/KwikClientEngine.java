@@ -1,5 +1,6 @@
 package dev.grpcquic.engine.kwik;
 
+import java.time.Duration;
 import dev.grpcquic.engine.ClientConnectionOptions;
 import dev.grpcquic.engine.ConnectionHandler;
 import dev.grpcquic.engine.QuicClientEngine;
@@ -81,7 +82,7 @@ public final class KwikClientEngine implements QuicClientEngine {
       kwik.connect();
       connection.markEstablished();
       if (options.keepAliveSeconds() > 0) {
-        kwik.keepAlive(options.keepAliveSeconds());
+        connection.startKeepAlive(Duration.ofSeconds(options.keepAliveSeconds()));
       }
       if (!future.complete(connection)) {
         connection.close(0, "connect abandoned");

@@ -1,5 +1,11 @@
 package dev.grpcquic.engine.kwik;
 
+import java.time.Duration;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import tech.kwik.core.frame.PingFrame;
+import tech.kwik.core.impl.QuicConnectionImpl;
+
 import dev.grpcquic.engine.ConnectionCloseInfo;
 import dev.grpcquic.engine.ConnectionHandler;
 import dev.grpcquic.engine.ConnectionStats;
@@ -48,6 +54,7 @@ final class KwikConnection implements QuicConnection {
   private final Set<KwikStream> streams = ConcurrentHashMap.newKeySet();
   private final SendStallGuard guard;
   private final StopSendingWatch stopSendingWatch = new StopSendingWatch();
+  private volatile ScheduledFuture<?> keepAlive;
   private final AtomicBoolean closeRequested = new AtomicBoolean();
   private final AtomicBoolean terminated = new AtomicBoolean();
   private volatile ConnectionCloseInfo closeInfo;
@@ -98,6 +105,27 @@ final class KwikConnection implements QuicConnection {
 
   StopSendingWatch stopSendingWatch() {
     return stopSendingWatch;
+  }
+
+  /**
+   * Sends a QUIC PING every {@code interval} while the connection lives. kwik's own
+   * {@code keepAlive(seconds)} means something else: it keeps a connection alive for that many
+   * seconds in all, pinging at half the peer's idle timeout rounded down to whole seconds (so
+   * continuously below a 2 s idle timeout).
+   */
+  void startKeepAlive(Duration interval) {
+    if (!(kwik instanceof QuicConnectionImpl impl) || interval.isZero()) {
+      return;
+    }
+    long millis = interval.toMillis();
+    keepAlive = SendStallGuard.TIMER.scheduleWithFixedDelay(() -> {
+      if (!isClosingOrClosed()) {
+        impl.send(new PingFrame(), frame -> { }, true);
+      }
+    }, millis, millis, TimeUnit.MILLISECONDS);
+    if (isClosingOrClosed()) {
+      keepAlive.cancel(false);
+    }
   }
 
   void markEstablished() {
@@ -304,6 +332,10 @@ final class KwikConnection implements QuicConnection {
     closeInfo = info;
     guard.stop();
     stopSendingWatch.stop();
+    ScheduledFuture<?> pings = keepAlive;
+    if (pings != null) {
+      pings.cancel(false);
+    }
     interruptOpeners();
     failPending(closedException());
     for (KwikStream stream : streams) {

@@ -6,7 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.grpcquic.QuicChannelBuilder;
 import dev.grpcquic.testing.QuicTestServer;
+import dev.grpcquic.testing.TestTls;
+import dev.grpcquic.testing.UdpRelay;
+import java.net.InetSocketAddress;
 import dev.grpcquic.testing.TestService;
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
@@ -166,6 +170,36 @@ class LifecycleTest {
           () -> ClientCalls.blockingUnaryCall(channel, TestService.HANG,
               CallOptions.DEFAULT.withDeadlineAfter(5, TimeUnit.SECONDS), new byte[0]));
       assertEquals(Status.Code.DEADLINE_EXCEEDED, e.getStatus().getCode(), e.toString());
+    }
+  }
+
+  @Test
+  @Timeout(90)
+  void peerThatVanishesFailsClientCallsUnavailableAndCancelsServerCalls() throws Exception {
+    try (QuicTestServer server = new QuicTestServer(b -> b.quicIdleTimeout(2, TimeUnit.SECONDS));
+         UdpRelay relay = new UdpRelay(new InetSocketAddress("127.0.0.1", server.port()), 1)) {
+      server.service.hangStarted = new CountDownLatch(1);
+      ManagedChannel channel = server.track(QuicChannelBuilder.forAddress("127.0.0.1", relay.port())
+          .overrideAuthority("localhost").trustManager(TestTls.get().trustManager())
+          .quicIdleTimeout(2, TimeUnit.SECONDS).build());
+      CompletableFuture<Status> closed = new CompletableFuture<>();
+      ClientCall<byte[], byte[]> call = channel.newCall(TestService.HANG, CallOptions.DEFAULT);
+      call.start(new ClientCall.Listener<>() {
+        @Override
+        public void onClose(Status status, Metadata trailers) {
+          closed.complete(status);
+        }
+      }, new Metadata());
+      call.request(1);
+      call.sendMessage(new byte[0]);
+      call.halfClose();
+      assertTrue(server.service.hangStarted.await(10, TimeUnit.SECONDS));
+      relay.blackhole(true); // both peers fall silent for each other, with no CONNECTION_CLOSE
+      Status clientSide = closed.get(60, TimeUnit.SECONDS);
+      assertEquals(Status.Code.UNAVAILABLE, clientSide.getCode(), clientSide.toString());
+      Status serverSide = server.service.hangEnded.poll(60, TimeUnit.SECONDS);
+      assertNotNull(serverSide, "server call did not end");
+      assertEquals(Status.Code.CANCELLED, serverSide.getCode(), serverSide.toString());
     }
   }
 

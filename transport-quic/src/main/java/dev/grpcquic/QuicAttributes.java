@@ -2,6 +2,7 @@ package dev.grpcquic;
 
 import dev.grpcquic.engine.ConnectionStats;
 import io.grpc.Attributes;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -12,6 +13,13 @@ public final class QuicAttributes {
   /** Current statistics of the call's QUIC connection: RTT, packets sent and lost. */
   public static final Attributes.Key<Supplier<ConnectionStats>> CONNECTION_STATS =
       Attributes.Key.create("dev.grpcquic.connection-stats");
+
+  /**
+   * DATA bytes the call's connection holds received but not yet consumed by the application,
+   * over all its calls. At most one flow-control window per call.
+   */
+  public static final Attributes.Key<LongSupplier> RECEIVE_BUFFERED_BYTES =
+      Attributes.Key.create("dev.grpcquic.receive-buffered-bytes");
 
   private QuicAttributes() {}
 }

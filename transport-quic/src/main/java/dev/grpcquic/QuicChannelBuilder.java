@@ -32,12 +32,15 @@ import javax.net.ssl.X509TrustManager;
 public final class QuicChannelBuilder extends ForwardingChannelBuilder2<QuicChannelBuilder> {
   /** Default receive window of each stream: the BDP of 100 Mbit/s at 80 ms RTT. */
   public static final int DEFAULT_FLOW_CONTROL_WINDOW = 1024 * 1024;
+  /** Default limit of streams one connection opens at once. */
+  public static final int DEFAULT_MAX_CONCURRENT_CALLS = 100;
   static final int HTTPS_PORT = 443;
 
   private final ManagedChannelImplBuilder delegate;
   private X509TrustManager trustManager;
   private boolean trustSet;
   private int flowControlWindow = DEFAULT_FLOW_CONTROL_WINDOW;
+  private int maxConcurrentCallsPerConnection = DEFAULT_MAX_CONCURRENT_CALLS;
   private int maxInboundMetadataSize = GrpcUtil.DEFAULT_MAX_HEADER_LIST_SIZE;
   private int maxInboundMessageSize = GrpcUtil.DEFAULT_MAX_MESSAGE_SIZE;
   private Duration connectTimeout = Duration.ofSeconds(20);
@@ -119,6 +122,19 @@ public final class QuicChannelBuilder extends ForwardingChannelBuilder2<QuicChan
     return this;
   }
 
+  /**
+   * Calls one connection carries at once; more wait for one to end (so does a call beyond the
+   * server's own limit). With the window, it sizes the connection's receive window: each call may
+   * hold one window of received data its application has not read yet.
+   */
+  public QuicChannelBuilder maxConcurrentCallsPerConnection(int calls) {
+    if (calls <= 0) {
+      throw new IllegalArgumentException("maxConcurrentCallsPerConnection must be positive");
+    }
+    this.maxConcurrentCallsPerConnection = calls;
+    return this;
+  }
+
   @Override
   public QuicChannelBuilder maxInboundMessageSize(int bytes) {
     if (bytes < 0) {
@@ -176,7 +192,7 @@ public final class QuicChannelBuilder extends ForwardingChannelBuilder2<QuicChan
     }
     ExecutorService toShutdown = owned;
     ClientTransportSettings settings = new ClientTransportSettings(new KwikClientEngine(), trust,
-        flowControlWindow, maxInboundMetadataSize, maxInboundMessageSize, connectTimeout,
+        flowControlWindow, maxConcurrentCallsPerConnection, maxInboundMetadataSize, maxInboundMessageSize, connectTimeout,
         quicIdleTimeout, keepAliveTime, executor);
     return new QuicClientTransportFactory(settings, () -> {
       if (toShutdown != null) {

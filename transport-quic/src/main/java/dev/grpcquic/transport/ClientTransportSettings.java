@@ -11,6 +11,7 @@ import javax.net.ssl.X509TrustManager;
  * @param engine makes the QUIC connections
  * @param trustManager checks server certificates; null turns the check off (insecure)
  * @param flowControlWindow initial receive window of each stream, in bytes
+ * @param maxConcurrentStreams request streams one connection opens at once; more calls wait
  * @param maxInboundMetadataSize largest header list accepted, by RFC 9114's measure
  * @param maxInboundMessageSize largest message accepted
  * @param connectTimeout handshake time limit
@@ -22,6 +23,7 @@ public record ClientTransportSettings(
     QuicClientEngine engine,
     X509TrustManager trustManager,
     int flowControlWindow,
+    int maxConcurrentStreams,
     int maxInboundMetadataSize,
     int maxInboundMessageSize,
     Duration connectTimeout,

@@ -13,6 +13,7 @@ import dev.grpcquic.http3.RequestStreamReader;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -66,13 +67,18 @@ final class Http3RequestStream implements StreamHandler {
   private final RequestStreamReader reader;
   private final long maxHeaderListSize;
   private final int receiveWindow;
+  /** The connection's count of DATA payload received and not yet consumed. */
+  private final AtomicLong connectionBuffered;
+  /** This stream's share of it. */
+  private final AtomicLong buffered = new AtomicLong();
   /** Outbound bytes in flight to the engine, as {overhead, payload} pairs, oldest first. */
   private final ArrayDeque<int[]> unwritten = new ArrayDeque<>();
   private volatile QuicStream stream;
   private volatile boolean failed;
 
   Http3RequestStream(Listener listener, ConnectionErrorSink connectionErrors,
-      long maxHeaderListSize, int receiveWindow) {
+      long maxHeaderListSize, int receiveWindow, AtomicLong connectionBuffered) {
+    this.connectionBuffered = connectionBuffered;
     this.listener = listener;
     this.connectionErrors = connectionErrors;
     this.maxHeaderListSize = maxHeaderListSize;
@@ -125,10 +131,26 @@ final class Http3RequestStream implements StreamHandler {
 
   /** The application consumed {@code bytes} of DATA payload: let the peer send that much more. */
   void consumed(int bytes) {
+    drain(bytes);
     QuicStream s = stream;
     if (s != null && bytes > 0 && !failed) {
       s.request(bytes);
     }
+  }
+
+  /** The call is over: what it held unconsumed no longer counts. */
+  void release() {
+    drain(Long.MAX_VALUE);
+  }
+
+  private void drain(long bytes) {
+    long taken;
+    long now;
+    do {
+      now = buffered.get();
+      taken = Math.min(now, bytes);
+    } while (!buffered.compareAndSet(now, now - taken));
+    connectionBuffered.addAndGet(-taken);
   }
 
   /** Abandons both directions with {@code code} (RESET_STREAM and STOP_SENDING). */
@@ -244,6 +266,8 @@ final class Http3RequestStream implements StreamHandler {
 
     @Override
     public void onData(ByteBuffer payload) {
+      buffered.addAndGet(payload.remaining());
+      connectionBuffered.addAndGet(payload.remaining());
       listener.onData(payload);
     }
   }

@@ -19,6 +19,7 @@ import io.grpc.internal.WritableBuffer;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import javax.annotation.concurrent.GuardedBy;
 
 /**
@@ -39,7 +40,8 @@ final class QuicClientStream extends AbstractClientStream {
 
   QuicClientStream(QuicClientTransport transport, Object lock, String authority, String path,
       String userAgent, Metadata headers, CallOptions callOptions, StatsTraceContext statsTraceCtx,
-      int maxInboundMessageSize, long maxHeaderListSize, int receiveWindow) {
+      int maxInboundMessageSize, long maxHeaderListSize, int receiveWindow,
+      AtomicLong bufferedBytes) {
     super(ByteBufferWritableBuffer.ALLOCATOR, statsTraceCtx, new TransportTracer(), headers,
         callOptions, false);
     this.transport = transport;
@@ -48,7 +50,7 @@ final class QuicClientStream extends AbstractClientStream {
     this.path = path;
     this.userAgent = userAgent;
     this.state = new TransportState(maxInboundMessageSize, statsTraceCtx, callOptions,
-        maxHeaderListSize, receiveWindow);
+        maxHeaderListSize, receiveWindow, bufferedBytes);
   }
 
   @Override
@@ -126,6 +128,7 @@ final class QuicClientStream extends AbstractClientStream {
       implements Http3RequestStream.Listener {
     private final long maxHeaderListSize;
     private final int receiveWindow;
+    private final AtomicLong bufferedBytes;
     @GuardedBy("lock") Http3RequestStream http3;
     @GuardedBy("lock") final List<PendingData> pending = new ArrayList<>();
     @GuardedBy("lock") boolean cancelled;
@@ -134,16 +137,18 @@ final class QuicClientStream extends AbstractClientStream {
     @GuardedBy("lock") private boolean finSent;
 
     TransportState(int maxMessageSize, StatsTraceContext statsTraceCtx, CallOptions options,
-        long maxHeaderListSize, int receiveWindow) {
+        long maxHeaderListSize, int receiveWindow, AtomicLong bufferedBytes) {
       super(maxMessageSize, statsTraceCtx, new TransportTracer(), options);
       this.maxHeaderListSize = maxHeaderListSize;
       this.receiveWindow = receiveWindow;
+      this.bufferedBytes = bufferedBytes;
     }
 
     /** Creates the HTTP/3 side; the QUIC stream follows in {@link #streamOpened}. */
     @GuardedBy("lock")
     Http3RequestStream newHttp3Stream(Http3RequestStream.ConnectionErrorSink errors) {
-      http3 = new Http3RequestStream(this, errors, maxHeaderListSize, receiveWindow);
+      http3 = new Http3RequestStream(this, errors, maxHeaderListSize, receiveWindow,
+          bufferedBytes);
       return http3;
     }
 

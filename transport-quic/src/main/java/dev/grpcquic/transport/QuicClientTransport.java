@@ -31,7 +31,10 @@ import io.grpc.internal.SimpleDisconnectError;
 import io.grpc.internal.StatsTraceContext;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
@@ -65,6 +68,12 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
   @GuardedBy("lock") private Http3Control control;
   @GuardedBy("lock") private Attributes attributes = Attributes.EMPTY;
   @GuardedBy("lock") private final Set<QuicClientStream> streams = new LinkedHashSet<>();
+  /** Streams opened (or being opened) on the connection, at most maxConcurrentStreams. */
+  @GuardedBy("lock") private final Set<QuicClientStream> openStreams = new HashSet<>();
+  /** Calls waiting for one of them to end. */
+  @GuardedBy("lock") private final ArrayDeque<QuicClientStream> waitingToOpen = new ArrayDeque<>();
+  /** DATA payload received and not yet consumed, over all streams (what flow control bounds). */
+  private final AtomicLong bufferedBytes = new AtomicLong();
   /** Set once shutdown starts; new calls fail with it. */
   @GuardedBy("lock") private Status shutdownStatus;
   /** Streams at or above this ID were not processed by the server (its GOAWAY). */
@@ -108,11 +117,21 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
         settings.connectTimeout(),
         settings.quicIdleTimeout(),
         window,
-        // Room for many streams at full window before the connection window binds.
-        Math.max(window * 16, 16L * 1024 * 1024),
+        connectionWindow(window, settings.maxConcurrentStreams()),
         3,
         (int) Math.min(Integer.MAX_VALUE, settings.keepAliveTime().toSeconds()),
         settings.blockingExecutor());
+  }
+
+  /**
+   * The connection receive window for {@code streams} streams of {@code window} each. A stream
+   * whose reader stalls keeps up to a window unread inside the engine, and every such byte counts
+   * against the connection window; the engine also lags up to a tenth of the connection window
+   * behind in extending it (kwik sends MAX_DATA in steps of 10 %). Twice a window per stream
+   * covers both, so stalled streams can never hold up the others.
+   */
+  static long connectionWindow(long window, int streams) {
+    return 2 * window * (streams + 1L);
   }
 
   /** The host part of the authority: what the certificate must name, and the SNI. */
@@ -144,6 +163,7 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
               ? SecurityLevel.INTEGRITY : SecurityLevel.PRIVACY_AND_INTEGRITY)
           .set(GrpcAttributes.ATTR_CLIENT_EAG_ATTRS, eagAttributes)
           .set(dev.grpcquic.QuicAttributes.CONNECTION_STATS, conn::stats)
+          .set(dev.grpcquic.QuicAttributes.RECEIVE_BUFFERED_BYTES, bufferedBytes::get)
           .build();
       l = listener;
     }
@@ -180,25 +200,39 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
         getAttributes(), headers);
     return new QuicClientStream(this, lock, authority, "/" + method.getFullMethodName(),
         userAgent, headers, callOptions, statsTraceCtx, settings.maxInboundMessageSize(),
-        settings.maxInboundMetadataSize(), settings.flowControlWindow());
+        settings.maxInboundMetadataSize(), settings.flowControlWindow(), bufferedBytes);
   }
 
-  /** The call starts: open its QUIC stream (this may wait for the server's stream limit). */
+  /**
+   * The call starts: open its QUIC stream, now or when one of the open streams ends (and the
+   * engine may wait for the server's stream limit too).
+   */
   void startStream(QuicClientStream stream) {
-    QuicClientStream.TransportState state = stream.transportState();
-    QuicConnection conn;
-    Http3RequestStream http3;
     synchronized (lock) {
       if (shutdownStatus != null || connection == null) {
         Status status = shutdownStatus != null ? shutdownStatus
             : Status.UNAVAILABLE.withDescription("transport not ready");
-        state.fail(status, RpcProgress.REFUSED, false);
+        stream.transportState().fail(status, RpcProgress.REFUSED, false);
         return;
       }
       streams.add(stream);
       if (streams.size() == 1) {
         listener.transportInUse(true);
       }
+      if (openStreams.size() >= settings.maxConcurrentStreams()) {
+        waitingToOpen.add(stream);
+        return;
+      }
+      openStreams.add(stream);
+    }
+    openStream(stream);
+  }
+
+  private void openStream(QuicClientStream stream) {
+    QuicClientStream.TransportState state = stream.transportState();
+    QuicConnection conn;
+    Http3RequestStream http3;
+    synchronized (lock) {
       conn = connection;
       http3 = state.newHttp3Stream(control);
     }
@@ -229,6 +263,19 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
   void streamFinished(QuicClientStream stream) {
     if (!streams.remove(stream)) {
       return;
+    }
+    waitingToOpen.remove(stream);
+    Http3RequestStream http3 = stream.transportState().http3;
+    if (http3 != null) {
+      http3.release();
+    }
+    if (openStreams.remove(stream) && shutdownStatus == null) {
+      QuicClientStream next = waitingToOpen.poll();
+      if (next != null) {
+        openStreams.add(next);
+        // Not under this lock's caller's feet: opening calls into the engine and grpc-core.
+        settings.blockingExecutor().execute(() -> openStream(next));
+      }
     }
     if (streams.isEmpty()) {
       listener.transportInUse(false);
@@ -278,9 +325,13 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
   @GuardedBy("lock")
   private void failAll(Status status, RpcProgress progress) {
     for (QuicClientStream stream : new ArrayList<>(streams)) {
-      stream.transportState().fail(status, progress, true);
+      // A call still waiting for a stream never reached the server.
+      stream.transportState().fail(status,
+          waitingToOpen.contains(stream) ? RpcProgress.REFUSED : progress, true);
     }
     streams.clear();
+    openStreams.clear();
+    waitingToOpen.clear();
   }
 
   @GuardedBy("lock")

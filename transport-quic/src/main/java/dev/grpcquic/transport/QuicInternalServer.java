@@ -60,9 +60,9 @@ public final class QuicInternalServer implements InternalServer {
     ServerEndpointOptions options = new ServerEndpointOptions(
         settings.bindAddress(), "h3", settings.keyStore(), settings.keyAlias(),
         settings.keyPassword(), settings.quicIdleTimeout(), settings.flowControlWindow(),
-        // Room for every allowed stream at full window.
-        Math.max((long) settings.flowControlWindow() * settings.maxConcurrentCallsPerConnection(),
-            16L * 1024 * 1024),
+        // So that calls whose readers stall never hold up the others (see there).
+        QuicClientTransport.connectionWindow(settings.flowControlWindow(),
+            settings.maxConcurrentCallsPerConnection()),
         settings.maxConcurrentCallsPerConnection(), 3, settings.blockingExecutor());
     QuicServerEndpoint bound;
     try {

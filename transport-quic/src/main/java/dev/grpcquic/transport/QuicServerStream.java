@@ -67,6 +67,10 @@ final class QuicServerStream extends AbstractServerStream {
     return authority;
   }
 
+  Http3RequestStream http3() {
+    return http3;
+  }
+
   @Override
   public int streamId() {
     return (int) http3.id();

@@ -30,6 +30,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -54,6 +55,8 @@ final class QuicServerTransport implements ServerTransport, ConnectionHandler,
   private final ScheduledExecutorService timer;
   private final InternalLogId logId;
   private final Http3Control control;
+  /** DATA payload received and not yet consumed, over all calls (what flow control bounds). */
+  private final AtomicLong bufferedBytes = new AtomicLong();
   private final Object lock = new Object();
   private final Runnable onTerminated;
 
@@ -83,6 +86,7 @@ final class QuicServerTransport implements ServerTransport, ConnectionHandler,
         .set(Grpc.TRANSPORT_ATTR_REMOTE_ADDR, connection.remoteAddress())
         .set(GrpcAttributes.ATTR_SECURITY_LEVEL, SecurityLevel.PRIVACY_AND_INTEGRITY)
         .set(QuicAttributes.CONNECTION_STATS, connection::stats)
+        .set(QuicAttributes.RECEIVE_BUFFERED_BYTES, bufferedBytes::get)
         .build();
     synchronized (lock) {
       listener = transportListener;
@@ -114,7 +118,7 @@ final class QuicServerTransport implements ServerTransport, ConnectionHandler,
     }
     IncomingRequest request = new IncomingRequest();
     Http3RequestStream http3 = new Http3RequestStream(request, control,
-        settings.maxInboundMetadataSize(), settings.flowControlWindow());
+        settings.maxInboundMetadataSize(), settings.flowControlWindow(), bufferedBytes);
     request.http3 = http3;
     http3.attach(stream);
     return http3;
@@ -266,6 +270,7 @@ final class QuicServerTransport implements ServerTransport, ConnectionHandler,
   /** A call ended, however it ended. */
   @GuardedBy("lock")
   void streamFinished(QuicServerStream stream) {
+    stream.http3().release();
     if (streams.remove(stream) && streams.isEmpty() && goawayId != Long.MAX_VALUE) {
       scheduleDrainClose();
     }

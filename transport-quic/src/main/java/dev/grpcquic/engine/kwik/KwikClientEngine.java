@@ -22,8 +22,8 @@ import tech.kwik.core.QuicClientConnection;
  * from {@code host} (for instance host is a literal IP), the engine passes serverName as kwik's host
  * and the real host as kwik's proxy, so packets go to {@code host} and TLS uses {@code serverName}.
  *
- * <p>kwik's public client builder has no separate connection window: it is 10x the stream window,
- * so {@code connectionReceiveWindow} is not applied.
+ * <p>kwik's public client builder fixes the connection window at 10x the stream window;
+ * {@link ConnectionWindow} sets {@code connectionReceiveWindow} instead.
  */
 public final class KwikClientEngine implements QuicClientEngine {
 
@@ -68,6 +68,8 @@ public final class KwikClientEngine implements QuicClientEngine {
           .maxOpenPeerInitiatedBidirectionalStreams(0)
           .socketFactory(destination -> newSocket())
           .logger(new JulKwikLogger("client: "));
+      ConnectionWindow.set(builder,
+          Math.max(options.connectionReceiveWindow(), options.streamReceiveWindow()));
       if (!serverName.equals(options.host())) {
         builder.proxy(options.host());
       }

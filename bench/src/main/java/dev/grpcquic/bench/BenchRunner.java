@@ -66,6 +66,17 @@ public final class BenchRunner {
         raw ? " + raw kwik" : "", out);
     long started = System.nanoTime();
     try (TlsFiles tls = TlsFiles.create()) {
+      if (plan.jvmWarmupPass()) {
+        Progress.log("JVM warm-up pass over every transport (figures discarded)");
+        for (Transport transport : transports) {
+          runGrpc(transport, tls, Plan.jvmWarmup());
+        }
+        if (raw) {
+          runRaw(tls, Plan.jvmWarmup());
+        }
+        System.gc();
+        Progress.log("JVM warm-up pass done; measuring");
+      }
       for (Transport transport : transports) {
         results.grpc.put(transport, runGrpc(transport, tls, plan));
         System.gc();
@@ -143,9 +154,9 @@ public final class BenchRunner {
     env.put("jvmArguments", ManagementFactory.getRuntimeMXBean().getInputArguments());
     env.put("maxHeapMiB", Runtime.getRuntime().maxMemory() / Plan.MIB);
     Map<String, Object> versions = new LinkedHashMap<>();
-    versions.put("grpc-java", mavenVersion("io.grpc", "grpc-core"));
+    versions.put("grpc-java", io.grpc.internal.GrpcUtil.IMPLEMENTATION_VERSION);
     versions.put("netty", mavenVersion("io.netty", "netty-codec-http2"));
-    versions.put("kwik", mavenVersion("tech.kwik", "kwik"));
+    versions.put("kwik", tech.kwik.core.KwikVersion.getVersion());
     versions.put("grpc-quic", mavenVersion("dev.grpcquic", "grpc-quic-transport"));
     env.put("versions", versions);
   }

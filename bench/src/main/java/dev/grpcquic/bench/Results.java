@@ -59,6 +59,7 @@ final class Results {
     p.put("bulkBytes", plan.bulkBytes());
     p.put("bulkMessageSize", plan.bulkMessageSize());
     p.put("bulkRuns", plan.bulkRuns());
+    p.put("jvmWarmupPass", plan.jvmWarmupPass());
     m.put("plan", p);
     Map<String, Object> t = new LinkedHashMap<>();
     grpc.forEach((k, v) -> t.put(k.name(), v.toMap()));

@@ -86,6 +86,7 @@ public final class BenchRunner {
       }
     }
     results.environment.put("runSeconds", (System.nanoTime() - started) / 1e9);
+    results.environment.put("loadAverageAtEnd", loadAverage());
 
     String stamp = now.format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
     Files.createDirectories(out);
@@ -151,6 +152,7 @@ public final class BenchRunner {
     env.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
         + System.getProperty("os.arch"));
     env.put("cpu", cpuModel());
+    env.put("loadAverageAtStart", loadAverage());
     env.put("jvmArguments", ManagementFactory.getRuntimeMXBean().getInputArguments());
     env.put("maxHeapMiB", Runtime.getRuntime().maxMemory() / Plan.MIB);
     Map<String, Object> versions = new LinkedHashMap<>();
@@ -173,6 +175,15 @@ public final class BenchRunner {
       // fall through
     }
     return "?";
+  }
+
+  /** /proc/loadavg: other processes on a shared machine take CPU from the benchmark. */
+  private static String loadAverage() {
+    try {
+      return Files.readString(Paths.get("/proc/loadavg")).trim();
+    } catch (IOException | RuntimeException e) {
+      return "?";
+    }
   }
 
   private static String cpuModel() {

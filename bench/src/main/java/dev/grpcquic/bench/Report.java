@@ -31,7 +31,9 @@ final class Report {
     md.append(String.format(Locale.ROOT, "Run of %s, mode `%s`, %s cores, %s, %s.%n%n",
         r.environment.get("date"), plan.mode(), r.environment.get("availableProcessors"),
         r.environment.get("java"), r.environment.get("os")));
-    md.append("Versions: ").append(r.environment.get("versions")).append(".\n\n");
+    md.append("Versions: ").append(r.environment.get("versions")).append(". Load average (1, 5, 15 min) ")
+        .append("at start: ").append(r.environment.get("loadAverageAtStart")).append("; at end: ")
+        .append(r.environment.get("loadAverageAtEnd")).append(".\n\n");
     List<String> columns = new ArrayList<>();
     for (Transport t : r.grpc.keySet()) {
       columns.add(t.label);

@@ -128,20 +128,20 @@ final class Report {
     List<String> latencyNames = new ArrayList<>();
     List<Results.PerTransport> withLatency = new ArrayList<>();
     List<String> bulkNames = new ArrayList<>();
-    List<Double> bulkValues = new ArrayList<>();
+    List<Double> downloads = new ArrayList<>();
+    List<Double> uploads = new ArrayList<>();
     for (int i = 0; i < names.size(); i++) {
       Results.PerTransport p = all.get(i);
       if (p.latency != null) {
         latencyNames.add(names.get(i));
         withLatency.add(p);
       }
-      if (p.download != null && !p.download.mibPerSecond.isEmpty()) {
-        bulkNames.add(names.get(i) + ", server streaming");
-        bulkValues.add(p.download.median());
-      }
-      if (p.upload != null && !p.upload.mibPerSecond.isEmpty()) {
-        bulkNames.add(names.get(i) + ", client streaming");
-        bulkValues.add(p.upload.median());
+      Double down = p.download == null || p.download.mibPerSecond.isEmpty() ? null : p.download.median();
+      Double up = p.upload == null || p.upload.mibPerSecond.isEmpty() ? null : p.upload.median();
+      if (down != null || up != null) {
+        bulkNames.add(names.get(i));
+        downloads.add(down);
+        uploads.add(up);
       }
     }
     CategoryChart latency = new CategoryChartBuilder().width(720).height(520)
@@ -159,11 +159,14 @@ final class Report {
             r.plan.bulkBytes() / Plan.MIB))
         .yAxisTitle("MiB/s (log scale)").build();
     style(bulk);
-    bulk.getStyler().setLegendVisible(false);
-    bulk.getStyler().setXAxisLabelRotation(30);
-    if (!bulkValues.isEmpty()) {
-      bulk.addSeries("MiB/s", bulkNames, bulkValues);
-      bulk.getStyler().setYAxisMin(logFloor(bulkValues));
+    List<Double> present = new ArrayList<>();
+    downloads.stream().filter(v -> v != null).forEach(present::add);
+    uploads.stream().filter(v -> v != null).forEach(present::add);
+    if (!present.isEmpty()) {
+      // Missing figures stay null (no bar); the explicit minimum keeps the log axis valid.
+      bulk.addSeries("server streaming", bulkNames, downloads);
+      bulk.addSeries("client streaming", bulkNames, uploads);
+      bulk.getStyler().setYAxisMin(logFloor(present));
     }
 
     BufferedImage left = BitmapEncoder.getBufferedImage(latency);

@@ -1,0 +1,225 @@
+package dev.grpcquic.bench;
+
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.stub.ClientCalls;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+/** The gRPC measurements; the same code for every transport. */
+final class GrpcBench {
+  private static final byte[] UNARY_REQUEST = BenchService.payload(BenchService.UNARY_SIZE);
+
+  private GrpcBench() {}
+
+  static byte[] unary(Channel channel) {
+    byte[] response = ClientCalls.blockingUnaryCall(channel, BenchService.UNARY,
+        CallOptions.DEFAULT.withDeadlineAfter(30, TimeUnit.SECONDS), UNARY_REQUEST);
+    if (response.length != BenchService.UNARY_SIZE) {
+      throw new IllegalStateException("response of " + response.length + " bytes");
+    }
+    return response;
+  }
+
+  static LatencyStats unaryLatency(String label, Channel channel, Plan plan) throws Exception {
+    return LatencyLoop.run(label, plan, () -> unary(channel));
+  }
+
+  /** Calls per second of {@code threads} threads each making blocking unary calls back to back. */
+  static Map<String, Object> unaryThroughput(String label, Channel channel, Plan plan)
+      throws Exception {
+    int threads = plan.throughputThreads();
+    Progress.log("%s: unary throughput, %d threads: %ds warm-up, %ds measured", label, threads,
+        plan.throughputWarmup().toSeconds(), plan.throughputMeasure().toSeconds());
+    AtomicLong calls = new AtomicLong();
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    List<Thread> workers = new ArrayList<>();
+    long stopAt = System.nanoTime()
+        + plan.throughputWarmup().plus(plan.throughputMeasure()).plusMillis(200).toNanos();
+    for (int i = 0; i < threads; i++) {
+      Thread t = new Thread(() -> {
+        try {
+          while (System.nanoTime() < stopAt && failure.get() == null) {
+            unary(channel);
+            calls.incrementAndGet();
+          }
+        } catch (Throwable e) {
+          failure.compareAndSet(null, e);
+        }
+      }, "bench-unary-" + i);
+      t.setDaemon(true);
+      workers.add(t);
+      t.start();
+    }
+    Thread.sleep(plan.throughputWarmup().toMillis());
+    long c0 = calls.get();
+    long t0 = System.nanoTime();
+    Thread.sleep(plan.throughputMeasure().toMillis());
+    long c1 = calls.get();
+    long t1 = System.nanoTime();
+    for (Thread t : workers) {
+      t.join(35_000);
+    }
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("threads", threads);
+    m.put("calls", c1 - c0);
+    m.put("seconds", (t1 - t0) / 1e9);
+    double rate = (c1 - c0) / ((t1 - t0) / 1e9);
+    m.put("callsPerSecond", rate);
+    m.put("failure", failure.get() == null ? null : String.valueOf(failure.get()));
+    Progress.log("%s: %.0f calls/s%s", label, rate,
+        failure.get() == null ? "" : " (failure: " + failure.get() + ")");
+    return m;
+  }
+
+  /** Server streaming: warm-up transfer, then {@code bulkRuns} measured ones. */
+  static BulkResult download(String label, Channel channel, Plan plan) {
+    return bulk(label + " server-streaming", plan,
+        (bytes, cap) -> downloadOnce(channel, bytes, plan.bulkMessageSize(), cap));
+  }
+
+  /** Client streaming: warm-up transfer, then {@code bulkRuns} measured ones. */
+  static BulkResult upload(String label, Channel channel, Plan plan) {
+    return bulk(label + " client-streaming", plan,
+        (bytes, cap) -> uploadOnce(channel, bytes, plan.bulkMessageSize(), cap));
+  }
+
+  /** One transfer of {@code bytes}; returns its duration in nanoseconds, throws on failure. */
+  interface Transfer {
+    long run(long bytes, Duration cap) throws Exception;
+  }
+
+  static BulkResult bulk(String label, Plan plan, Transfer transfer) {
+    BulkResult result = new BulkResult(plan.bulkBytes());
+    try {
+      Progress.log("%s: warm-up %d MiB", label, plan.bulkWarmupBytes() / Plan.MIB);
+      transfer.run(plan.bulkWarmupBytes(), plan.bulkCap());
+      for (int i = 0; i < plan.bulkRuns(); i++) {
+        Progress.log("%s: run %d/%d, %d MiB", label, i + 1, plan.bulkRuns(),
+            plan.bulkBytes() / Plan.MIB);
+        long nanos = transfer.run(plan.bulkBytes(), plan.bulkCap());
+        result.add(nanos);
+        Progress.log("%s: %.1f MiB/s (%.2f s)", label,
+            result.mibPerSecond.get(i), result.seconds.get(i));
+      }
+    } catch (Exception e) {
+      result.failure = e.toString();
+      Progress.log("%s: FAILED: %s", label, e);
+    }
+    return result;
+  }
+
+  private static long downloadOnce(Channel channel, long total, int size, Duration cap)
+      throws Exception {
+    ClientCall<byte[], byte[]> call = channel.newCall(BenchService.DOWNLOAD,
+        CallOptions.DEFAULT.withDeadlineAfter(cap.toMillis(), TimeUnit.MILLISECONDS));
+    AtomicLong received = new AtomicLong();
+    AtomicLong endNanos = new AtomicLong();
+    CompletableFuture<Status> closed = new CompletableFuture<>();
+    long start = System.nanoTime();
+    call.start(new ClientCall.Listener<>() {
+      @Override
+      public void onMessage(byte[] message) {
+        received.addAndGet(message.length);
+        call.request(1);
+      }
+
+      @Override
+      public void onClose(Status status, Metadata trailers) {
+        endNanos.set(System.nanoTime());
+        closed.complete(status);
+      }
+    }, new Metadata());
+    call.request(2);
+    call.sendMessage(BenchService.downloadRequest(total, size));
+    call.halfClose();
+    Status status = await(closed, received, total, cap, "received");
+    if (!status.isOk() || received.get() != total) {
+      throw new IllegalStateException("download ended with " + status + " after "
+          + received.get() + " of " + total + " bytes");
+    }
+    return endNanos.get() - start;
+  }
+
+  private static long uploadOnce(Channel channel, long total, int size, Duration cap)
+      throws Exception {
+    ClientCall<byte[], byte[]> call = channel.newCall(BenchService.UPLOAD,
+        CallOptions.DEFAULT.withDeadlineAfter(cap.toMillis(), TimeUnit.MILLISECONDS));
+    byte[] message = BenchService.payload(size);
+    AtomicLong sent = new AtomicLong();
+    AtomicLong acknowledged = new AtomicLong(-1);
+    AtomicLong endNanos = new AtomicLong();
+    CompletableFuture<Status> closed = new CompletableFuture<>();
+    Runnable pump = new Runnable() {
+      boolean halfClosed;
+
+      @Override
+      public synchronized void run() {
+        while (!halfClosed && sent.get() < total && call.isReady()) {
+          int n = (int) Math.min(size, total - sent.get());
+          call.sendMessage(n == size ? message : java.util.Arrays.copyOf(message, n));
+          sent.addAndGet(n);
+        }
+        if (!halfClosed && sent.get() >= total) {
+          halfClosed = true;
+          call.halfClose();
+        }
+      }
+    };
+    long start = System.nanoTime();
+    call.start(new ClientCall.Listener<>() {
+      @Override
+      public void onMessage(byte[] response) {
+        acknowledged.set(ByteBuffer.wrap(response).getLong());
+      }
+
+      @Override
+      public void onReady() {
+        pump.run();
+      }
+
+      @Override
+      public void onClose(Status status, Metadata trailers) {
+        endNanos.set(System.nanoTime());
+        closed.complete(status);
+      }
+    }, new Metadata());
+    call.request(1);
+    pump.run();
+    Status status = await(closed, sent, total, cap, "sent");
+    if (!status.isOk() || acknowledged.get() != total) {
+      throw new IllegalStateException("upload ended with " + status + "; server received "
+          + acknowledged.get() + " of " + total + " bytes (" + sent.get() + " handed to grpc)");
+    }
+    return endNanos.get() - start;
+  }
+
+  /** Waits for the call's end, printing progress every 2 s. */
+  static <T> T await(CompletableFuture<T> done, AtomicLong progress, long total, Duration cap,
+      String verb) throws Exception {
+    long deadline = System.nanoTime() + cap.plusSeconds(5).toNanos();
+    while (true) {
+      try {
+        return done.get(2, TimeUnit.SECONDS);
+      } catch (TimeoutException e) {
+        if (System.nanoTime() > deadline) {
+          throw new TimeoutException("no end after " + cap.toSeconds() + " s; " + verb + " "
+              + progress.get() + " of " + total + " bytes");
+        }
+        Progress.log("  ... %d of %d MiB %s", progress.get() / Plan.MIB, total / Plan.MIB, verb);
+      }
+    }
+  }
+}

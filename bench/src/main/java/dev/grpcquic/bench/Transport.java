@@ -1,0 +1,17 @@
+package dev.grpcquic.bench;
+
+/** The gRPC transports compared. The raw kwik engine is measured apart ({@link RawKwikBench}). */
+public enum Transport {
+  /** This project: gRPC over HTTP/3 over QUIC (kwik), TLS 1.3. */
+  QUIC("QUIC (grpc-quic)"),
+  /** grpc-java Netty, HTTP/2 over TCP with TLS 1.3 (JDK provider): the baseline of every ratio. */
+  NETTY_TLS("Netty TCP+TLS"),
+  /** grpc-java Netty, HTTP/2 over TCP in plaintext (h2c): a reference without encryption. */
+  NETTY_H2C("Netty h2c");
+
+  final String label;
+
+  Transport(String label) {
+    this.label = label;
+  }
+}

@@ -146,6 +146,9 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
           .set(dev.grpcquic.QuicAttributes.CONNECTION_STATS, conn::stats)
           .build();
       l = listener;
+      if (settings.connectionRegistry() != null) {
+        settings.connectionRegistry().add(conn);
+      }
     }
     control.start().whenComplete((ok, error) -> {
       if (error != null) {
@@ -299,6 +302,9 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
   private void terminate() {
     if (!terminated) {
       terminated = true;
+      if (connection != null && settings.connectionRegistry() != null) {
+        settings.connectionRegistry().remove(connection);
+      }
       listener.transportTerminated();
     }
   }

@@ -63,7 +63,8 @@ public final class QuicInternalServer implements InternalServer {
         // Room for every allowed stream at full window.
         Math.max((long) settings.flowControlWindow() * settings.maxConcurrentCallsPerConnection(),
             16L * 1024 * 1024),
-        settings.maxConcurrentCallsPerConnection(), 3, settings.blockingExecutor());
+        settings.maxConcurrentCallsPerConnection(), 3, settings.blockingExecutor(),
+        settings.allowClientMigration());
     QuicServerEndpoint bound;
     try {
       bound = settings.engine().bind(options, this::accept);

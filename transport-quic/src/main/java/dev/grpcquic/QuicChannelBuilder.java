@@ -47,6 +47,7 @@ public final class QuicChannelBuilder extends ForwardingChannelBuilder2<QuicChan
   private Duration quicIdleTimeout = Duration.ofSeconds(30);
   private Duration keepAliveTime = Duration.ZERO;
   private Executor transportExecutor;
+  private QuicMigrationController migrationController;
 
   private QuicChannelBuilder(String target, ChannelCredentials credentials) {
     delegate = new ManagedChannelImplBuilder(target, credentials, null,
@@ -182,6 +183,18 @@ public final class QuicChannelBuilder extends ForwardingChannelBuilder2<QuicChan
     return this;
   }
 
+  /**
+   * Lets {@code controller.migrate()} move this channel's live QUIC connections to new local UDP
+   * ports (client migration), for instance after the device changed networks. One controller may
+   * serve several channels. Without it the channel still survives NAT rebinding on the path: that
+   * needs nothing from the client. The server must allow migration (a grpc-quic server does by
+   * default). See {@link QuicMigrationController}.
+   */
+  public QuicChannelBuilder migrationController(QuicMigrationController controller) {
+    this.migrationController = controller;
+    return this;
+  }
+
   private ClientTransportFactory buildTransportFactory() {
     X509TrustManager trust = trustSet ? trustManager : QuicChannelCredentials.defaultTrustManager();
     Executor executor = transportExecutor;
@@ -192,8 +205,9 @@ public final class QuicChannelBuilder extends ForwardingChannelBuilder2<QuicChan
     }
     ExecutorService toShutdown = owned;
     ClientTransportSettings settings = new ClientTransportSettings(new KwikClientEngine(), trust,
-        flowControlWindow, maxConcurrentCallsPerConnection, maxInboundMetadataSize, maxInboundMessageSize, connectTimeout,
-        quicIdleTimeout, keepAliveTime, executor);
+        flowControlWindow, maxConcurrentCallsPerConnection, maxInboundMetadataSize,
+        maxInboundMessageSize, connectTimeout, quicIdleTimeout, keepAliveTime, executor,
+        migrationController == null ? null : migrationController.registry());
     return new QuicClientTransportFactory(settings, () -> {
       if (toShutdown != null) {
         toShutdown.shutdown();

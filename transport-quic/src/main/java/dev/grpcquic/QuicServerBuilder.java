@@ -49,6 +49,7 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
   private int maxConcurrentCallsPerConnection = DEFAULT_MAX_CONCURRENT_CALLS;
   private Duration quicIdleTimeout = Duration.ofSeconds(30);
   private Executor transportExecutor;
+  private boolean allowClientMigration = true;
 
   private QuicServerBuilder(InetSocketAddress address) {
     this.address = address;
@@ -156,6 +157,21 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
     return this;
   }
 
+  /**
+   * Whether a connection may follow its client to a new address: NAT rebinding (the client's
+   * address or port changes under it) and client migration (the client moves to a new port or
+   * network). On by default. A connection moves only after kwik authenticated a packet from the new
+   * address that is the newest the connection has seen and is not a probe; until the client
+   * acknowledges a packet sent to the new address, the server sends there at most three times what
+   * it received from it (plus 6000 bytes). Off: kwik's own behaviour, where every packet from an
+   * address other than the first is dropped and the connection dies on a rebinding. See
+   * docs/migration.md.
+   */
+  public QuicServerBuilder allowClientMigration(boolean allow) {
+    this.allowClientMigration = allow;
+    return this;
+  }
+
   /** Runs the transport's blocking I/O. By default a cached pool of daemon threads. */
   public QuicServerBuilder transportExecutor(Executor executor) {
     this.transportExecutor = executor;
@@ -178,7 +194,7 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
     ServerTransportSettings settings = new ServerTransportSettings(KwikServerEndpoint::start,
         address, credentials.keyStore(), credentials.alias(), credentials.password(),
         flowControlWindow, maxInboundMetadataSize, maxInboundMessageSize,
-        maxConcurrentCallsPerConnection, quicIdleTimeout, executor);
+        maxConcurrentCallsPerConnection, quicIdleTimeout, executor, allowClientMigration);
     return new QuicInternalServer(settings, tracerFactories, () -> {
       if (toShutdown != null) {
         toShutdown.shutdown();

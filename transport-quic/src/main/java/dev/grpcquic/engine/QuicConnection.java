@@ -24,5 +24,18 @@ public interface QuicConnection {
 
   InetSocketAddress remoteAddress();
 
+  /**
+   * Client connections: moves the connection to a new local UDP port (client migration) and sends a
+   * packet from it at once, so that the server learns the new address without waiting for data.
+   * Packets the server sent to the old port in the meantime are lost and retransmitted. Never
+   * blocks for long (it opens a socket). Returns false when the connection is closed or the engine
+   * cannot move it.
+   *
+   * @throws UnsupportedOperationException on a server connection
+   */
+  default boolean migrate() {
+    throw new UnsupportedOperationException("this connection cannot migrate");
+  }
+
   boolean isOpen();
 }

@@ -19,6 +19,8 @@ import java.util.concurrent.Executor;
  * @param maxPeerBidirectionalStreams concurrent request streams a client may open
  * @param maxPeerUnidirectionalStreams concurrent uni streams a client may open (HTTP/3 needs 3)
  * @param blockingExecutor runs the engine's blocking work (stream reads and writes)
+ * @param allowClientMigration whether a connection may follow its client to a new address (NAT
+ *     rebinding, client migration); see docs/migration.md for which packets move a connection
  */
 public record ServerEndpointOptions(
     InetSocketAddress bindAddress,
@@ -31,5 +33,16 @@ public record ServerEndpointOptions(
     long connectionReceiveWindow,
     int maxPeerBidirectionalStreams,
     int maxPeerUnidirectionalStreams,
-    Executor blockingExecutor) {
+    Executor blockingExecutor,
+    boolean allowClientMigration) {
+
+  /** Options with client migration allowed. */
+  public ServerEndpointOptions(InetSocketAddress bindAddress, String applicationProtocol,
+      KeyStore keyStore, String keyAlias, char[] keyPassword, Duration idleTimeout,
+      long streamReceiveWindow, long connectionReceiveWindow, int maxPeerBidirectionalStreams,
+      int maxPeerUnidirectionalStreams, Executor blockingExecutor) {
+    this(bindAddress, applicationProtocol, keyStore, keyAlias, keyPassword, idleTimeout,
+        streamReceiveWindow, connectionReceiveWindow, maxPeerBidirectionalStreams,
+        maxPeerUnidirectionalStreams, blockingExecutor, true);
+  }
 }

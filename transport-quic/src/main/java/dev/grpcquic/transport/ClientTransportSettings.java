@@ -18,6 +18,8 @@ import javax.net.ssl.X509TrustManager;
  * @param quicIdleTimeout QUIC max_idle_timeout
  * @param keepAliveTime PING interval while there is nothing else to send; zero for none
  * @param blockingExecutor runs the engine's blocking work
+ * @param connectionRegistry told of each connection once it is ready and again when it ends (for
+ *     the channel's migration controller); null for none
  */
 public record ClientTransportSettings(
     QuicClientEngine engine,
@@ -29,5 +31,6 @@ public record ClientTransportSettings(
     Duration connectTimeout,
     Duration quicIdleTimeout,
     Duration keepAliveTime,
-    Executor blockingExecutor) {
+    Executor blockingExecutor,
+    ConnectionRegistry connectionRegistry) {
 }

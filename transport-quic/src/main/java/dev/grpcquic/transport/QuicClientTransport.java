@@ -166,6 +166,9 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
           .set(dev.grpcquic.QuicAttributes.RECEIVE_BUFFERED_BYTES, bufferedBytes::get)
           .build();
       l = listener;
+      if (settings.connectionRegistry() != null) {
+        settings.connectionRegistry().add(conn);
+      }
     }
     control.start().whenComplete((ok, error) -> {
       if (error != null) {
@@ -350,6 +353,9 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
   private void terminate() {
     if (!terminated) {
       terminated = true;
+      if (connection != null && settings.connectionRegistry() != null) {
+        settings.connectionRegistry().remove(connection);
+      }
       listener.transportTerminated();
     }
   }

@@ -63,7 +63,8 @@ public final class QuicInternalServer implements InternalServer {
         // So that calls whose readers stall never hold up the others (see there).
         QuicClientTransport.connectionWindow(settings.flowControlWindow(),
             settings.maxConcurrentCallsPerConnection()),
-        settings.maxConcurrentCallsPerConnection(), 3, settings.blockingExecutor());
+        settings.maxConcurrentCallsPerConnection(), 3, settings.blockingExecutor(),
+        settings.allowClientMigration());
     QuicServerEndpoint bound;
     try {
       bound = settings.engine().bind(options, this::accept);

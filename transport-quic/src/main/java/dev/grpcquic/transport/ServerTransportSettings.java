@@ -20,6 +20,7 @@ import java.util.concurrent.Executor;
  * @param maxConcurrentCallsPerConnection request streams a client may have open at once
  * @param quicIdleTimeout QUIC max_idle_timeout
  * @param blockingExecutor runs the engine's blocking work
+ * @param allowClientMigration whether connections follow their client to a new address
  */
 public record ServerTransportSettings(
     QuicServerEngine engine,
@@ -32,5 +33,6 @@ public record ServerTransportSettings(
     int maxInboundMessageSize,
     int maxConcurrentCallsPerConnection,
     Duration quicIdleTimeout,
-    Executor blockingExecutor) {
+    Executor blockingExecutor,
+    boolean allowClientMigration) {
 }

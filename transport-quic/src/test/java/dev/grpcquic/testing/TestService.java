@@ -53,6 +53,9 @@ public final class TestService {
   /** Request: int count, int size. Response: count messages of size bytes. */
   public static final MethodDescriptor<byte[], byte[]> DOWNLOAD = method("Download",
       MethodDescriptor.MethodType.SERVER_STREAMING);
+  /** Request: int count, int interval in ms. Response: count 8-byte messages, one per interval. */
+  public static final MethodDescriptor<byte[], byte[]> TICKS = method("Ticks",
+      MethodDescriptor.MethodType.SERVER_STREAMING);
   /** Requests of any size; response: 8-byte total of bytes received. */
   public static final MethodDescriptor<byte[], byte[]> UPLOAD = method("Upload",
       MethodDescriptor.MethodType.CLIENT_STREAMING);
@@ -122,6 +125,7 @@ public final class TestService {
         }))
         .addMethod(DOWNLOAD, ServerCalls.asyncServerStreamingCall(this::download))
         .addMethod(UPLOAD, ServerCalls.asyncClientStreamingCall(this::upload))
+        .addMethod(TICKS, ServerCalls.asyncServerStreamingCall(this::ticks))
         .addMethod(PING_PONG, ServerCalls.<byte[], byte[]>asyncBidiStreamingCall(obs -> new StreamObserver<byte[]>() {
           @Override
           public void onNext(byte[] value) {
@@ -172,6 +176,46 @@ public final class TestService {
         call.onCompleted();
       }
     });
+  }
+
+  private static final java.util.concurrent.ScheduledExecutorService TICKER =
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread thread = new Thread(r, "test-service-ticker");
+        thread.setDaemon(true);
+        return thread;
+      });
+
+  /** The server half of TICKS: message i carries i; sent on a fixed-rate timer. */
+  private void ticks(byte[] request, StreamObserver<byte[]> observer) {
+    ByteBuffer args = ByteBuffer.wrap(request);
+    int count = args.getInt();
+    int intervalMillis = args.getInt();
+    ServerCallStreamObserver<byte[]> call = (ServerCallStreamObserver<byte[]>) observer;
+    long[] sent = {0};
+    java.util.concurrent.ScheduledFuture<?>[] task = {null};
+    Runnable tick = () -> {
+      synchronized (sent) {
+        if (call.isCancelled() || sent[0] > count) {
+          task[0].cancel(false);
+          return;
+        }
+        if (sent[0] == count) {
+          sent[0]++;
+          call.onCompleted();
+          task[0].cancel(false);
+          return;
+        }
+        call.onNext(ByteBuffer.allocate(8).putLong(sent[0]++).array());
+      }
+    };
+    synchronized (sent) {
+      task[0] = TICKER.scheduleAtFixedRate(tick, 0, intervalMillis,
+          java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+  }
+
+  public static byte[] ticksRequest(int count, int intervalMillis) {
+    return ByteBuffer.allocate(8).putInt(count).putInt(intervalMillis).array();
   }
 
   private StreamObserver<byte[]> upload(StreamObserver<byte[]> observer) {

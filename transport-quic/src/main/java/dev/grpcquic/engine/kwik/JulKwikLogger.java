@@ -1,22 +1,36 @@
 package dev.grpcquic.engine.kwik;
 
 import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.util.List;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import tech.kwik.core.log.BaseLogger;
+import tech.kwik.core.packet.QuicPacket;
 
 /**
  * Bridges kwik's logger to java.util.logging: everything kwik emits (errors always, warnings when
  * FINE was enabled at creation) goes to the JUL logger {@code dev.grpcquic.engine.kwik.kwik} at FINE.
  * kwik's verbose categories (packets, recovery, streams, ...) stay off.
+ *
+ * <p>A server logger may also feed a {@link MigrationTracker}: kwik calls {@code encrypted} just
+ * before it decrypts a packet, {@code received} once it has, and {@code sent} right after a
+ * datagram left the socket, whatever the log levels.
  */
 final class JulKwikLogger extends BaseLogger {
 
   private static final Logger LOG = Logger.getLogger("dev.grpcquic.engine.kwik.kwik");
+  private static final String ENCRYPTED_PAYLOAD = "Encrypted payload";
   private final String prefix;
+  private final MigrationTracker tracker;
 
   JulKwikLogger(String prefix) {
+    this(prefix, null);
+  }
+
+  JulKwikLogger(String prefix, MigrationTracker tracker) {
     this.prefix = prefix;
+    this.tracker = tracker;
     logDebug(false);
     logInfo(false);
     logWarning(LOG.isLoggable(Level.FINE));
@@ -53,5 +67,29 @@ final class JulKwikLogger extends BaseLogger {
   @Override
   protected void logWithHexDump(String message, ByteBuffer data, int offset, int length) {
     log(message);
+  }
+
+  @Override
+  public void encrypted(String message, byte[] data) {
+    if (tracker != null && ENCRYPTED_PAYLOAD.equals(message)) {
+      tracker.encryptedPayload(data);
+    }
+    super.encrypted(message, data);
+  }
+
+  @Override
+  public void received(Instant timeReceived, int datagram, QuicPacket packet) {
+    if (tracker != null) {
+      tracker.received(packet);
+    }
+    super.received(timeReceived, datagram, packet);
+  }
+
+  @Override
+  public void sent(Instant sent, List<QuicPacket> packets) {
+    if (tracker != null) {
+      tracker.sent(packets);
+    }
+    super.sent(sent, packets);
   }
 }

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import tech.kwik.core.frame.PingFrame;
+import tech.kwik.core.impl.QuicClientConnectionImpl;
 import tech.kwik.core.impl.QuicConnectionImpl;
 
 import dev.grpcquic.engine.ConnectionCloseInfo;
@@ -59,6 +60,7 @@ final class KwikConnection implements QuicConnection {
   private final AtomicBoolean terminated = new AtomicBoolean();
   private volatile ConnectionCloseInfo closeInfo;
   private volatile boolean abandoned;
+  private volatile Runnable onTerminated;
 
   private final Object lock = new Object();
   private final ArrayDeque<PendingOpen> bidiOpens = new ArrayDeque<>();
@@ -93,6 +95,26 @@ final class KwikConnection implements QuicConnection {
   void abandon() {
     abandoned = true;
     closeRequested.set(true);
+  }
+
+  /** Runs once when the connection ends (after the handler was told), or at once if it has. */
+  void onTerminated(Runnable hook) {
+    onTerminated = hook;
+    if (terminated.get()) {
+      runTerminationHook();
+    }
+  }
+
+  private void runTerminationHook() {
+    Runnable hook = onTerminated;
+    onTerminated = null;
+    if (hook != null) {
+      try {
+        hook.run();
+      } catch (RuntimeException e) {
+        LOG.log(Level.WARNING, "termination hook threw", e);
+      }
+    }
   }
 
   void setHandler(ConnectionHandler handler) {
@@ -350,6 +372,7 @@ final class KwikConnection implements QuicConnection {
         LOG.log(Level.WARNING, "onClosed threw", e);
       }
     }
+    runTerminationHook();
   }
 
   void streamMaybeDone(KwikStream stream) {
@@ -394,6 +417,29 @@ final class KwikConnection implements QuicConnection {
       return server.getInitialRemoteAddress();
     }
     return null;
+  }
+
+  /**
+   * kwik's {@code changeAddress()} (impl API): a new socket from the client's socket factory, the
+   * old one closed; no new connection ID and no path validation of its own. A PING follows at once
+   * so that the server sees the new address even when the client has nothing else to send.
+   */
+  @Override
+  public boolean migrate() {
+    if (!(kwik instanceof QuicClientConnectionImpl client)) {
+      throw new UnsupportedOperationException("only client connections migrate");
+    }
+    if (isClosingOrClosed()) {
+      return false;
+    }
+    try {
+      client.changeAddress();
+      client.send(new PingFrame(), frame -> { }, true);
+      return true;
+    } catch (RuntimeException e) {
+      LOG.log(Level.FINE, "migration failed", e);
+      return false;
+    }
   }
 
   @Override

@@ -22,6 +22,7 @@ import tech.kwik.core.server.ApplicationProtocolConnection;
 import tech.kwik.core.server.ApplicationProtocolConnectionFactory;
 import tech.kwik.core.server.ServerConnectionConfig;
 import tech.kwik.core.server.ServerConnector;
+import tech.kwik.core.server.impl.ServerConnectionImpl;
 
 /**
  * A kwik {@link ServerConnector} on its own socket.
@@ -49,13 +50,16 @@ public final class KwikServerEndpoint implements QuicServerEndpoint {
 
   private final ServerConnector connector;
   private final GuardedDatagramSocket socket;
+  private final MigrationTracker tracker;
   private final InetSocketAddress localAddress;
   private final Set<KwikConnection> connections = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  private KwikServerEndpoint(ServerConnector connector, GuardedDatagramSocket socket) {
+  private KwikServerEndpoint(ServerConnector connector, GuardedDatagramSocket socket,
+      MigrationTracker tracker) {
     this.connector = connector;
     this.socket = socket;
+    this.tracker = tracker;
     this.localAddress = (InetSocketAddress) socket.getLocalSocketAddress();
   }
 
@@ -64,14 +68,16 @@ public final class KwikServerEndpoint implements QuicServerEndpoint {
       throws IOException {
     GuardedDatagramSocket socket = new GuardedDatagramSocket(options.bindAddress());
     KwikClientEngine.enlargeBuffers(socket);
+    MigrationTracker tracker = options.allowClientMigration() ? new MigrationTracker() : null;
+    socket.setMigrationTracker(tracker);
     ServerConnector connector;
     try {
-      connector = buildOnDaemonThread(options, socket);
+      connector = buildOnDaemonThread(options, socket, tracker);
     } catch (IOException | RuntimeException e) {
       socket.close();
       throw e;
     }
-    KwikServerEndpoint endpoint = new KwikServerEndpoint(connector, socket);
+    KwikServerEndpoint endpoint = new KwikServerEndpoint(connector, socket, tracker);
     connector.registerApplicationProtocol(options.applicationProtocol(),
         endpoint.new Factory(options, acceptor));
     connector.start();
@@ -79,7 +85,8 @@ public final class KwikServerEndpoint implements QuicServerEndpoint {
   }
 
   private static ServerConnector buildOnDaemonThread(
-      ServerEndpointOptions options, GuardedDatagramSocket socket) throws IOException {
+      ServerEndpointOptions options, GuardedDatagramSocket socket, MigrationTracker tracker)
+      throws IOException {
     int streamWindow = (int) Math.min(Integer.MAX_VALUE, options.streamReceiveWindow());
     ServerConnectionConfig config = ServerConnectionConfig.builder()
         .maxIdleTimeout((int) Math.min(Integer.MAX_VALUE, options.idleTimeout().toMillis()))
@@ -89,7 +96,8 @@ public final class KwikServerEndpoint implements QuicServerEndpoint {
         .maxOpenPeerInitiatedBidirectionalStreams(options.maxPeerBidirectionalStreams())
         .maxOpenPeerInitiatedUnidirectionalStreams(options.maxPeerUnidirectionalStreams())
         .retryRequired(false)
-        .connectionIdLength(8)
+        // MigrationTracker reads short-header destination connection IDs of this length.
+        .connectionIdLength(MigrationTracker.CID_LENGTH)
         .build();
     AtomicReference<Object> result = new AtomicReference<>();
     Thread builder = new Thread(() -> {
@@ -98,7 +106,7 @@ public final class KwikServerEndpoint implements QuicServerEndpoint {
             .withSocket(socket)
             .withKeyStore(options.keyStore(), options.keyAlias(), options.keyPassword())
             .withConfiguration(config)
-            .withLogger(new JulKwikLogger("server: "))
+            .withLogger(new JulKwikLogger("server: ", tracker))
             .build());
       } catch (Exception | Error e) {
         result.set(e);
@@ -174,6 +182,11 @@ public final class KwikServerEndpoint implements QuicServerEndpoint {
     return socket;
   }
 
+  /** For tests: tracks client addresses, or null when migration is off. */
+  MigrationTracker migrationTracker() {
+    return tracker;
+  }
+
   int connectionCount() {
     return connections.size();
   }
@@ -212,6 +225,10 @@ public final class KwikServerEndpoint implements QuicServerEndpoint {
         return null;
       }
       connection.setHandler(handler);
+      if (tracker != null && quic instanceof ServerConnectionImpl server) {
+        MigrationTracker.Path path = tracker.register(server);
+        connection.onTerminated(() -> tracker.unregister(path));
+      }
       return new ApplicationProtocolConnection() {
         @Override
         public void acceptPeerInitiatedStream(QuicStream stream) {

@@ -1,0 +1,221 @@
+package dev.grpcquic.migration;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.grpcquic.QuicChannelBuilder;
+import dev.grpcquic.QuicMigrationController;
+import dev.grpcquic.testing.QuicTestServer;
+import dev.grpcquic.testing.TestService;
+import dev.grpcquic.testing.TestTls;
+import dev.grpcquic.testing.UdpRelay;
+import io.grpc.CallOptions;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.StreamObserver;
+import java.net.InetSocketAddress;
+import java.util.Iterator;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Calls in flight go on when the client's address changes under them: NAT rebinding (the relay
+ * gives the client a new source port towards the server) and client migration
+ * ({@link QuicMigrationController#migrate()}). In both cases packets the server sends to the old
+ * address are lost for good (the relay closes the old upstream socket; kwik's client closes its old
+ * socket), so a call can only finish if the server moved the connection.
+ */
+@Timeout(60)
+class MigrationTest {
+
+  private static final int DOWNLOAD_COUNT = 3000;
+  private static final int DOWNLOAD_SIZE = 1024;
+  private static final int ROUNDS = 40;
+
+  private QuicTestServer server;
+  private UdpRelay relay;
+
+  @AfterEach
+  void tearDown() throws Exception {
+    if (relay != null) {
+      relay.close();
+    }
+    if (server != null) {
+      server.close();
+    }
+  }
+
+  private QuicChannelBuilder relayBuilder() throws Exception {
+    if (relay == null) {
+      relay = new UdpRelay(new InetSocketAddress("127.0.0.1", server.port()), 42);
+    }
+    return QuicChannelBuilder.forAddress("127.0.0.1", relay.port())
+        .overrideAuthority("localhost")
+        .trustManager(TestTls.get().trustManager());
+  }
+
+  @Test
+  void serverStreamingSurvivesNatRebinding() throws Exception {
+    server = new QuicTestServer();
+    ManagedChannel channel = server.track(relayBuilder().build());
+    download(channel, () -> relay.rebind());
+  }
+
+  @Test
+  void bidiSurvivesNatRebinding() throws Exception {
+    server = new QuicTestServer();
+    ManagedChannel channel = server.track(relayBuilder().build());
+    pingPong(channel, () -> relay.rebind());
+  }
+
+  @Test
+  void serverStreamingSurvivesClientMigration() throws Exception {
+    server = new QuicTestServer();
+    QuicMigrationController migration = new QuicMigrationController();
+    ManagedChannel channel = server.track(server.channelBuilder()
+        .migrationController(migration).build());
+    download(channel, () -> assertEquals(1, migration.migrate()));
+  }
+
+  @Test
+  void bidiSurvivesClientMigration() throws Exception {
+    server = new QuicTestServer();
+    QuicMigrationController migration = new QuicMigrationController();
+    ManagedChannel channel = server.track(server.channelBuilder()
+        .migrationController(migration).build());
+    pingPong(channel, () -> assertEquals(1, migration.migrate()));
+  }
+
+  @Test
+  void bidiSurvivesRepeatedMigrationAndRebindingThroughADelayedPath() throws Exception {
+    server = new QuicTestServer();
+    QuicMigrationController migration = new QuicMigrationController();
+    ManagedChannel channel = server.track(relayBuilder().migrationController(migration).build());
+    relay.delay(10, TimeUnit.MILLISECONDS);
+    int[] step = {0};
+    pingPong(channel, () -> {
+      for (int i = 0; i < 3; i++) {
+        if (step[0]++ % 2 == 0) {
+          assertEquals(1, migration.migrate());
+        } else {
+          relay.rebind();
+        }
+        // a few round trips on each path
+        echo(channel, 3);
+      }
+    });
+  }
+
+  @Test
+  void migrationControllerWithoutConnectionsMovesNothing() {
+    QuicMigrationController migration = new QuicMigrationController();
+    assertEquals(0, migration.migrate());
+    assertEquals(0, migration.connectionCount());
+  }
+
+  /** The control case: with migration off (kwik's own behaviour) a rebinding kills the call. */
+  @Test
+  void withMigrationOffARebindingEndsTheCall() throws Exception {
+    server = new QuicTestServer(b -> b.allowClientMigration(false)
+        .quicIdleTimeout(1, TimeUnit.SECONDS));
+    ManagedChannel channel = server.track(relayBuilder()
+        .quicIdleTimeout(1, TimeUnit.SECONDS).build());
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+        () -> pingPong(channel, () -> relay.rebind()));
+    assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode(), e.toString());
+  }
+
+  @Test
+  void withMigrationOffAClientMigrationEndsTheCall() throws Exception {
+    server = new QuicTestServer(b -> b.allowClientMigration(false)
+        .quicIdleTimeout(1, TimeUnit.SECONDS));
+    QuicMigrationController migration = new QuicMigrationController();
+    ManagedChannel channel = server.track(server.channelBuilder().migrationController(migration)
+        .quicIdleTimeout(1, TimeUnit.SECONDS).build());
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+        () -> pingPong(channel, () -> assertEquals(1, migration.migrate())));
+    assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode(), e.toString());
+  }
+
+  private interface PathChange {
+    void run() throws Exception;
+  }
+
+  /** A flow-controlled download, larger than the stream window, with a path change in the middle. */
+  private static void download(ManagedChannel channel, PathChange change) throws Exception {
+    Iterator<byte[]> responses = ClientCalls.blockingServerStreamingCall(channel,
+        TestService.DOWNLOAD, CallOptions.DEFAULT.withDeadlineAfter(30, TimeUnit.SECONDS),
+        TestService.downloadRequest(DOWNLOAD_COUNT, DOWNLOAD_SIZE));
+    int received = 0;
+    while (responses.hasNext()) {
+      byte[] message = responses.next();
+      assertEquals(DOWNLOAD_SIZE, message.length);
+      assertEquals((byte) received, message[0]);
+      received++;
+      if (received == DOWNLOAD_COUNT / 3) {
+        change.run();
+      }
+    }
+    assertEquals(DOWNLOAD_COUNT, received);
+  }
+
+  /** One bidi call: ROUNDS request/response pairs, the path changing halfway. */
+  private static void pingPong(ManagedChannel channel, PathChange change) throws Exception {
+    LinkedBlockingQueue<Object> replies = new LinkedBlockingQueue<>();
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    StreamObserver<byte[]> requests = ClientCalls.asyncBidiStreamingCall(
+        channel.newCall(TestService.PING_PONG, CallOptions.DEFAULT
+            .withDeadlineAfter(30, TimeUnit.SECONDS)),
+        new StreamObserver<byte[]>() {
+          @Override
+          public void onNext(byte[] value) {
+            replies.add(value);
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            replies.add(t);
+            done.completeExceptionally(t);
+          }
+
+          @Override
+          public void onCompleted() {
+            done.complete(null);
+          }
+        });
+    for (int i = 0; i < ROUNDS; i++) {
+      if (i == ROUNDS / 2) {
+        change.run();
+      }
+      requests.onNext(new byte[] {(byte) i, 1, 2, 3});
+      Object reply = replies.poll(20, TimeUnit.SECONDS);
+      assertNotNull(reply, "no reply to message " + i);
+      if (reply instanceof StatusRuntimeException e) {
+        throw e;
+      }
+      if (reply instanceof Throwable t) {
+        throw new AssertionError(t);
+      }
+      assertEquals((byte) i, ((byte[]) reply)[0]);
+    }
+    requests.onCompleted();
+    done.get(20, TimeUnit.SECONDS);
+    assertTrue(replies.isEmpty());
+  }
+
+  private static void echo(ManagedChannel channel, int times) {
+    for (int i = 0; i < times; i++) {
+      byte[] reply = ClientCalls.blockingUnaryCall(channel, TestService.ECHO,
+          CallOptions.DEFAULT.withDeadlineAfter(20, TimeUnit.SECONDS), new byte[] {(byte) i});
+      assertEquals((byte) i, reply[0]);
+    }
+  }
+}

@@ -18,13 +18,14 @@ final class PeerCerts {
     if (dir == null) {
       try {
         Path d = Files.createTempDirectory("grpc-quic-peer");
+        // Deleted in reverse order of registration: the directory last.
+        d.toFile().deleteOnExit();
         DevCertificates certificates = CertificateGenerator.generate();
         certificates.writePem(d);
         for (String name : new String[] {DevCertificates.CA_PEM, DevCertificates.SERVER_PEM,
             DevCertificates.SERVER_KEY, DevCertificates.CLIENT_PEM, DevCertificates.CLIENT_KEY}) {
           d.resolve(name).toFile().deleteOnExit();
         }
-        d.toFile().deleteOnExit();
         dir = d;
       } catch (IOException e) {
         throw new UncheckedIOException(e);

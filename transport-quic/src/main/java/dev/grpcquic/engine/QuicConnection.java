@@ -24,5 +24,8 @@ public interface QuicConnection {
 
   InetSocketAddress remoteAddress();
 
+  /** This end's address (for a server, the address its endpoint is bound to). */
+  InetSocketAddress localAddress();
+
   boolean isOpen();
 }

@@ -43,6 +43,7 @@ final class KwikConnection implements QuicConnection {
   private static final Logger LOG = Logger.getLogger(KwikConnection.class.getName());
 
   private final tech.kwik.core.QuicConnection kwik;
+  private final InetSocketAddress serverLocalAddress;
   private final Executor executor;
   private volatile ConnectionHandler handler;
   private final Set<KwikStream> streams = ConcurrentHashMap.newKeySet();
@@ -65,7 +66,14 @@ final class KwikConnection implements QuicConnection {
   private record PendingOpen(CompletableFuture<QuicStream> future, StreamHandler handler) {}
 
   KwikConnection(tech.kwik.core.QuicConnection kwik, Executor executor, ConnectionHandler handler) {
+    this(kwik, executor, handler, null);
+  }
+
+  /** {@code serverLocalAddress}: the endpoint's bound address, for a server-side connection. */
+  KwikConnection(tech.kwik.core.QuicConnection kwik, Executor executor, ConnectionHandler handler,
+      InetSocketAddress serverLocalAddress) {
     this.kwik = kwik;
+    this.serverLocalAddress = serverLocalAddress;
     this.executor = executor;
     this.handler = handler;
     this.guard = new SendStallGuard(kwik);
@@ -362,6 +370,14 @@ final class KwikConnection implements QuicConnection {
       return server.getInitialRemoteAddress();
     }
     return null;
+  }
+
+  @Override
+  public InetSocketAddress localAddress() {
+    if (kwik instanceof QuicClientConnection client) {
+      return client.getLocalAddress();
+    }
+    return serverLocalAddress;
   }
 
   @Override

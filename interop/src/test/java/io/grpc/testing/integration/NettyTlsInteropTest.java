@@ -1,6 +1,6 @@
 package io.grpc.testing.integration;
 
-import dev.grpcquic.testing.TestTls;
+import dev.grpcquic.interop.InteropTls;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.ServerBuilder;
 import io.grpc.netty.GrpcSslContexts;
@@ -24,11 +24,10 @@ public class NettyTlsInteropTest extends AbstractInteropTest {
 
   @Override
   protected ServerBuilder<?> getServerBuilder() {
-    TestTls tls = TestTls.get();
     try {
       return NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
           .sslContext(GrpcSslContexts
-              .forServer(tls.serverCertChainPem().toFile(), tls.serverKeyPem().toFile())
+              .forServer(InteropTls.serverChainPem(), InteropTls.serverKeyPem())
               .build())
           .flowControlWindow(TEST_FLOW_CONTROL_WINDOW)
           .maxInboundMessageSize(MAX_MESSAGE_SIZE);
@@ -43,7 +42,7 @@ public class NettyTlsInteropTest extends AbstractInteropTest {
       return NettyChannelBuilder.forAddress(getListenAddress())
           .overrideAuthority("localhost")
           .sslContext(GrpcSslContexts.forClient()
-              .trustManager(TestTls.get().caPem().toFile())
+              .trustManager(InteropTls.caPem())
               .build())
           .flowControlWindow(TEST_FLOW_CONTROL_WINDOW)
           .maxInboundMessageSize(MAX_MESSAGE_SIZE);

@@ -2,9 +2,11 @@ package io.grpc.testing.integration;
 
 import dev.grpcquic.QuicChannelBuilder;
 import dev.grpcquic.QuicServerBuilder;
-import dev.grpcquic.testing.TestTls;
+import dev.grpcquic.interop.InteropTls;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.ServerBuilder;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import org.junit.Assume;
 import org.junit.Test;
@@ -21,9 +23,8 @@ public class QuicToQuicInteropTest extends AbstractInteropTest {
 
   @Override
   protected ServerBuilder<?> getServerBuilder() {
-    TestTls tls = TestTls.get();
     return QuicServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-        .useTransportSecurity(tls.serverCertChainPem().toFile(), tls.serverKeyPem().toFile())
+        .useTransportSecurity(InteropTls.serverChainPem(), InteropTls.serverKeyPem())
         .flowControlWindow(TEST_FLOW_CONTROL_WINDOW)
         .maxInboundMessageSize(MAX_MESSAGE_SIZE);
   }
@@ -31,12 +32,16 @@ public class QuicToQuicInteropTest extends AbstractInteropTest {
   @Override
   protected ManagedChannelBuilder<?> createChannelBuilder() {
     int port = ((InetSocketAddress) getListenAddress()).getPort();
-    return QuicChannelBuilder.forAddress("127.0.0.1", port)
-        // kwik checks the certificate against DNS names only; the dev certificate has localhost.
-        .overrideAuthority("localhost")
-        .trustManager(TestTls.get().trustManager())
-        .flowControlWindow(TEST_FLOW_CONTROL_WINDOW)
-        .maxInboundMessageSize(MAX_MESSAGE_SIZE);
+    try {
+      return QuicChannelBuilder.forAddress("127.0.0.1", port)
+          // kwik checks the certificate against DNS names only; the dev certificate has localhost.
+          .overrideAuthority("localhost")
+          .trustCertificates(InteropTls.caPem())
+          .flowControlWindow(TEST_FLOW_CONTROL_WINDOW)
+          .maxInboundMessageSize(MAX_MESSAGE_SIZE);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /** Exact census metric values are not checked (the interop client does the same). */

@@ -37,5 +37,8 @@ public interface QuicConnection {
     throw new UnsupportedOperationException("this connection cannot migrate");
   }
 
+  /** This end's address (for a server, the address its endpoint is bound to). */
+  InetSocketAddress localAddress();
+
   boolean isOpen();
 }

@@ -162,6 +162,8 @@ final class QuicClientStream extends AbstractClientStream {
       }
       http3.attach(quicStream);
       http3.writeHeaders(requestHeaders, false);
+      // Stream tracers learn that the request headers went out (grpc-core leaves this to us).
+      getStatsTraceContext().clientOutboundHeaders();
       for (PendingData data : pending) {
         writeData(data.bytes, data.endOfStream);
       }

@@ -159,6 +159,7 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
       control = new Http3Control(conn, settings.maxInboundMetadataSize(), this);
       attributes = Attributes.newBuilder()
           .set(Grpc.TRANSPORT_ATTR_REMOTE_ADDR, conn.remoteAddress())
+          .set(Grpc.TRANSPORT_ATTR_LOCAL_ADDR, conn.localAddress())
           .set(GrpcAttributes.ATTR_SECURITY_LEVEL, settings.trustManager() == null
               ? SecurityLevel.INTEGRITY : SecurityLevel.PRIVACY_AND_INTEGRITY)
           .set(GrpcAttributes.ATTR_CLIENT_EAG_ATTRS, eagAttributes)

@@ -84,6 +84,7 @@ final class QuicServerTransport implements ServerTransport, ConnectionHandler,
   void start(ServerTransportListener transportListener) {
     Attributes attrs = Attributes.newBuilder()
         .set(Grpc.TRANSPORT_ATTR_REMOTE_ADDR, connection.remoteAddress())
+        .set(Grpc.TRANSPORT_ATTR_LOCAL_ADDR, connection.localAddress())
         .set(GrpcAttributes.ATTR_SECURITY_LEVEL, SecurityLevel.PRIVACY_AND_INTEGRITY)
         .set(QuicAttributes.CONNECTION_STATS, connection::stats)
         .set(QuicAttributes.RECEIVE_BUFFERED_BYTES, bufferedBytes::get)

@@ -50,6 +50,7 @@ final class KwikConnection implements QuicConnection {
   private static final Logger LOG = Logger.getLogger(KwikConnection.class.getName());
 
   private final tech.kwik.core.QuicConnection kwik;
+  private final InetSocketAddress serverLocalAddress;
   private final Executor executor;
   private volatile ConnectionHandler handler;
   private final Set<KwikStream> streams = ConcurrentHashMap.newKeySet();
@@ -74,7 +75,14 @@ final class KwikConnection implements QuicConnection {
   private record PendingOpen(CompletableFuture<QuicStream> future, StreamHandler handler) {}
 
   KwikConnection(tech.kwik.core.QuicConnection kwik, Executor executor, ConnectionHandler handler) {
+    this(kwik, executor, handler, null);
+  }
+
+  /** {@code serverLocalAddress}: the endpoint's bound address, for a server-side connection. */
+  KwikConnection(tech.kwik.core.QuicConnection kwik, Executor executor, ConnectionHandler handler,
+      InetSocketAddress serverLocalAddress) {
     this.kwik = kwik;
+    this.serverLocalAddress = serverLocalAddress;
     this.executor = executor;
     this.handler = handler;
     this.guard = new SendStallGuard(kwik);
@@ -440,6 +448,14 @@ final class KwikConnection implements QuicConnection {
       LOG.log(Level.FINE, "migration failed", e);
       return false;
     }
+  }
+
+  @Override
+  public InetSocketAddress localAddress() {
+    if (kwik instanceof QuicClientConnection client) {
+      return client.getLocalAddress();
+    }
+    return serverLocalAddress;
   }
 
   @Override

@@ -210,7 +210,8 @@ public final class KwikServerEndpoint implements QuicServerEndpoint {
         quic.close();
         return null;
       }
-      KwikConnection connection = new KwikConnection(quic, options.blockingExecutor(), null);
+      KwikConnection connection = new KwikConnection(quic, options.blockingExecutor(), null,
+          localAddress);
       connections.add(connection);
       ConnectionHandler handler;
       try {

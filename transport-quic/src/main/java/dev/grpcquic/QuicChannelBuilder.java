@@ -16,6 +16,12 @@ import java.time.Duration;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
+import dev.grpcquic.tls.PemFiles;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.X509ExtendedKeyManager;
 import javax.net.ssl.X509TrustManager;
 
 /**
@@ -47,6 +53,7 @@ public final class QuicChannelBuilder extends ForwardingChannelBuilder2<QuicChan
   private Duration quicIdleTimeout = Duration.ofSeconds(30);
   private Duration keepAliveTime = Duration.ZERO;
   private Executor transportExecutor;
+  private X509ExtendedKeyManager clientKeyManager;
   private QuicMigrationController migrationController;
 
   private QuicChannelBuilder(String target, ChannelCredentials credentials) {
@@ -100,6 +107,30 @@ public final class QuicChannelBuilder extends ForwardingChannelBuilder2<QuicChan
     this.trustManager = QuicChannelCredentials.insecureSkipCertificateVerification().trustManager();
     this.trustSet = true;
     return this;
+  }
+
+  /**
+   * The client certificate chain (leaf first) and its unencrypted private key, as PEM files,
+   * offered when a server asks for one (mutual TLS). A kwik server never asks; other servers may.
+   */
+  public QuicChannelBuilder clientCertificate(File certChainPem, File privateKeyPem)
+      throws IOException {
+    try {
+      KeyStore keyStore = PemFiles.keyStore(certChainPem.toPath(), privateKeyPem.toPath(),
+          "client", new char[0]);
+      KeyManagerFactory factory =
+          KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+      factory.init(keyStore, new char[0]);
+      for (KeyManager manager : factory.getKeyManagers()) {
+        if (manager instanceof X509ExtendedKeyManager) {
+          this.clientKeyManager = (X509ExtendedKeyManager) manager;
+          return this;
+        }
+      }
+      throw new IOException("the JDK offers no X509ExtendedKeyManager");
+    } catch (GeneralSecurityException e) {
+      throw new IOException("cannot use the client certificate: " + e.getMessage(), e);
+    }
   }
 
   /** HTTP/3 runs only over QUIC with TLS 1.3: there is no plaintext mode. */
@@ -207,7 +238,7 @@ public final class QuicChannelBuilder extends ForwardingChannelBuilder2<QuicChan
     ClientTransportSettings settings = new ClientTransportSettings(new KwikClientEngine(), trust,
         flowControlWindow, maxConcurrentCallsPerConnection, maxInboundMetadataSize,
         maxInboundMessageSize, connectTimeout, quicIdleTimeout, keepAliveTime, executor,
-        migrationController == null ? null : migrationController.registry());
+        migrationController == null ? null : migrationController.registry(), clientKeyManager);
     return new QuicClientTransportFactory(settings, () -> {
       if (toShutdown != null) {
         toShutdown.shutdown();

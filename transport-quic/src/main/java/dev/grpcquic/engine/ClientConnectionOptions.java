@@ -2,6 +2,7 @@ package dev.grpcquic.engine;
 
 import java.time.Duration;
 import java.util.concurrent.Executor;
+import javax.net.ssl.X509ExtendedKeyManager;
 import javax.net.ssl.X509TrustManager;
 
 /**
@@ -19,6 +20,7 @@ import javax.net.ssl.X509TrustManager;
  * @param maxPeerUnidirectionalStreams how many uni streams the server may open (HTTP/3 needs 3)
  * @param keepAliveSeconds PING interval while idle, 0 for none
  * @param blockingExecutor runs the engine's blocking work (stream reads and writes)
+ * @param clientKeyManager the client's certificate, offered when a server asks; null for none
  */
 public record ClientConnectionOptions(
     String host,
@@ -32,5 +34,16 @@ public record ClientConnectionOptions(
     long connectionReceiveWindow,
     int maxPeerUnidirectionalStreams,
     int keepAliveSeconds,
-    Executor blockingExecutor) {
+    Executor blockingExecutor,
+    X509ExtendedKeyManager clientKeyManager) {
+
+  /** Options without a client certificate. */
+  public ClientConnectionOptions(String host, int port, String serverName,
+      String applicationProtocol, X509TrustManager trustManager, Duration connectTimeout,
+      Duration idleTimeout, long streamReceiveWindow, long connectionReceiveWindow,
+      int maxPeerUnidirectionalStreams, int keepAliveSeconds, Executor blockingExecutor) {
+    this(host, port, serverName, applicationProtocol, trustManager, connectTimeout, idleTimeout,
+        streamReceiveWindow, connectionReceiveWindow, maxPeerUnidirectionalStreams,
+        keepAliveSeconds, blockingExecutor, null);
+  }
 }

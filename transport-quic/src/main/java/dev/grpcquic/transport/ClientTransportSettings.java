@@ -18,6 +18,7 @@ import javax.net.ssl.X509TrustManager;
  * @param quicIdleTimeout QUIC max_idle_timeout
  * @param keepAliveTime PING interval while there is nothing else to send; zero for none
  * @param blockingExecutor runs the engine's blocking work
+ * @param clientKeyManager the client certificate, offered when a server asks; null for none
  * @param connectionRegistry told of each connection once it is ready and again when it ends (for
  *     the channel's migration controller); null for none
  */
@@ -32,5 +33,6 @@ public record ClientTransportSettings(
     Duration quicIdleTimeout,
     Duration keepAliveTime,
     Executor blockingExecutor,
-    ConnectionRegistry connectionRegistry) {
+    ConnectionRegistry connectionRegistry,
+    javax.net.ssl.X509ExtendedKeyManager clientKeyManager) {
 }

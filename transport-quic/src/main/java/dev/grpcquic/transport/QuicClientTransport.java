@@ -120,7 +120,8 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
         connectionWindow(window, settings.maxConcurrentStreams()),
         3,
         (int) Math.min(Integer.MAX_VALUE, settings.keepAliveTime().toSeconds()),
-        settings.blockingExecutor());
+        settings.blockingExecutor(),
+        settings.clientKeyManager());
   }
 
   /**

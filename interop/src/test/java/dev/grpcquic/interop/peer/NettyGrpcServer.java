@@ -58,9 +58,17 @@ final class NettyGrpcServer implements AutoCloseable {
   final BlockingQueue<ServerCall> calls = new LinkedBlockingQueue<>();
 
   NettyGrpcServer(File certChain, File key) throws Exception {
-    QuicSslContext ssl = QuicSslContextBuilder.forServer(key, null, certChain)
-        .applicationProtocols(Http3.supportedApplicationProtocols())
-        .build();
+    this(certChain, key, null);
+  }
+
+  /** With {@code clientCa} set, the server requires a client certificate issued by it. */
+  NettyGrpcServer(File certChain, File key, File clientCa) throws Exception {
+    QuicSslContextBuilder tls = QuicSslContextBuilder.forServer(key, null, certChain)
+        .applicationProtocols(Http3.supportedApplicationProtocols());
+    if (clientCa != null) {
+      tls.trustManager(clientCa).clientAuth(io.netty.handler.ssl.ClientAuth.REQUIRE);
+    }
+    QuicSslContext ssl = tls.build();
     group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     var codec = Http3.newQuicServerCodecBuilder()
         .sslContext(ssl)

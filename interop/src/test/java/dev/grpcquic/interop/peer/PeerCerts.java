@@ -44,6 +44,14 @@ final class PeerCerts {
     return dir().resolve(DevCertificates.SERVER_PEM).toFile();
   }
 
+  static File clientChain() {
+    return dir().resolve(DevCertificates.CLIENT_PEM).toFile();
+  }
+
+  static File clientKey() {
+    return dir().resolve(DevCertificates.CLIENT_KEY).toFile();
+  }
+
   static File serverKey() {
     return dir().resolve(DevCertificates.SERVER_KEY).toFile();
   }

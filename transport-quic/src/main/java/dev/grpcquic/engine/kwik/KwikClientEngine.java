@@ -73,6 +73,9 @@ public final class KwikClientEngine implements QuicClientEngine {
       if (!serverName.equals(options.host())) {
         builder.proxy(options.host());
       }
+      if (options.clientKeyManager() != null) {
+        builder.clientKeyManager(options.clientKeyManager());
+      }
       if (options.trustManager() != null) {
         builder.customTrustManager(new Tls13TrustManager(options.trustManager()));
       } else {

@@ -30,7 +30,12 @@ final class Http3RequestStream implements StreamHandler {
 
   /** What the gRPC stream above hears. Called from engine threads, one call at a time. */
   interface Listener {
-    void onHeaders(List<Header> fields);
+    /**
+     * A decoded field section whose names are valid. Throws for content that is malformed at the
+     * gRPC level (e.g. a -bin value that is not base64); the stream then fails like on any other
+     * protocol error.
+     */
+    void onHeaders(List<Header> fields) throws Http3Exception;
 
     void onData(ByteBuffer payload);
 
@@ -237,6 +242,10 @@ final class Http3RequestStream implements StreamHandler {
         if (!HeaderBlocks.isValidName(field.name())) {
           throw Http3Exception.stream(Http3ErrorCode.H3_MESSAGE_ERROR,
               "invalid field name: " + field.name());
+        }
+        if (!HeaderBlocks.isValidValue(field.value())) {
+          throw Http3Exception.stream(Http3ErrorCode.H3_MESSAGE_ERROR,
+              "NUL, CR or LF in the value of " + field.name());
         }
       }
       listener.onHeaders(fields);

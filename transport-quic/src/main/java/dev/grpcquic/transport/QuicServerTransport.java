@@ -141,7 +141,7 @@ final class QuicServerTransport implements ServerTransport, ConnectionHandler,
     private boolean rejected;
 
     @Override
-    public void onHeaders(List<Header> fields) {
+    public void onHeaders(List<Header> fields) throws Http3Exception {
       if (call != null) {
         call.onHeaders(fields);
         return;
@@ -223,7 +223,8 @@ final class QuicServerTransport implements ServerTransport, ConnectionHandler,
 
   /** Checks a request's headers; returns the call's listener, or null after an error response. */
   @GuardedBy("lock")
-  private Http3RequestStream.Listener accept(Http3RequestStream http3, List<Header> fields) {
+  private Http3RequestStream.Listener accept(Http3RequestStream http3, List<Header> fields)
+      throws Http3Exception {
     String method = HeaderBlocks.get(fields, HeaderBlocks.METHOD);
     String path = HeaderBlocks.get(fields, HeaderBlocks.PATH);
     String contentType = HeaderBlocks.get(fields, GrpcUtil.CONTENT_TYPE_KEY.name());

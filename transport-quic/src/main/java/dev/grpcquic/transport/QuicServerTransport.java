@@ -247,6 +247,13 @@ final class QuicServerTransport implements ServerTransport, ConnectionHandler,
     }
     String fullMethodName = path.substring(1);
     Metadata metadata = HeaderBlocks.toMetadata(fields, false);
+    try {
+      // grpc-core parses grpc-timeout inside streamCreated and throws for a malformed one, which
+      // would escape into the engine's thread and leave the stream and the call count hanging.
+      metadata.get(GrpcUtil.TIMEOUT_KEY);
+    } catch (IllegalArgumentException e) {
+      throw Http3Exception.stream(Http3ErrorCode.H3_MESSAGE_ERROR, "malformed grpc-timeout");
+    }
     StatsTraceContext statsTraceCtx =
         StatsTraceContext.newServerContext(tracerFactories, fullMethodName, metadata);
     QuicServerStream stream = new QuicServerStream(this, lock, http3,

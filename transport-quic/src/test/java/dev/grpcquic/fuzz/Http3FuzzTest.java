@@ -9,50 +9,51 @@ import org.junit.jupiter.api.Timeout;
  * mode); with {@code JAZZER_FUZZ=1} the selected method is fuzzed for {@code maxDuration}. See
  * docs/operations.md, "Fuzzing".
  */
-@Timeout(60)
+// Long enough for a fuzzing-mode run (maxDuration plus start-up); a regression run takes seconds.
+@Timeout(600)
 class Http3FuzzTest {
 
-  @FuzzTest(maxDuration = "5m")
+  @FuzzTest(maxDuration = "3m")
   void requestStreamReader(byte[] input) {
     FuzzTargets.requestStreamReader(input);
   }
 
-  @FuzzTest(maxDuration = "5m")
+  @FuzzTest(maxDuration = "3m")
   void controlStreamReader(byte[] input) {
     FuzzTargets.controlStreamReader(input);
   }
 
-  @FuzzTest(maxDuration = "5m")
+  @FuzzTest(maxDuration = "3m")
   void uniStreams(byte[] input) {
     FuzzTargets.uniStreams(input);
   }
 
-  @FuzzTest(maxDuration = "5m")
+  @FuzzTest(maxDuration = "3m")
   void http3RequestStream(byte[] input) {
     FuzzTargets.http3RequestStream(input);
   }
 
-  @FuzzTest(maxDuration = "5m")
+  @FuzzTest(maxDuration = "3m")
   void qpackDecode(byte[] input) {
     FuzzTargets.qpackDecode(input);
   }
 
-  @FuzzTest(maxDuration = "5m")
+  @FuzzTest(maxDuration = "3m")
   void huffman(byte[] input) {
     FuzzTargets.huffman(input);
   }
 
-  @FuzzTest(maxDuration = "5m")
+  @FuzzTest(maxDuration = "3m")
   void qpackRoundTrip(byte[] input) {
     FuzzTargets.qpackRoundTrip(input);
   }
 
-  @FuzzTest(maxDuration = "5m")
+  @FuzzTest(maxDuration = "3m")
   void headersToMetadata(byte[] input) {
     FuzzTargets.headersToMetadata(input);
   }
 
-  @FuzzTest(maxDuration = "5m")
+  @FuzzTest(maxDuration = "3m")
   void messageDeframer(byte[] input) {
     FuzzTargets.messageDeframer(input);
   }

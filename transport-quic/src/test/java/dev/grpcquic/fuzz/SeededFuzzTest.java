@@ -23,14 +23,14 @@ import org.junit.jupiter.api.Timeout;
  * the seed corpus (the committed Jazzer inputs plus {@link SeedCorpus}) with bit flips, interesting
  * bytes, truncation, insertion, duplication, splicing and varint/length tweaks. Deterministic for a
  * given seed and iteration count; each target stops at {@code fuzz.iterations} inputs or
- * {@code fuzz.seconds}, whichever comes first (defaults: 3000 and 3 s).
+ * {@code fuzz.seconds}, whichever comes first (defaults: 20000 and 3 s).
  *
  * <p>Longer: {@code -Dfuzz.iterations=100000000 -Dfuzz.seconds=300 -Dfuzz.seed=N}.
  */
 @Timeout(120)
 class SeededFuzzTest {
 
-  private static final long ITERATIONS = Long.getLong("fuzz.iterations", 3000);
+  private static final long ITERATIONS = Long.getLong("fuzz.iterations", 20000);
   private static final long SECONDS = Long.getLong("fuzz.seconds", 3);
   private static final long SEED = Long.getLong("fuzz.seed", 0x5eed);
 

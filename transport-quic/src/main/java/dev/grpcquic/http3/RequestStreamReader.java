@@ -131,6 +131,18 @@ public final class RequestStreamReader {
     }
   }
 
+  /**
+   * Called by the listener from {@link Listener#onHeaders} for a block that was an interim (1xx)
+   * response: the next HEADERS frame is then still the message's first (RFC 9114 §4.1), not its
+   * trailers, and DATA may not come before it.
+   */
+  public void interimResponse() {
+    if (!sawHeaders || sawTrailers) {
+      throw new IllegalStateException("not inside the first HEADERS of a message");
+    }
+    sawHeaders = false;
+  }
+
   /** True once the first HEADERS frame has arrived. */
   public boolean sawHeaders() {
     return sawHeaders;

@@ -248,6 +248,12 @@ final class Http3RequestStream implements StreamHandler {
               "NUL, CR or LF in the value of " + field.name());
         }
       }
+      String status = reader.sawTrailers() ? null : HeaderBlocks.get(fields, HeaderBlocks.STATUS);
+      if (status != null && status.length() == 3 && status.charAt(0) == '1'
+          && HeaderBlocks.get(fields, HeaderBlocks.METHOD) == null) {
+        // An interim response (e.g. 103): the final response's HEADERS follow, not trailers.
+        reader.interimResponse();
+      }
       listener.onHeaders(fields);
     }
 

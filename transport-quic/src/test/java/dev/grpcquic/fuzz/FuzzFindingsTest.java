@@ -144,6 +144,67 @@ class FuzzFindingsTest {
     assertArrayEquals(section, blocks.get(0));
   }
 
+  // ---- 6. an interim (1xx) response made the final response count as trailers (found by review)
+
+  @Test
+  void interimResponseIsNotMistakenForTheResponseHeaders() {
+    List<String> events = new ArrayList<>();
+    List<Long> errors = new ArrayList<>();
+    FuzzTargets.FakeStream stream = new FuzzTargets.FakeStream(0);
+    StreamHandler handler = TransportFuzzAccess.requestStream(stream, new TransportFuzzAccess.Events() {
+      @Override
+      public void onHeaders(List<Header> f) {
+        events.add("H" + f.get(0).value());
+      }
+
+      @Override
+      public void onData(ByteBuffer payload) {
+        events.add("D" + payload.remaining());
+      }
+
+      @Override
+      public void onEndOfStream() {
+        events.add("END");
+      }
+
+      @Override
+      public void onProtocolError(Http3Exception error) {
+        errors.add(error.errorCode());
+      }
+
+      @Override
+      public void onConnectionError(Http3Exception error) {}
+    }, 8192, 65536);
+    handler.onData(Frames.headers(ENCODER.encode(List.of(new Header(":status", "103"),
+        new Header("link", "</a>; rel=preload")))));
+    handler.onData(Frames.headers(ENCODER.encode(List.of(new Header(":status", "200"),
+        new Header("content-type", "application/grpc")))));
+    handler.onData(Frames.dataFrameHeader(5));
+    handler.onData(ByteBuffer.wrap(new byte[5]));
+    handler.onData(Frames.headers(ENCODER.encode(List.of(new Header("grpc-status", "0")))));
+    handler.onEndOfStream();
+    assertEquals(List.of(), errors);
+    assertEquals(List.of("H103", "H200", "D5", "H0", "END"), events);
+  }
+
+  @Test
+  void dataAfterAnInterimResponseIsStillDataBeforeHeaders() throws Exception {
+    RequestStreamReader[] holder = new RequestStreamReader[1];
+    holder[0] = new RequestStreamReader(new RequestStreamReader.Listener() {
+      @Override
+      public void onHeaders(byte[] fieldSection) {
+        holder[0].interimResponse();
+      }
+
+      @Override
+      public void onData(ByteBuffer payload) {}
+    }, 8192);
+    holder[0].feed(Frames.headers(new byte[] {0, 0, (byte) 0xff, 0x21}));
+    Http3Exception e = assertThrows(Http3Exception.class,
+        () -> holder[0].feed(Frames.dataFrameHeader(1)));
+    assertEquals(Http3ErrorCode.H3_FRAME_UNEXPECTED, e.errorCode());
+  }
+
   // ---- the crashing inputs as the seeded fuzzer first found them (also in the Jazzer corpus)
 
   @Test

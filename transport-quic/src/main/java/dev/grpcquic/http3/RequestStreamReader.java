@@ -1,13 +1,15 @@
 package dev.grpcquic.http3;
 
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 
 /**
  * Incremental parser of the frames received on one request stream (RFC 9114 §4.1): HEADERS,
  * DATA*, optional trailing HEADERS, interleaved with unknown frames which are skipped.
  *
  * <p>Chunks may split frames anywhere. DATA payload is handed out in slices as it arrives and
- * never buffered; a HEADERS payload is buffered up to {@code maxFieldSectionBytes}. Not thread
+ * never buffered; a HEADERS payload is buffered up to {@code maxFieldSectionBytes}, in a buffer
+ * that grows with the bytes that arrived, never with the length the peer announced. Not thread
  * safe: feed one stream from one thread at a time. After an exception the reader is dead.
  */
 public final class RequestStreamReader {
@@ -29,6 +31,9 @@ public final class RequestStreamReader {
 
   private enum State { FRAME_HEADER, DATA, HEADERS, SKIP, FAILED }
 
+  /** First size of a HEADERS buffer; it doubles (up to the frame's length) as bytes arrive. */
+  static final int INITIAL_HEADER_BUFFER = 1024;
+
   private final Listener listener;
   private final long maxFieldSectionBytes;
   private final FrameHeaderReader header = new FrameHeaderReader();
@@ -36,16 +41,21 @@ public final class RequestStreamReader {
   private State state = State.FRAME_HEADER;
   private long remaining; // payload bytes still expected in DATA or SKIP
   private byte[] headerBlock;
+  private int headerBlockLength; // the HEADERS frame's announced payload length
   private int headerBlockFill;
   private boolean sawHeaders;
   private boolean sawTrailers;
 
+  /**
+   * {@code maxFieldSectionBytes} above the largest Java array (e.g. a configured metadata limit of
+   * Integer.MAX_VALUE) is clamped to it.
+   */
   public RequestStreamReader(Listener listener, long maxFieldSectionBytes) {
-    if (maxFieldSectionBytes < 0 || maxFieldSectionBytes > Integer.MAX_VALUE - 8) {
+    if (maxFieldSectionBytes < 0) {
       throw new IllegalArgumentException("maxFieldSectionBytes: " + maxFieldSectionBytes);
     }
     this.listener = listener;
-    this.maxFieldSectionBytes = maxFieldSectionBytes;
+    this.maxFieldSectionBytes = Math.min(maxFieldSectionBytes, Integer.MAX_VALUE - 8);
   }
 
   /**
@@ -79,10 +89,15 @@ public final class RequestStreamReader {
             listener.onData(slice);
           }
           case HEADERS -> {
-            int n = Math.min(headerBlock.length - headerBlockFill, chunk.remaining());
+            int n = Math.min(headerBlockLength - headerBlockFill, chunk.remaining());
+            if (headerBlockFill + n > headerBlock.length) {
+              int grown = (int) Math.min(headerBlockLength,
+                  Math.max(headerBlockFill + n, 2L * headerBlock.length));
+              headerBlock = Arrays.copyOf(headerBlock, grown);
+            }
             chunk.get(headerBlock, headerBlockFill, n);
             headerBlockFill += n;
-            if (headerBlockFill == headerBlock.length) {
+            if (headerBlockFill == headerBlockLength) {
               deliverHeaders();
             }
           }
@@ -116,6 +131,18 @@ public final class RequestStreamReader {
     }
   }
 
+  /**
+   * Called by the listener from {@link Listener#onHeaders} for a block that was an interim (1xx)
+   * response: the next HEADERS frame is then still the message's first (RFC 9114 §4.1), not its
+   * trailers, and DATA may not come before it.
+   */
+  public void interimResponse() {
+    if (!sawHeaders || sawTrailers) {
+      throw new IllegalStateException("not inside the first HEADERS of a message");
+    }
+    sawHeaders = false;
+  }
+
   /** True once the first HEADERS frame has arrived. */
   public boolean sawHeaders() {
     return sawHeaders;
@@ -145,7 +172,10 @@ public final class RequestStreamReader {
         throw Http3Exception.stream(Http3ErrorCode.H3_EXCESSIVE_LOAD,
             "field section of " + length + " bytes exceeds " + maxFieldSectionBytes);
       }
-      headerBlock = new byte[(int) length];
+      // Allocate for what has arrived, not for what the peer announced: a 10-byte frame header must
+      // not make us allocate maxFieldSectionBytes.
+      headerBlockLength = (int) length;
+      headerBlock = new byte[Math.min(headerBlockLength, INITIAL_HEADER_BUFFER)];
       headerBlockFill = 0;
       if (length == 0) {
         deliverHeaders();

@@ -4,6 +4,8 @@ import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static java.nio.charset.StandardCharsets.US_ASCII;
 
 import dev.grpcquic.http3.Header;
+import dev.grpcquic.http3.Http3ErrorCode;
+import dev.grpcquic.http3.Http3Exception;
 import io.grpc.InternalMetadata;
 import io.grpc.Metadata;
 import io.grpc.internal.GrpcUtil;
@@ -77,9 +79,11 @@ final class HeaderBlocks {
 
   /**
    * Field list to Metadata (base64 of -bin values decoded by grpc-core). Pseudo-headers are kept
-   * only when asked: the client's stream state reads :status from the Metadata.
+   * only when asked: the client's stream state reads :status from the Metadata. A -bin value that
+   * is not base64 makes the message malformed: a stream error H3_MESSAGE_ERROR (grpc-core's decoder
+   * would otherwise throw IllegalArgumentException into the engine's thread).
    */
-  static Metadata toMetadata(List<Header> fields, boolean keepPseudoHeaders) {
+  static Metadata toMetadata(List<Header> fields, boolean keepPseudoHeaders) throws Http3Exception {
     List<byte[]> namesAndValues = new ArrayList<>(fields.size() * 2);
     for (Header field : fields) {
       if (!keepPseudoHeaders && field.name().startsWith(":")) {
@@ -88,8 +92,13 @@ final class HeaderBlocks {
       namesAndValues.add(field.name().getBytes(ISO_8859_1));
       namesAndValues.add(field.value().getBytes(ISO_8859_1));
     }
-    byte[][] serialized = TransportFrameUtil.toRawSerializedHeaders(
-        namesAndValues.toArray(new byte[0][]));
+    byte[][] serialized;
+    try {
+      serialized = TransportFrameUtil.toRawSerializedHeaders(namesAndValues.toArray(new byte[0][]));
+    } catch (IllegalArgumentException e) {
+      throw Http3Exception.stream(Http3ErrorCode.H3_MESSAGE_ERROR,
+          "binary header value is not base64: " + e.getMessage());
+    }
     return InternalMetadata.newMetadata(serialized);
   }
 
@@ -112,14 +121,20 @@ final class HeaderBlocks {
     return size;
   }
 
-  /** Whether a field name is valid in HTTP/3: lowercase, no connection-specific fields. */
+  /**
+   * Whether a field name is valid in HTTP/3: an RFC 9110 token (after the ':' of a pseudo-header)
+   * in lowercase (RFC 9114 §4.2, §10.3), and not a connection-specific field.
+   */
   static boolean isValidName(String name) {
-    if (name.isEmpty()) {
+    int start = name.startsWith(":") ? 1 : 0;
+    if (name.length() == start) {
       return false;
     }
-    for (int i = name.startsWith(":") ? 1 : 0; i < name.length(); i++) {
+    for (int i = start; i < name.length(); i++) {
       char c = name.charAt(i);
-      if ((c >= 'A' && c <= 'Z') || c <= 0x20 || c >= 0x7f || c == ':') {
+      boolean tchar = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
+          || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+      if (!tchar) {
         return false;
       }
     }
@@ -133,6 +148,17 @@ final class HeaderBlocks {
       default:
         return true;
     }
+  }
+
+  /** Whether a field value is acceptable: no NUL, CR or LF (RFC 9110 §5.5, RFC 9114 §10.3). */
+  static boolean isValidValue(String value) {
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (c == 0 || c == '\r' || c == '\n') {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static void appendMetadata(List<Header> fields, Metadata metadata, boolean request) {

@@ -110,6 +110,8 @@ final class Http3Control implements Http3RequestStream.ConnectionErrorSink {
     private ByteBuffer typeBytes = ByteBuffer.allocate(8);
     private long type = -1;
     private ControlStreamReader control;
+    /** A connection error was found here: later data (already read by the engine) is ignored. */
+    private boolean failed;
 
     UniStream(QuicStream stream) {
       this.stream = stream;
@@ -117,6 +119,9 @@ final class Http3Control implements Http3RequestStream.ConnectionErrorSink {
 
     @Override
     public void onData(ByteBuffer data) {
+      if (failed) {
+        return;
+      }
       try {
         int consumed = data.remaining();
         if (type < 0) {
@@ -140,6 +145,7 @@ final class Http3Control implements Http3RequestStream.ConnectionErrorSink {
         // Control frames are small and QPACK streams are drained: give credit back at once.
         stream.request(consumed);
       } catch (Http3Exception e) {
+        failed = true;
         connectionError(e);
       }
     }

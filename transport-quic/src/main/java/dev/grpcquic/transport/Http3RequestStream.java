@@ -31,7 +31,12 @@ final class Http3RequestStream implements StreamHandler {
 
   /** What the gRPC stream above hears. Called from engine threads, one call at a time. */
   interface Listener {
-    void onHeaders(List<Header> fields);
+    /**
+     * A decoded field section whose names are valid. Throws for content that is malformed at the
+     * gRPC level (e.g. a -bin value that is not base64); the stream then fails like on any other
+     * protocol error.
+     */
+    void onHeaders(List<Header> fields) throws Http3Exception;
 
     void onData(ByteBuffer payload);
 
@@ -260,6 +265,16 @@ final class Http3RequestStream implements StreamHandler {
           throw Http3Exception.stream(Http3ErrorCode.H3_MESSAGE_ERROR,
               "invalid field name: " + field.name());
         }
+        if (!HeaderBlocks.isValidValue(field.value())) {
+          throw Http3Exception.stream(Http3ErrorCode.H3_MESSAGE_ERROR,
+              "NUL, CR or LF in the value of " + field.name());
+        }
+      }
+      String status = reader.sawTrailers() ? null : HeaderBlocks.get(fields, HeaderBlocks.STATUS);
+      if (status != null && status.length() == 3 && status.charAt(0) == '1'
+          && HeaderBlocks.get(fields, HeaderBlocks.METHOD) == null) {
+        // An interim response (e.g. 103): the final response's HEADERS follow, not trailers.
+        reader.interimResponse();
       }
       listener.onHeaders(fields);
     }

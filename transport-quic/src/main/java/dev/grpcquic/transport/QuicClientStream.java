@@ -222,7 +222,7 @@ final class QuicClientStream extends AbstractClientStream {
     // ---- Http3RequestStream.Listener (engine threads) ----
 
     @Override
-    public void onHeaders(List<Header> fields) {
+    public void onHeaders(List<Header> fields) throws Http3Exception {
       synchronized (lock) {
         if (cancelled || trailersSeen) {
           return;

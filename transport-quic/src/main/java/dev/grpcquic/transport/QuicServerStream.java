@@ -177,7 +177,7 @@ final class QuicServerStream extends AbstractServerStream {
     // ---- Http3RequestStream.Listener (engine threads) ----
 
     @Override
-    public void onHeaders(List<Header> fields) {
+    public void onHeaders(List<Header> fields) throws Http3Exception {
       // Trailers from a client carry nothing gRPC uses; the FIN that follows ends the request.
     }
 

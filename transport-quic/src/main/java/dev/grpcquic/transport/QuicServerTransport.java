@@ -146,7 +146,7 @@ final class QuicServerTransport implements ServerTransport, ConnectionHandler,
     private boolean rejected;
 
     @Override
-    public void onHeaders(List<Header> fields) {
+    public void onHeaders(List<Header> fields) throws Http3Exception {
       if (call != null) {
         call.onHeaders(fields);
         return;
@@ -228,7 +228,8 @@ final class QuicServerTransport implements ServerTransport, ConnectionHandler,
 
   /** Checks a request's headers; returns the call's listener, or null after an error response. */
   @GuardedBy("lock")
-  private Http3RequestStream.Listener accept(Http3RequestStream http3, List<Header> fields) {
+  private Http3RequestStream.Listener accept(Http3RequestStream http3, List<Header> fields)
+      throws Http3Exception {
     String method = HeaderBlocks.get(fields, HeaderBlocks.METHOD);
     String path = HeaderBlocks.get(fields, HeaderBlocks.PATH);
     String contentType = HeaderBlocks.get(fields, GrpcUtil.CONTENT_TYPE_KEY.name());
@@ -251,6 +252,13 @@ final class QuicServerTransport implements ServerTransport, ConnectionHandler,
     }
     String fullMethodName = path.substring(1);
     Metadata metadata = HeaderBlocks.toMetadata(fields, false);
+    try {
+      // grpc-core parses grpc-timeout inside streamCreated and throws for a malformed one, which
+      // would escape into the engine's thread and leave the stream and the call count hanging.
+      metadata.get(GrpcUtil.TIMEOUT_KEY);
+    } catch (IllegalArgumentException e) {
+      throw Http3Exception.stream(Http3ErrorCode.H3_MESSAGE_ERROR, "malformed grpc-timeout");
+    }
     StatsTraceContext statsTraceCtx =
         StatsTraceContext.newServerContext(tracerFactories, fullMethodName, metadata);
     QuicServerStream stream = new QuicServerStream(this, lock, http3,

@@ -60,7 +60,7 @@ class Http3ErrorsTest {
   }
 
   @Test
-  void binaryMetadataIsUnpaddedBase64OnTheWireAndBothFormsDecode() {
+  void binaryMetadataIsUnpaddedBase64OnTheWireAndBothFormsDecode() throws Exception {
     Metadata.Key<byte[]> key = Metadata.Key.of("x-data-bin", Metadata.BINARY_BYTE_MARSHALLER);
     Metadata metadata = new Metadata();
     metadata.put(key, new byte[] {(byte) 0xff, 0x00, 0x7f, 0x10});
@@ -73,7 +73,7 @@ class Http3ErrorsTest {
   }
 
   @Test
-  void pseudoHeadersStayOutOfServerMetadata() {
+  void pseudoHeadersStayOutOfServerMetadata() throws Exception {
     Metadata decoded = HeaderBlocks.toMetadata(List.of(new Header(":path", "/a/b"),
         new Header("x-k", "v")), false);
     assertFalse(decoded.keys().contains(":path"));

@@ -93,8 +93,14 @@ final class OurServer implements AutoCloseable {
       return new SimpleForwardingServerCallListener<>(next.startCall(echoing, requestHeaders)) {
         @Override
         public void onCancel() {
-          Status status = io.grpc.Contexts.statusFromCancelled(Context.current());
-          cancelled.add(method + " " + (status == null ? "(not cancelled)" : status.getCode()));
+          // grpc-core cancels the call's Context on another serializing executor than the one
+          // that runs onCancel (ServerImpl.closedInternal: ContextCloser on cancelExecutor, Closed
+          // on callExecutor), so the Context may not be cancelled yet here: record its status
+          // once it is.
+          Context.current().addListener(context -> {
+            Status status = io.grpc.Contexts.statusFromCancelled(context);
+            cancelled.add(method + " " + (status == null ? "(not cancelled)" : status.getCode()));
+          }, Runnable::run);
           super.onCancel();
         }
       };

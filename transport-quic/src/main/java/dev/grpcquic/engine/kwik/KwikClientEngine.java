@@ -47,6 +47,7 @@ public final class KwikClientEngine implements QuicClientEngine {
       CompletableFuture<QuicConnection> future) {
     QuicClientConnection kwik = null;
     KwikConnection connection = null;
+    KwikAssertions.ensureApplied();
     try {
       String serverName = options.serverName() == null || options.serverName().isEmpty()
           ? options.host() : options.serverName();

@@ -66,6 +66,7 @@ public final class KwikServerEndpoint implements QuicServerEndpoint {
   /** Binds, starts kwik's connector and accepts connections for {@code options.applicationProtocol()}. */
   public static KwikServerEndpoint start(ServerEndpointOptions options, ConnectionAcceptor acceptor)
       throws IOException {
+    KwikAssertions.ensureApplied();
     GuardedDatagramSocket socket = new GuardedDatagramSocket(options.bindAddress());
     KwikClientEngine.enlargeBuffers(socket);
     MigrationTracker tracker = options.allowClientMigration() ? new MigrationTracker() : null;

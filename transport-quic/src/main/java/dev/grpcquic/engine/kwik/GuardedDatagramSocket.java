@@ -14,7 +14,7 @@ import java.util.logging.Logger;
 
 /**
  * The server socket handed to kwik. kwik 0.10.8's server {@code Receiver} calls
- * {@code System.exit(9)} (the abort callback set in {@code ServerConnectorImpl}'s constructor) when
+ * kwik's JVM-ending {@code exit(9)} (the abort callback set in {@code ServerConnectorImpl}'s constructor) when
  * {@code receive} throws an IOException other than {@link SocketTimeoutException} while the receiver
  * is not shutting down, for instance when the socket is closed before the connector, or on a
  * transient socket error. This socket never lets such an exception reach kwik: receive failures

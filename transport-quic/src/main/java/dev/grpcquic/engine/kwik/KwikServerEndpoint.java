@@ -31,7 +31,7 @@ import tech.kwik.core.server.impl.ServerConnectionImpl;
  * <ul>
  *   <li>{@code withPort(0)} is refused: the endpoint binds its own {@link GuardedDatagramSocket}
  *       (4 MiB socket buffers) and hands it over with {@code withSocket}.</li>
- *   <li>{@code System.exit(9)} on a receive IOException: the guarded socket never throws one, and
+ *   <li>kwik's JVM-ending {@code exit(9)} on a receive IOException: the guarded socket never throws one, and
  *       the connector is closed before the socket (kwik's own close stops its receiver first).</li>
  *   <li>Non-daemon threads: the connector is built on a daemon thread, so the threads it creates by
  *       inheritance (server receive loop, then per-connection receiver and sender threads) are

@@ -1,5 +1,8 @@
 package dev.grpcquic.testing;
 
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
 import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.Metadata;
@@ -19,6 +22,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
@@ -237,6 +241,25 @@ public final class TestService {
         observer.onCompleted();
       }
     };
+  }
+
+  /**
+   * Starts a HANG call (request sent, half-closed) in the current Context; the future completes
+   * with the status the client sees when the call ends.
+   */
+  public static CompletableFuture<Status> startHang(Channel channel, Metadata headers) {
+    CompletableFuture<Status> closed = new CompletableFuture<>();
+    ClientCall<byte[], byte[]> call = channel.newCall(HANG, CallOptions.DEFAULT);
+    call.start(new ClientCall.Listener<>() {
+      @Override
+      public void onClose(Status status, Metadata trailers) {
+        closed.complete(status);
+      }
+    }, headers);
+    call.request(1);
+    call.sendMessage(new byte[0]);
+    call.halfClose();
+    return closed;
   }
 
   public static byte[] downloadRequest(int count, int size) {

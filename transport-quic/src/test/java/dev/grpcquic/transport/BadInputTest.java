@@ -21,6 +21,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -170,6 +171,34 @@ class BadInputTest {
       List<List<Header>> blocks = response.headerBlocks();
       assertEquals("200", get(blocks.get(0), ":status"));
       assertEquals("0", get(blocks.get(blocks.size() - 1), "grpc-status"));
+    }
+  }
+
+  /*
+   * Headers that decode and validate as HTTP/3 but that grpc-core cannot take: the request stream
+   * is reset (H3_MESSAGE_ERROR) instead of an exception escaping into the engine's thread and
+   * leaving the stream, and the server's count of calls in flight, hanging.
+   */
+
+  @Test
+  void malformedGrpcTimeoutResetsTheStream() throws Exception {
+    assertStreamReset(new Header("grpc-timeout", "soon"));
+  }
+
+  @Test
+  void binaryHeaderThatIsNotBase64ResetsTheStream() throws Exception {
+    assertStreamReset(new Header("x-trace-bin", "%%%"));
+  }
+
+  private static void assertStreamReset(Header bad) throws Exception {
+    try (RawHttp3Client client = new RawHttp3Client(server.port())) {
+      List<Header> fields = grpcRequest("/" + TestService.ECHO.getFullMethodName(),
+          "application/grpc");
+      fields.add(bad);
+      RawHttp3Client.Response response =
+          client.send(true, Frames.headers(new QpackEncoder().encode(fields)), false);
+      // kwik does not expose the reset code; that the reset arrives at all is the point.
+      assertNotNull(response.reset.get(20, TimeUnit.SECONDS));
     }
   }
 

@@ -68,19 +68,9 @@ class DeadlineAndCancellationTest {
     // a short one through a hand-made grpc-timeout, so only the server can end the call: it resets
     // the stream.
     Metadata.Key<String> timeout = Metadata.Key.of("grpc-timeout", Metadata.ASCII_STRING_MARSHALLER);
-    ClientCall<byte[], byte[]> call = channel.newCall(TestService.HANG, CallOptions.DEFAULT);
-    CompletableFuture<Status> closed = new CompletableFuture<>();
     Metadata headers = new Metadata();
     headers.put(timeout, "200m");
-    call.start(new ClientCall.Listener<>() {
-      @Override
-      public void onClose(Status status, Metadata trailers) {
-        closed.complete(status);
-      }
-    }, headers);
-    call.request(1);
-    call.sendMessage(new byte[0]);
-    call.halfClose();
+    CompletableFuture<Status> closed = TestService.startHang(channel, headers);
     Status serverSide = server.service.hangEnded.poll(10, TimeUnit.SECONDS);
     assertNotNull(serverSide);
     assertEquals(Status.Code.DEADLINE_EXCEEDED, serverSide.getCode());
@@ -92,19 +82,8 @@ class DeadlineAndCancellationTest {
   @Test
   void clientCancellationReachesServer() throws Exception {
     Context.CancellableContext context = Context.current().withCancellation();
-    CompletableFuture<Status> closed = new CompletableFuture<>();
-    context.run(() -> {
-      ClientCall<byte[], byte[]> call = channel.newCall(TestService.HANG, CallOptions.DEFAULT);
-      call.start(new ClientCall.Listener<>() {
-        @Override
-        public void onClose(Status status, Metadata trailers) {
-          closed.complete(status);
-        }
-      }, new Metadata());
-      call.request(1);
-      call.sendMessage(new byte[0]);
-      call.halfClose();
-    });
+    CompletableFuture<Status> closed =
+        context.call(() -> TestService.startHang(channel, new Metadata()));
     assertTrue(server.service.hangStarted.await(10, TimeUnit.SECONDS));
     context.cancel(null);
     assertEquals(Status.Code.CANCELLED, closed.get(10, TimeUnit.SECONDS).getCode());

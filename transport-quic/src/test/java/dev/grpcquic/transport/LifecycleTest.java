@@ -101,17 +101,7 @@ class LifecycleTest {
     try (QuicTestServer server = new QuicTestServer()) {
       server.service.hangStarted = new CountDownLatch(1);
       ManagedChannel channel = server.channelBuilder().build();
-      ClientCall<byte[], byte[]> call = channel.newCall(TestService.HANG, CallOptions.DEFAULT);
-      CompletableFuture<Status> closed = new CompletableFuture<>();
-      call.start(new ClientCall.Listener<>() {
-        @Override
-        public void onClose(Status status, Metadata trailers) {
-          closed.complete(status);
-        }
-      }, new Metadata());
-      call.request(1);
-      call.sendMessage(new byte[0]);
-      call.halfClose();
+      CompletableFuture<Status> closed = TestService.startHang(channel, new Metadata());
       assertTrue(server.service.hangStarted.await(10, TimeUnit.SECONDS));
       channel.shutdownNow();
       assertEquals(Status.Code.UNAVAILABLE, closed.get(10, TimeUnit.SECONDS).getCode());
@@ -188,17 +178,7 @@ class LifecycleTest {
       ManagedChannel channel = server.track(QuicChannelBuilder.forAddress("127.0.0.1", relay.port())
           .overrideAuthority("localhost").trustManager(TestTls.get().trustManager())
           .quicIdleTimeout(2, TimeUnit.SECONDS).build());
-      CompletableFuture<Status> closed = new CompletableFuture<>();
-      ClientCall<byte[], byte[]> call = channel.newCall(TestService.HANG, CallOptions.DEFAULT);
-      call.start(new ClientCall.Listener<>() {
-        @Override
-        public void onClose(Status status, Metadata trailers) {
-          closed.complete(status);
-        }
-      }, new Metadata());
-      call.request(1);
-      call.sendMessage(new byte[0]);
-      call.halfClose();
+      CompletableFuture<Status> closed = TestService.startHang(channel, new Metadata());
       assertTrue(server.service.hangStarted.await(10, TimeUnit.SECONDS));
       relay.blackhole(true); // both peers fall silent for each other, with no CONNECTION_CLOSE
       Status clientSide = closed.get(60, TimeUnit.SECONDS);

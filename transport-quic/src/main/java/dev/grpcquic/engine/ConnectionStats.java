@@ -10,8 +10,11 @@ package dev.grpcquic.engine;
  * @param packetsLost packets declared lost
  * @param bytesSent bytes sent in datagrams
  * @param datagramsSent datagrams sent
+ * @param congestionWindowBytes the sender's congestion window, -1 when the engine cannot tell
+ * @param bytesInFlight bytes sent and neither acknowledged nor declared lost, -1 when unknown
  */
 public record ConnectionStats(
     int smoothedRttMillis, int rttVarianceMillis, int latestRttMillis,
-    long packetsSent, long packetsLost, long bytesSent, long datagramsSent) {
+    long packetsSent, long packetsLost, long bytesSent, long datagramsSent,
+    long congestionWindowBytes, long bytesInFlight) {
 }

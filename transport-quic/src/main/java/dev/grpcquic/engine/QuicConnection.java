@@ -22,6 +22,11 @@ public interface QuicConnection {
   /** Statistics of the connection so far. */
   ConnectionStats stats();
 
+  /** The TLS parameters of the connection once its handshake is done; null when unknown. */
+  default TlsInfo tls() {
+    return null;
+  }
+
   InetSocketAddress remoteAddress();
 
   /**

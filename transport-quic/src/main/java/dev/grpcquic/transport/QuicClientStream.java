@@ -37,20 +37,22 @@ final class QuicClientStream extends AbstractClientStream {
   private List<Header> requestHeaders;
   private final TransportState state;
   private final Sink sink = new Sink();
+  private final TransportTracer transportTracer;
 
   QuicClientStream(QuicClientTransport transport, Object lock, String authority, String path,
       String userAgent, Metadata headers, CallOptions callOptions, StatsTraceContext statsTraceCtx,
       int maxInboundMessageSize, long maxHeaderListSize, int receiveWindow,
-      AtomicLong bufferedBytes) {
-    super(ByteBufferWritableBuffer.ALLOCATOR, statsTraceCtx, new TransportTracer(), headers,
+      AtomicLong bufferedBytes, TransportTracer transportTracer) {
+    super(ByteBufferWritableBuffer.ALLOCATOR, statsTraceCtx, transportTracer, headers,
         callOptions, false);
     this.transport = transport;
     this.lock = lock;
+    this.transportTracer = transportTracer;
     this.authority = authority;
     this.path = path;
     this.userAgent = userAgent;
     this.state = new TransportState(maxInboundMessageSize, statsTraceCtx, callOptions,
-        maxHeaderListSize, receiveWindow, bufferedBytes);
+        maxHeaderListSize, receiveWindow, bufferedBytes, transportTracer);
   }
 
   @Override
@@ -96,6 +98,9 @@ final class QuicClientStream extends AbstractClientStream {
           return;
         }
         onSendingBytes(bytes.remaining());
+        if (numMessages > 0) {
+          transportTracer.reportMessageSent(numMessages);
+        }
         if (state.http3 == null || state.http3.quicStream() == null) {
           state.pending.add(new PendingData(bytes, endOfStream));
         } else {
@@ -137,8 +142,9 @@ final class QuicClientStream extends AbstractClientStream {
     @GuardedBy("lock") private boolean finSent;
 
     TransportState(int maxMessageSize, StatsTraceContext statsTraceCtx, CallOptions options,
-        long maxHeaderListSize, int receiveWindow, AtomicLong bufferedBytes) {
-      super(maxMessageSize, statsTraceCtx, new TransportTracer(), options);
+        long maxHeaderListSize, int receiveWindow, AtomicLong bufferedBytes,
+        TransportTracer transportTracer) {
+      super(maxMessageSize, statsTraceCtx, transportTracer, options);
       this.maxHeaderListSize = maxHeaderListSize;
       this.receiveWindow = receiveWindow;
       this.bufferedBytes = bufferedBytes;
@@ -168,6 +174,7 @@ final class QuicClientStream extends AbstractClientStream {
         writeData(data.bytes, data.endOfStream);
       }
       pending.clear();
+      getTransportTracer().reportLocalStreamStarted();
       onStreamAllocated();
     }
 

@@ -29,6 +29,7 @@ import io.grpc.internal.GrpcAttributes;
 import io.grpc.internal.GrpcUtil;
 import io.grpc.internal.SimpleDisconnectError;
 import io.grpc.internal.StatsTraceContext;
+import io.grpc.internal.TransportTracer;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.util.ArrayDeque;
@@ -62,6 +63,8 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
   private final InternalLogId logId;
   private final Object lock = new Object();
   private final Attributes eagAttributes;
+  /** Call and message counts for channelz. */
+  private final TransportTracer transportTracer = new TransportTracer();
 
   @GuardedBy("lock") private Listener listener;
   @GuardedBy("lock") private QuicConnection connection;
@@ -206,7 +209,8 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
         getAttributes(), headers);
     return new QuicClientStream(this, lock, authority, "/" + method.getFullMethodName(),
         userAgent, headers, callOptions, statsTraceCtx, settings.maxInboundMessageSize(),
-        settings.maxInboundMetadataSize(), settings.flowControlWindow(), bufferedBytes);
+        settings.maxInboundMetadataSize(), settings.flowControlWindow(), bufferedBytes,
+        transportTracer);
   }
 
   /**
@@ -443,8 +447,12 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
 
   @Override
   public ListenableFuture<SocketStats> getStats() {
+    QuicConnection conn;
+    synchronized (lock) {
+      conn = connection;
+    }
     SettableFuture<SocketStats> result = SettableFuture.create();
-    result.set(null);
+    result.set(ChannelzStats.of(transportTracer, conn));
     return result;
   }
 

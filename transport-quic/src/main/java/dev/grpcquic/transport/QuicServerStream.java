@@ -34,17 +34,19 @@ final class QuicServerStream extends AbstractServerStream {
   private final Attributes attributes;
   private final TransportState state;
   private final Sink sink = new Sink();
+  private final TransportTracer transportTracer;
 
   QuicServerStream(QuicServerTransport transport, Object lock, Http3RequestStream http3,
       String authority, Attributes attributes, StatsTraceContext statsTraceCtx,
-      int maxInboundMessageSize) {
+      int maxInboundMessageSize, TransportTracer transportTracer) {
     super(ByteBufferWritableBuffer.ALLOCATOR, statsTraceCtx);
     this.transport = transport;
     this.lock = lock;
+    this.transportTracer = transportTracer;
     this.http3 = http3;
     this.authority = authority;
     this.attributes = attributes;
-    this.state = new TransportState(maxInboundMessageSize, statsTraceCtx);
+    this.state = new TransportState(maxInboundMessageSize, statsTraceCtx, transportTracer);
   }
 
   @Override
@@ -96,6 +98,9 @@ final class QuicServerStream extends AbstractServerStream {
           return;
         }
         onSendingBytes(bytes.remaining());
+        if (numMessages > 0) {
+          transportTracer.reportMessageSent(numMessages);
+        }
         http3.writeData(bytes, false);
       }
     }
@@ -129,8 +134,9 @@ final class QuicServerStream extends AbstractServerStream {
     @GuardedBy("lock") boolean headersWritten;
     @GuardedBy("lock") private boolean inboundEnded;
 
-    TransportState(int maxMessageSize, StatsTraceContext statsTraceCtx) {
-      super(maxMessageSize, statsTraceCtx, new TransportTracer());
+    TransportState(int maxMessageSize, StatsTraceContext statsTraceCtx,
+        TransportTracer transportTracer) {
+      super(maxMessageSize, statsTraceCtx, transportTracer);
     }
 
     @GuardedBy("lock")

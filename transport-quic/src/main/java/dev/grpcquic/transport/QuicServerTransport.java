@@ -14,6 +14,7 @@ import dev.grpcquic.http3.Http3Exception;
 import io.grpc.Attributes;
 import io.grpc.Grpc;
 import io.grpc.InternalChannelz.SocketStats;
+import io.grpc.internal.TransportTracer;
 import io.grpc.InternalLogId;
 import io.grpc.Metadata;
 import io.grpc.SecurityLevel;
@@ -46,6 +47,9 @@ import javax.annotation.concurrent.GuardedBy;
 final class QuicServerTransport implements ServerTransport, ConnectionHandler,
     Http3Control.Listener {
   private static final Logger log = Logger.getLogger(QuicServerTransport.class.getName());
+
+  /** Call and message counts for channelz. */
+  private final TransportTracer transportTracer = new TransportTracer();
   /** After the last call of a draining connection, how long the client gets to close it itself. */
   private static final long DRAIN_GRACE_MILLIS = 1000;
 
@@ -263,7 +267,7 @@ final class QuicServerTransport implements ServerTransport, ConnectionHandler,
         StatsTraceContext.newServerContext(tracerFactories, fullMethodName, metadata);
     QuicServerStream stream = new QuicServerStream(this, lock, http3,
         HeaderBlocks.get(fields, HeaderBlocks.AUTHORITY), attributes, statsTraceCtx,
-        settings.maxInboundMessageSize());
+        settings.maxInboundMessageSize(), transportTracer);
     streams.add(stream);
     listener.streamCreated(stream, fullMethodName, metadata);
     stream.transportState().onStreamAllocated();
@@ -367,7 +371,7 @@ final class QuicServerTransport implements ServerTransport, ConnectionHandler,
   @Override
   public ListenableFuture<SocketStats> getStats() {
     SettableFuture<SocketStats> result = SettableFuture.create();
-    result.set(null);
+    result.set(ChannelzStats.of(transportTracer, connection));
     return result;
   }
 

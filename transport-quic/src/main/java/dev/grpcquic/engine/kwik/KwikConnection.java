@@ -13,6 +13,10 @@ import dev.grpcquic.engine.ConnectionStats;
 import dev.grpcquic.engine.QuicConnection;
 import dev.grpcquic.engine.QuicStream;
 import dev.grpcquic.engine.StreamHandler;
+import dev.grpcquic.engine.TlsInfo;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import tech.kwik.core.cc.CongestionController;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
@@ -63,6 +67,7 @@ final class KwikConnection implements QuicConnection {
   private volatile ConnectionCloseInfo closeInfo;
   private volatile boolean abandoned;
   private volatile Runnable onTerminated;
+  private volatile Certificate localCertificate;
 
   private final Object lock = new Object();
   private final ArrayDeque<PendingOpen> bidiOpens = new ArrayDeque<>();
@@ -438,8 +443,26 @@ final class KwikConnection implements QuicConnection {
   @Override
   public ConnectionStats stats() {
     Statistics s = kwik.getStats();
+    CongestionController cc = KwikInternals.congestionController(kwik);
     return new ConnectionStats(s.smoothedRtt(), s.rttVar(), s.latestRtt(), s.packetsSent(),
-        s.lostPackets(), s.bytesSent(), s.datagramsSent());
+        s.lostPackets(), s.bytesSent(), s.datagramsSent(),
+        cc == null ? -1 : cc.getWindowSize(), cc == null ? -1 : cc.getBytesInFlight());
+  }
+
+  /** The server's own certificate (kwik does not hand it back); set by the server endpoint. */
+  void setLocalCertificate(Certificate certificate) {
+    this.localCertificate = certificate;
+  }
+
+  @Override
+  public TlsInfo tls() {
+    Certificate remote = null;
+    if (kwik instanceof QuicClientConnection client) {
+      List<X509Certificate> chain = client.getServerCertificateChain();
+      remote = chain == null || chain.isEmpty() ? null : chain.get(0);
+    }
+    // A kwik server never asks for a client certificate, so it has no remote one.
+    return new TlsInfo(KwikInternals.cipherSuite(kwik), localCertificate, remote);
   }
 
   @Override

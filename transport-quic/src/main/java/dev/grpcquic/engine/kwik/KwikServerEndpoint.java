@@ -213,6 +213,7 @@ public final class KwikServerEndpoint implements QuicServerEndpoint {
       }
       KwikConnection connection = new KwikConnection(quic, options.blockingExecutor(), null,
           localAddress);
+      connection.setLocalCertificate(serverCertificate(options));
       connections.add(connection);
       ConnectionHandler handler;
       try {
@@ -267,6 +268,15 @@ public final class KwikServerEndpoint implements QuicServerEndpoint {
     @Override
     public long maxBidirectionalStreamReceiverBufferSize() {
       return streamWindow;
+    }
+  }
+
+  /** The server's leaf certificate, for diagnostics; null when the key store will not say. */
+  private static java.security.cert.Certificate serverCertificate(ServerEndpointOptions options) {
+    try {
+      return options.keyStore().getCertificate(options.keyAlias());
+    } catch (java.security.KeyStoreException e) {
+      return null;
     }
   }
 }

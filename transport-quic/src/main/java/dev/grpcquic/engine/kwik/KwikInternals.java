@@ -1,0 +1,63 @@
+package dev.grpcquic.engine.kwik;
+
+import java.lang.reflect.Method;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import tech.kwik.agent15.engine.TlsClientEngine;
+import tech.kwik.agent15.engine.TlsServerEngine;
+import tech.kwik.core.cc.CongestionController;
+import tech.kwik.core.impl.QuicConnectionImpl;
+import tech.kwik.core.send.SenderImpl;
+
+/**
+ * Reads state that kwik keeps behind protected accessors of {@code QuicConnectionImpl}: the
+ * negotiated cipher suite (its TLS engine) and the congestion window and bytes in flight (its
+ * sender). Diagnostics only: when reflection fails the values read as unknown.
+ */
+final class KwikInternals {
+  private static final Logger LOG = Logger.getLogger(KwikInternals.class.getName());
+  private static final Method TLS_ENGINE = accessor("getTlsEngine");
+  private static final Method SENDER = accessor("getSender");
+
+  private KwikInternals() {}
+
+  private static Method accessor(String name) {
+    try {
+      Method m = QuicConnectionImpl.class.getDeclaredMethod(name);
+      m.setAccessible(true);
+      return m;
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      LOG.log(Level.FINE, "kwik's " + name + " is not reachable; channelz shows less", e);
+      return null;
+    }
+  }
+
+  /** The standard name of the negotiated cipher suite, or null before the handshake or unknown. */
+  static String cipherSuite(Object kwik) {
+    Object engine = invoke(TLS_ENGINE, kwik);
+    Object suite = null;
+    if (engine instanceof TlsClientEngine client) {
+      suite = client.getSelectedCipher();
+    } else if (engine instanceof TlsServerEngine server) {
+      suite = server.getSelectedCipher();
+    }
+    // agent15's enum constants carry the IANA names.
+    return suite == null ? null : suite.toString();
+  }
+
+  /** The congestion controller of the connection's sender, or null when unknown. */
+  static CongestionController congestionController(Object kwik) {
+    return invoke(SENDER, kwik) instanceof SenderImpl sender ? sender.getCongestionController() : null;
+  }
+
+  private static Object invoke(Method method, Object kwik) {
+    if (method == null || !(kwik instanceof QuicConnectionImpl)) {
+      return null;
+    }
+    try {
+      return method.invoke(kwik);
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      return null;
+    }
+  }
+}

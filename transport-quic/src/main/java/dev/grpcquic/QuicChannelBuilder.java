@@ -12,7 +12,10 @@ import io.grpc.internal.GrpcUtil;
 import io.grpc.internal.ManagedChannelImplBuilder;
 import java.io.File;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -36,6 +39,7 @@ import javax.net.ssl.X509TrustManager;
  * }</pre>
  */
 public final class QuicChannelBuilder extends ForwardingChannelBuilder2<QuicChannelBuilder> {
+  private static final Logger LOG = Logger.getLogger(QuicChannelBuilder.class.getName());
   /** Default receive window of each stream: the BDP of 100 Mbit/s at 80 ms RTT. */
   public static final int DEFAULT_FLOW_CONTROL_WINDOW = 1024 * 1024;
   /** Default limit of streams one connection opens at once. */
@@ -58,6 +62,7 @@ public final class QuicChannelBuilder extends ForwardingChannelBuilder2<QuicChan
   private Executor transportExecutor;
   private X509ExtendedKeyManager clientKeyManager;
   private QuicMigrationController migrationController;
+  private Path keyLogFile;
 
   private QuicChannelBuilder(String target, ChannelCredentials credentials) {
     delegate = new ManagedChannelImplBuilder(target, credentials, null,
@@ -244,7 +249,24 @@ public final class QuicChannelBuilder extends ForwardingChannelBuilder2<QuicChan
     return this;
   }
 
+  /**
+   * Appends the TLS secrets of every connection of this channel to {@code file} in the NSS key
+   * log format, so that Wireshark or tshark can decrypt captured traffic ({@code tshark -o
+   * tls.keylog_file:FILE}). Whoever can read the file can read every call of those connections:
+   * for debugging only, never in production. Off by default; the environment variable
+   * SSLKEYLOGFILE is not read (set this option from it if you want that convention). A new file is
+   * created readable by its owner only. Logs a warning when the channel is built.
+   */
+  public QuicChannelBuilder keyLogFile(Path file) {
+    this.keyLogFile = file;
+    return this;
+  }
+
   private ClientTransportFactory buildTransportFactory() {
+    if (keyLogFile != null) {
+      LOG.log(Level.WARNING, "TLS key log enabled: the secrets of this channel's connections go to"
+          + " {0}; anyone who can read it can decrypt the traffic", keyLogFile);
+    }
     X509TrustManager trust = trustSet ? trustManager : QuicChannelCredentials.defaultTrustManager();
     Executor executor = transportExecutor;
     ExecutorService owned = null;
@@ -257,7 +279,7 @@ public final class QuicChannelBuilder extends ForwardingChannelBuilder2<QuicChan
         flowControlWindow, maxConcurrentCallsPerConnection, maxInboundMetadataSize,
         maxInboundMessageSize, connectTimeout, quicIdleTimeout, keepAliveTime, executor,
         migrationController == null ? null : migrationController.registry(), clientKeyManager,
-        quietPathProbe);
+        quietPathProbe, keyLogFile);
     return new QuicClientTransportFactory(settings, () -> {
       if (toShutdown != null) {
         toShutdown.shutdown();

@@ -23,6 +23,8 @@ import javax.net.ssl.X509TrustManager;
  * @param clientKeyManager the client's certificate, offered when a server asks; null for none
  * @param quietPathProbe with request streams open and nothing received for this long, send a
  *     PING (finds the server again after a NAT rebinding); zero for none
+ * @param keyLogFile where to append the connection's TLS secrets in NSS key log format (for
+ *     Wireshark); null for none, the default
  */
 public record ClientConnectionOptions(
     String host,
@@ -38,7 +40,19 @@ public record ClientConnectionOptions(
     int keepAliveSeconds,
     Executor blockingExecutor,
     X509ExtendedKeyManager clientKeyManager,
-    Duration quietPathProbe) {
+    Duration quietPathProbe,
+    java.nio.file.Path keyLogFile) {
+
+  /** Options without a key log. */
+  public ClientConnectionOptions(String host, int port, String serverName,
+      String applicationProtocol, X509TrustManager trustManager, Duration connectTimeout,
+      Duration idleTimeout, long streamReceiveWindow, long connectionReceiveWindow,
+      int maxPeerUnidirectionalStreams, int keepAliveSeconds, Executor blockingExecutor,
+      X509ExtendedKeyManager clientKeyManager, Duration quietPathProbe) {
+    this(host, port, serverName, applicationProtocol, trustManager, connectTimeout, idleTimeout,
+        streamReceiveWindow, connectionReceiveWindow, maxPeerUnidirectionalStreams,
+        keepAliveSeconds, blockingExecutor, clientKeyManager, quietPathProbe, null);
+  }
 
   /** Options without a client certificate and without the quiet-path probe. */
   public ClientConnectionOptions(String host, int port, String serverName,
@@ -47,6 +61,6 @@ public record ClientConnectionOptions(
       int maxPeerUnidirectionalStreams, int keepAliveSeconds, Executor blockingExecutor) {
     this(host, port, serverName, applicationProtocol, trustManager, connectTimeout, idleTimeout,
         streamReceiveWindow, connectionReceiveWindow, maxPeerUnidirectionalStreams,
-        keepAliveSeconds, blockingExecutor, null, Duration.ZERO);
+        keepAliveSeconds, blockingExecutor, null, Duration.ZERO, null);
   }
 }

@@ -23,6 +23,8 @@ import javax.net.ssl.X509TrustManager;
  *     zero for none
  * @param connectionRegistry told of each connection once it is ready and again when it ends (for
  *     the channel's migration controller); null for none
+ * @param keyLogFile where each connection appends its TLS secrets (NSS key log format); null for
+ *     none
  */
 public record ClientTransportSettings(
     QuicClientEngine engine,
@@ -37,5 +39,6 @@ public record ClientTransportSettings(
     Executor blockingExecutor,
     ConnectionRegistry connectionRegistry,
     javax.net.ssl.X509ExtendedKeyManager clientKeyManager,
-    Duration quietPathProbe) {
+    Duration quietPathProbe,
+    java.nio.file.Path keyLogFile) {
 }

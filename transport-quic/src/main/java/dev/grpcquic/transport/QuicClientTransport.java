@@ -125,7 +125,8 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
         (int) Math.min(Integer.MAX_VALUE, settings.keepAliveTime().toSeconds()),
         settings.blockingExecutor(),
         settings.clientKeyManager(),
-        settings.quietPathProbe());
+        settings.quietPathProbe(),
+        settings.keyLogFile());
   }
 
   /**

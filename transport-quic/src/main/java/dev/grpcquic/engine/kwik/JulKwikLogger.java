@@ -69,6 +69,11 @@ final class JulKwikLogger extends BaseLogger {
     log(message);
   }
 
+  /** TLS secrets never reach a log, whatever is switched on: they belong in a key log only. */
+  @Override
+  public void secret(String message, byte[] secret) {
+  }
+
   @Override
   public void encrypted(String message, byte[] data) {
     if (tracker != null && ENCRYPTED_PAYLOAD.equals(message)) {

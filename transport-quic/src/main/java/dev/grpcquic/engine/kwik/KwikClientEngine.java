@@ -49,6 +49,7 @@ public final class KwikClientEngine implements QuicClientEngine {
     KwikConnection connection = null;
     KwikAssertions.ensureApplied();
     QuietPathProbe probe = new QuietPathProbe(options.quietPathProbe());
+    KeyLog keyLog = null;
     try {
       String serverName = options.serverName() == null || options.serverName().isEmpty()
           ? options.host() : options.serverName();
@@ -83,10 +84,19 @@ public final class KwikClientEngine implements QuicClientEngine {
       } else {
         builder.noServerCertificateCheck();
       }
+      if (options.keyLogFile() != null) {
+        keyLog = KeyLog.forConnection(options.keyLogFile());
+        builder.secrets(keyLog.connectionFile());
+      }
       kwik = builder.build();
       connection = new KwikConnection(kwik, options.blockingExecutor(), handler);
       kwik.setPeerInitiatedStreamCallback(connection::onPeerStream);
       kwik.connect();
+      if (keyLog != null) {
+        // kwik wrote the handshake and 1-RTT secrets before connect() returned.
+        keyLog.publish();
+        keyLog = null;
+      }
       connection.markEstablished();
       if (options.keepAliveSeconds() > 0) {
         connection.startKeepAlive(Duration.ofSeconds(options.keepAliveSeconds()));
@@ -108,6 +118,10 @@ public final class KwikClientEngine implements QuicClientEngine {
         }
       }
       future.completeExceptionally(e);
+    } finally {
+      if (keyLog != null) {
+        keyLog.publish(); // a failed handshake's secrets help to see why it failed
+      }
     }
   }
 

@@ -110,12 +110,19 @@ public final class QuicInternalServer implements InternalServer {
   @Override
   public void shutdown() {
     ServerListener l;
+    QuicServerEndpoint e;
     synchronized (lock) {
       if (shutdown) {
         return;
       }
       shutdown = true;
       l = listener;
+      e = endpoint;
+    }
+    if (e != null) {
+      // Like closing a TCP listener: new handshakes fail, so clients (and their load balancers)
+      // go elsewhere at once instead of reaching a server that only closes again.
+      e.stopAccepting();
     }
     if (l != null) {
       l.serverShutdown();

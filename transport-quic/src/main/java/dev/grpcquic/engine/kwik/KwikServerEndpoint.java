@@ -22,6 +22,7 @@ import tech.kwik.core.server.ApplicationProtocolConnection;
 import tech.kwik.core.server.ApplicationProtocolConnectionFactory;
 import tech.kwik.core.server.ServerConnectionConfig;
 import tech.kwik.core.server.ServerConnector;
+import tech.kwik.core.server.impl.ServerConnectorImpl;
 import tech.kwik.core.server.impl.ServerConnectionImpl;
 
 /**
@@ -134,6 +135,18 @@ public final class KwikServerEndpoint implements QuicServerEndpoint {
   @Override
   public InetSocketAddress localAddress() {
     return localAddress;
+  }
+
+  /**
+   * kwik's connector then answers each new Initial with CONNECTION_CLOSE(CONNECTION_REFUSED), so
+   * a client fails fast and backs off instead of completing a handshake with a server that would
+   * only close again (a load balancer would pick it meanwhile). The switch is on the impl class.
+   */
+  @Override
+  public void stopAccepting() {
+    if (connector instanceof ServerConnectorImpl impl) {
+      impl.stopAcceptingNewConnections();
+    }
   }
 
   @Override

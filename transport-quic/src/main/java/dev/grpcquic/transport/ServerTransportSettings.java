@@ -21,6 +21,7 @@ import java.util.concurrent.Executor;
  * @param quicIdleTimeout QUIC max_idle_timeout
  * @param blockingExecutor runs the engine's blocking work
  * @param allowClientMigration whether connections follow their client to a new address
+ * @param maxConnections connections served at once; more are closed as soon as they arrive
  */
 public record ServerTransportSettings(
     QuicServerEngine engine,
@@ -34,5 +35,6 @@ public record ServerTransportSettings(
     int maxConcurrentCallsPerConnection,
     Duration quicIdleTimeout,
     Executor blockingExecutor,
-    boolean allowClientMigration) {
+    boolean allowClientMigration,
+    int maxConnections) {
 }

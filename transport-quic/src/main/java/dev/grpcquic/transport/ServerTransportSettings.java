@@ -22,6 +22,7 @@ import java.util.concurrent.Executor;
  * @param blockingExecutor runs the engine's blocking work
  * @param allowClientMigration whether connections follow their client to a new address
  * @param maxConnections connections served at once; more are closed as soon as they arrive
+ * @param requestHeadersTimeout how long a request stream may take to deliver its HEADERS
  */
 public record ServerTransportSettings(
     QuicServerEngine engine,
@@ -36,5 +37,6 @@ public record ServerTransportSettings(
     Duration quicIdleTimeout,
     Executor blockingExecutor,
     boolean allowClientMigration,
-    int maxConnections) {
+    int maxConnections,
+    Duration requestHeadersTimeout) {
 }

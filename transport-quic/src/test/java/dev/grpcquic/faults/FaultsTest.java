@@ -62,8 +62,8 @@ class FaultsTest {
     ChildJvm server = childServer(0);
     try {
       int port = Integer.parseInt(server.awaitReady(60));
-      // The client's idle timeout is how it learns that a silent server is gone: a killed
-      // process sends no CONNECTION_CLOSE, and kwik ignores ICMP port unreachable.
+      // A killed process sends no CONNECTION_CLOSE: the client's idle timeout is what ends its
+      // connection (the call's deadline, 60 s, would be later).
       channel = QuicTestServer.channelBuilder(port)
           .quicIdleTimeout(3, TimeUnit.SECONDS)
           .build();

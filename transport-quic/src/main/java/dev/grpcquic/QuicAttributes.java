@@ -21,5 +21,12 @@ public final class QuicAttributes {
   public static final Attributes.Key<LongSupplier> RECEIVE_BUFFERED_BYTES =
       Attributes.Key.create("dev.grpcquic.receive-buffered-bytes");
 
+  /**
+   * What became of the client connection's 0-RTT attempt: whether early data was sent and
+   * accepted, how many calls went as early data, how many 0-RTT packets were sent. Client only.
+   */
+  public static final Attributes.Key<Supplier<dev.grpcquic.engine.EarlyDataStats>> EARLY_DATA =
+      Attributes.Key.create("dev.grpcquic.early-data");
+
   private QuicAttributes() {}
 }

@@ -55,6 +55,9 @@ public final class QuicChannelBuilder extends ForwardingChannelBuilder2<QuicChan
   private Executor transportExecutor;
   private X509ExtendedKeyManager clientKeyManager;
   private QuicMigrationController migrationController;
+  private QuicSessionTicketStore sessionTicketStore;
+  private boolean sessionTicketStoreSet;
+  private boolean zeroRtt = true;
 
   private QuicChannelBuilder(String target, ChannelCredentials credentials) {
     delegate = new ManagedChannelImplBuilder(target, credentials, null,
@@ -226,6 +229,29 @@ public final class QuicChannelBuilder extends ForwardingChannelBuilder2<QuicChan
     return this;
   }
 
+  /**
+   * Where the channel keeps the servers' session tickets, so that new connections resume the TLS
+   * session (and can send safe calls as 0-RTT early data). Default: in memory, per channel, a few
+   * tickets per authority. Pass a store of your own to keep tickets across channels or restarts;
+   * {@code null} turns resumption off (every connection makes a full handshake).
+   */
+  public QuicChannelBuilder sessionTicketStore(QuicSessionTicketStore store) {
+    this.sessionTicketStore = store;
+    this.sessionTicketStoreSet = true;
+    return this;
+  }
+
+  /**
+   * Whether a resumed connection sends its first calls as 0-RTT early data (default on). Only
+   * calls that are safe to replay go early: methods marked idempotent or side-effect free
+   * ({@code MethodDescriptor.isIdempotent()} / {@code isSafe()}), and calls with
+   * {@link QuicCallOptions#EARLY_DATA}. Off: connections still resume, calls wait for the handshake.
+   */
+  public QuicChannelBuilder zeroRtt(boolean enabled) {
+    this.zeroRtt = enabled;
+    return this;
+  }
+
   private ClientTransportFactory buildTransportFactory() {
     X509TrustManager trust = trustSet ? trustManager : QuicChannelCredentials.defaultTrustManager();
     Executor executor = transportExecutor;
@@ -238,7 +264,8 @@ public final class QuicChannelBuilder extends ForwardingChannelBuilder2<QuicChan
     ClientTransportSettings settings = new ClientTransportSettings(new KwikClientEngine(), trust,
         flowControlWindow, maxConcurrentCallsPerConnection, maxInboundMetadataSize,
         maxInboundMessageSize, connectTimeout, quicIdleTimeout, keepAliveTime, executor,
-        migrationController == null ? null : migrationController.registry(), clientKeyManager);
+        migrationController == null ? null : migrationController.registry(), clientKeyManager,
+        sessionTicketStoreSet ? sessionTicketStore : QuicSessionTicketStore.inMemory(4), zeroRtt);
     return new QuicClientTransportFactory(settings, () -> {
       if (toShutdown != null) {
         toShutdown.shutdown();

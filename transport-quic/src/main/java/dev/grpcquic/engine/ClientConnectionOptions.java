@@ -21,6 +21,8 @@ import javax.net.ssl.X509TrustManager;
  * @param keepAliveSeconds PING interval while idle, 0 for none
  * @param blockingExecutor runs the engine's blocking work (stream reads and writes)
  * @param clientKeyManager the client's certificate, offered when a server asks; null for none
+ * @param sessionTicket a ticket from an earlier connection to the same server (as handed to
+ *     {@link ConnectionHandler#onSessionTicket}), to resume with; null for a full handshake
  */
 public record ClientConnectionOptions(
     String host,
@@ -35,7 +37,19 @@ public record ClientConnectionOptions(
     int maxPeerUnidirectionalStreams,
     int keepAliveSeconds,
     Executor blockingExecutor,
-    X509ExtendedKeyManager clientKeyManager) {
+    X509ExtendedKeyManager clientKeyManager,
+    byte[] sessionTicket) {
+
+  /** Options without a session ticket. */
+  public ClientConnectionOptions(String host, int port, String serverName,
+      String applicationProtocol, X509TrustManager trustManager, Duration connectTimeout,
+      Duration idleTimeout, long streamReceiveWindow, long connectionReceiveWindow,
+      int maxPeerUnidirectionalStreams, int keepAliveSeconds, Executor blockingExecutor,
+      X509ExtendedKeyManager clientKeyManager) {
+    this(host, port, serverName, applicationProtocol, trustManager, connectTimeout, idleTimeout,
+        streamReceiveWindow, connectionReceiveWindow, maxPeerUnidirectionalStreams,
+        keepAliveSeconds, blockingExecutor, clientKeyManager, null);
+  }
 
   /** Options without a client certificate. */
   public ClientConnectionOptions(String host, int port, String serverName,

@@ -37,11 +37,13 @@ final class QuicClientStream extends AbstractClientStream {
   private List<Header> requestHeaders;
   private final TransportState state;
   private final Sink sink = new Sink();
+  /** May travel as 0-RTT data (safe or idempotent method, or opted in). */
+  private final boolean earlyEligible;
 
   QuicClientStream(QuicClientTransport transport, Object lock, String authority, String path,
       String userAgent, Metadata headers, CallOptions callOptions, StatsTraceContext statsTraceCtx,
       int maxInboundMessageSize, long maxHeaderListSize, int receiveWindow,
-      AtomicLong bufferedBytes) {
+      AtomicLong bufferedBytes, boolean earlyEligible) {
     super(ByteBufferWritableBuffer.ALLOCATOR, statsTraceCtx, new TransportTracer(), headers,
         callOptions, false);
     this.transport = transport;
@@ -49,6 +51,7 @@ final class QuicClientStream extends AbstractClientStream {
     this.authority = authority;
     this.path = path;
     this.userAgent = userAgent;
+    this.earlyEligible = earlyEligible;
     this.state = new TransportState(maxInboundMessageSize, statsTraceCtx, callOptions,
         maxHeaderListSize, receiveWindow, bufferedBytes);
   }
@@ -72,6 +75,10 @@ final class QuicClientStream extends AbstractClientStream {
   @Override
   public Attributes getAttributes() {
     return transport.getAttributes();
+  }
+
+  boolean earlyEligible() {
+    return earlyEligible;
   }
 
   String path() {
@@ -98,6 +105,9 @@ final class QuicClientStream extends AbstractClientStream {
         onSendingBytes(bytes.remaining());
         if (state.http3 == null || state.http3.quicStream() == null) {
           state.pending.add(new PendingData(bytes, endOfStream));
+          if (flush || endOfStream) {
+            transport.earlyRequestWritten(QuicClientStream.this);
+          }
         } else {
           state.writeData(bytes, endOfStream);
         }
@@ -169,6 +179,12 @@ final class QuicClientStream extends AbstractClientStream {
       }
       pending.clear();
       onStreamAllocated();
+    }
+
+    /** The call wrote request bytes (or its end) that no stream carries yet. */
+    @GuardedBy("lock")
+    boolean hasPendingData() {
+      return !pending.isEmpty();
     }
 
     @GuardedBy("lock")

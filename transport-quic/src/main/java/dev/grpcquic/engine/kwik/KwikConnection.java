@@ -191,6 +191,7 @@ final class KwikConnection implements QuicConnection {
     int[] delivered = {0};
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TICKET_POLL_LIMIT_MILLIS);
     ticketPoll = SendStallGuard.TIMER.scheduleWithFixedDelay(() -> {
+      boolean last = terminated.get() || System.nanoTime() - deadline > 0;
       List<tech.kwik.core.QuicSessionTicket> tickets = client.getNewSessionTickets();
       List<byte[]> fresh = new ArrayList<>();
       synchronized (tickets) {
@@ -209,7 +210,7 @@ final class KwikConnection implements QuicConnection {
           LOG.log(Level.WARNING, "onSessionTicket threw", e);
         }
       }
-      if (terminated.get() || System.nanoTime() - deadline > 0) {
+      if (last) {
         ScheduledFuture<?> poll = ticketPoll;
         if (poll != null) {
           poll.cancel(false);
@@ -435,10 +436,6 @@ final class KwikConnection implements QuicConnection {
     ScheduledFuture<?> pings = keepAlive;
     if (pings != null) {
       pings.cancel(false);
-    }
-    ScheduledFuture<?> poll = ticketPoll;
-    if (poll != null) {
-      poll.cancel(false);
     }
     interruptOpeners();
     failPending(closedException());

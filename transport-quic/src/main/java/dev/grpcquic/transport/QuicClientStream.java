@@ -39,11 +39,13 @@ final class QuicClientStream extends AbstractClientStream {
   private final Sink sink = new Sink();
   /** May travel as 0-RTT data (safe or idempotent method, or opted in). */
   private final boolean earlyEligible;
+  /** The client sends one message: its request is complete only with the end of stream. */
+  private final boolean earlyWaitsForEnd;
 
   QuicClientStream(QuicClientTransport transport, Object lock, String authority, String path,
       String userAgent, Metadata headers, CallOptions callOptions, StatsTraceContext statsTraceCtx,
       int maxInboundMessageSize, long maxHeaderListSize, int receiveWindow,
-      AtomicLong bufferedBytes, boolean earlyEligible) {
+      AtomicLong bufferedBytes, boolean earlyEligible, boolean oneRequestMessage) {
     super(ByteBufferWritableBuffer.ALLOCATOR, statsTraceCtx, new TransportTracer(), headers,
         callOptions, false);
     this.transport = transport;
@@ -52,6 +54,7 @@ final class QuicClientStream extends AbstractClientStream {
     this.path = path;
     this.userAgent = userAgent;
     this.earlyEligible = earlyEligible;
+    this.earlyWaitsForEnd = oneRequestMessage;
     this.state = new TransportState(maxInboundMessageSize, statsTraceCtx, callOptions,
         maxHeaderListSize, receiveWindow, bufferedBytes);
   }
@@ -105,7 +108,9 @@ final class QuicClientStream extends AbstractClientStream {
         onSendingBytes(bytes.remaining());
         if (state.http3 == null || state.http3.quicStream() == null) {
           state.pending.add(new PendingData(bytes, endOfStream));
-          if (flush || endOfStream) {
+          // Early data goes when the request is complete (one-message requests: grpc-core
+          // flushes the message before it ends the stream) or, for streaming requests, flushed.
+          if (endOfStream || (flush && !earlyWaitsForEnd)) {
             transport.earlyRequestWritten(QuicClientStream.this);
           }
         } else {

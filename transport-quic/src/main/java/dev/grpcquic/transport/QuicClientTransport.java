@@ -89,7 +89,7 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
    * How long a 0-RTT transport waits, after its first call started, for calls that write nothing
    * (a bidi call waiting for the server, say) before it connects anyway.
    */
-  static final long EARLY_GATHER_MILLIS = 10;
+  static final long EARLY_GATHER_MILLIS = 50;
   /** At most this many calls go as early data on one connection. */
   static final int MAX_EARLY_CALLS = 8;
 
@@ -379,7 +379,7 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
     return new QuicClientStream(this, lock, authority, "/" + method.getFullMethodName(),
         userAgent, headers, callOptions, statsTraceCtx, settings.maxInboundMessageSize(),
         settings.maxInboundMetadataSize(), settings.flowControlWindow(), bufferedBytes,
-        earlyEligible(method, callOptions));
+        earlyEligible(method, callOptions), method.getType().clientSendsOneMessage());
   }
 
   /**

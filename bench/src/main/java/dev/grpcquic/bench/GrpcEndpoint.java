@@ -52,49 +52,18 @@ final class GrpcEndpoint implements AutoCloseable {
   }
 
   static GrpcEndpoint start(Transport transport, TlsFiles tls) throws IOException {
-    InetSocketAddress any = new InetSocketAddress("127.0.0.1", 0);
-    Server server;
-    ManagedChannel channel;
-    switch (transport) {
-      case QUIC: {
-        server = QuicServerBuilder.forAddress(any)
-            .useTransportSecurity(tls.serverChainPem.toFile(), tls.serverKeyPem.toFile())
-            .addService(BenchService.definition())
-            .build()
-            .start();
-        channel = QuicChannelBuilder.forAddress("127.0.0.1", port(server))
-            .overrideAuthority("localhost") // kwik checks DNS names only
-            .trustCertificates(tls.caPem.toFile())
-            .build();
-        break;
-      }
-      case NETTY_TLS: {
-        ServerCredentials serverCredentials =
-            TlsServerCredentials.create(tls.serverChainPem.toFile(), tls.serverKeyPem.toFile());
-        server = NettyServerBuilder.forAddress(any, serverCredentials)
-            .addService(BenchService.definition())
-            .build()
-            .start();
-        ChannelCredentials channelCredentials =
-            TlsChannelCredentials.newBuilder().trustManager(tls.caPem.toFile()).build();
-        channel = NettyChannelBuilder.forAddress("127.0.0.1", port(server), channelCredentials)
-            .overrideAuthority("localhost")
-            .build();
-        break;
-      }
-      case NETTY_H2C: {
-        server = NettyServerBuilder.forAddress(any, InsecureServerCredentials.create())
-            .addService(BenchService.definition())
-            .build()
-            .start();
-        channel = NettyChannelBuilder.forAddress("127.0.0.1", port(server),
-                InsecureChannelCredentials.create())
-            .build();
-        break;
-      }
-      default:
-        throw new AssertionError(transport);
-    }
+    return start(transport, tls, 0);
+  }
+
+  /**
+   * As {@link #start(Transport, TlsFiles)}; {@code maxConcurrentCalls} above 0 raises the QUIC
+   * transport's per-connection call limit (default 100) on both sides, for scenarios with more
+   * calls in flight. Netty's default is already unlimited.
+   */
+  static GrpcEndpoint start(Transport transport, TlsFiles tls, int maxConcurrentCalls)
+      throws IOException {
+    Server server = startServer(transport, tls, maxConcurrentCalls);
+    ManagedChannel channel = newChannel(transport, tls, port(server), maxConcurrentCalls, null);
     AtomicReference<String> security = new AtomicReference<>("?");
     Channel observed = ClientInterceptors.intercept(channel, new SecurityCapture(security));
     long start = System.nanoTime();
@@ -105,7 +74,83 @@ final class GrpcEndpoint implements AutoCloseable {
     return new GrpcEndpoint(transport, server, channel, firstMicros, sec);
   }
 
-  private static int port(Server server) {
+  /** A server of {@code transport} on 127.0.0.1, ephemeral port, serving {@link BenchService}. */
+  static Server startServer(Transport transport, TlsFiles tls, int maxConcurrentCalls)
+      throws IOException {
+    InetSocketAddress any = new InetSocketAddress("127.0.0.1", 0);
+    switch (transport) {
+      case QUIC: {
+        QuicServerBuilder builder = QuicServerBuilder.forAddress(any)
+            .useTransportSecurity(tls.serverChainPem.toFile(), tls.serverKeyPem.toFile())
+            .addService(BenchService.definition());
+        if (maxConcurrentCalls > 0) {
+          builder.maxConcurrentCallsPerConnection(maxConcurrentCalls);
+        }
+        return builder.build().start();
+      }
+      case NETTY_TLS: {
+        ServerCredentials serverCredentials =
+            TlsServerCredentials.create(tls.serverChainPem.toFile(), tls.serverKeyPem.toFile());
+        return NettyServerBuilder.forAddress(any, serverCredentials)
+            .addService(BenchService.definition())
+            .build()
+            .start();
+      }
+      case NETTY_H2C:
+        return NettyServerBuilder.forAddress(any, InsecureServerCredentials.create())
+            .addService(BenchService.definition())
+            .build()
+            .start();
+      default:
+        throw new AssertionError(transport);
+    }
+  }
+
+  /**
+   * A channel of {@code transport} to 127.0.0.1:{@code port}; each channel has its own connection.
+   * {@code keepAlive}, when not null, is the keepalive PING interval (a QUIC connection that sends
+   * nothing ends at its 30 s idle timeout; TCP connections do not).
+   */
+  static ManagedChannel newChannel(Transport transport, TlsFiles tls, int port,
+      int maxConcurrentCalls, java.time.Duration keepAlive) throws IOException {
+    switch (transport) {
+      case QUIC: {
+        QuicChannelBuilder builder = QuicChannelBuilder.forAddress("127.0.0.1", port)
+            .overrideAuthority("localhost") // kwik checks DNS names only
+            .trustCertificates(tls.caPem.toFile());
+        if (maxConcurrentCalls > 0) {
+          builder.maxConcurrentCallsPerConnection(maxConcurrentCalls);
+        }
+        if (keepAlive != null) {
+          builder.keepAliveTime(keepAlive.toMillis(), TimeUnit.MILLISECONDS);
+        }
+        return builder.build();
+      }
+      case NETTY_TLS: {
+        ChannelCredentials channelCredentials =
+            TlsChannelCredentials.newBuilder().trustManager(tls.caPem.toFile()).build();
+        NettyChannelBuilder builder =
+            NettyChannelBuilder.forAddress("127.0.0.1", port, channelCredentials)
+                .overrideAuthority("localhost");
+        if (keepAlive != null) {
+          builder.keepAliveTime(keepAlive.toMillis(), TimeUnit.MILLISECONDS);
+        }
+        return builder.build();
+      }
+      case NETTY_H2C: {
+        NettyChannelBuilder builder = NettyChannelBuilder.forAddress("127.0.0.1", port,
+            InsecureChannelCredentials.create());
+        if (keepAlive != null) {
+          builder.keepAliveTime(keepAlive.toMillis(), TimeUnit.MILLISECONDS);
+        }
+        return builder.build();
+      }
+      default:
+        throw new AssertionError(transport);
+    }
+  }
+
+  static int port(Server server) {
     return ((InetSocketAddress) server.getListenSockets().get(0)).getPort();
   }
 

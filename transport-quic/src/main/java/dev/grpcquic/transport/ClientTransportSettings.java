@@ -19,6 +19,8 @@ import javax.net.ssl.X509TrustManager;
  * @param keepAliveTime PING interval while there is nothing else to send; zero for none
  * @param blockingExecutor runs the engine's blocking work
  * @param clientKeyManager the client certificate, offered when a server asks; null for none
+ * @param quietPathProbe with calls in flight and nothing received for this long, send a PING;
+ *     zero for none
  * @param sessionTickets where session tickets are kept by authority; null turns resumption off
  * @param earlyData whether calls eligible for 0-RTT go as early data on a resumed connection
  * @param connectionRegistry told of each connection once it is ready and again when it ends (for
@@ -37,6 +39,7 @@ public record ClientTransportSettings(
     Executor blockingExecutor,
     ConnectionRegistry connectionRegistry,
     javax.net.ssl.X509ExtendedKeyManager clientKeyManager,
+    Duration quietPathProbe,
     dev.grpcquic.QuicSessionTicketStore sessionTickets,
     boolean earlyData) {
 
@@ -45,9 +48,9 @@ public record ClientTransportSettings(
       int flowControlWindow, int maxConcurrentStreams, int maxInboundMetadataSize,
       int maxInboundMessageSize, Duration connectTimeout, Duration quicIdleTimeout,
       Duration keepAliveTime, Executor blockingExecutor, ConnectionRegistry connectionRegistry,
-      javax.net.ssl.X509ExtendedKeyManager clientKeyManager) {
+      javax.net.ssl.X509ExtendedKeyManager clientKeyManager, Duration quietPathProbe) {
     this(engine, trustManager, flowControlWindow, maxConcurrentStreams, maxInboundMetadataSize,
         maxInboundMessageSize, connectTimeout, quicIdleTimeout, keepAliveTime, blockingExecutor,
-        connectionRegistry, clientKeyManager, null, false);
+        connectionRegistry, clientKeyManager, quietPathProbe, null, false);
   }
 }

@@ -174,6 +174,7 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
         (int) Math.min(Integer.MAX_VALUE, settings.keepAliveTime().toSeconds()),
         settings.blockingExecutor(),
         settings.clientKeyManager(),
+        settings.quietPathProbe(),
         ticketForConnect());
   }
 

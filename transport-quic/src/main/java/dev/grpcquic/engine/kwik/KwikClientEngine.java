@@ -65,6 +65,7 @@ public final class KwikClientEngine implements QuicClientEngine {
     QuicClientConnection kwik = null;
     KwikConnection connection = null;
     KwikAssertions.ensureApplied();
+    QuietPathProbe probe = new QuietPathProbe(options.quietPathProbe());
     try {
       String serverName = options.serverName() == null || options.serverName().isEmpty()
           ? options.host() : options.serverName();
@@ -85,7 +86,7 @@ public final class KwikClientEngine implements QuicClientEngine {
           .maxOpenPeerInitiatedUnidirectionalStreams(
               Math.max(3, options.maxPeerUnidirectionalStreams()))
           .maxOpenPeerInitiatedBidirectionalStreams(0)
-          .socketFactory(destination -> newSocket())
+          .socketFactory(destination -> newSocket(probe))
           .logger(logger);
       QuicSessionTicket ticket = ZeroRtt.ticket(options.sessionTicket());
       if (ticket != null) {
@@ -115,6 +116,7 @@ public final class KwikClientEngine implements QuicClientEngine {
       if (options.keepAliveSeconds() > 0) {
         connection.startKeepAlive(Duration.ofSeconds(options.keepAliveSeconds()));
       }
+      connection.startQuietPathProbe(probe);
       if (!future.complete(connection)) {
         connection.close(0, "connect abandoned");
       } else {
@@ -140,8 +142,8 @@ public final class KwikClientEngine implements QuicClientEngine {
     return name.indexOf(':') >= 0 || name.matches("[0-9.]+");
   }
 
-  private static DatagramSocket newSocket() throws SocketException {
-    DatagramSocket socket = new DatagramSocket();
+  private static DatagramSocket newSocket(QuietPathProbe probe) throws SocketException {
+    DatagramSocket socket = new ClientDatagramSocket(probe);
     enlargeBuffers(socket);
     return socket;
   }

@@ -10,7 +10,10 @@ import java.util.function.Supplier;
  * {@code ClientCall.getAttributes()} and {@code ServerCall.getAttributes()}.
  */
 public final class QuicAttributes {
-  /** Current statistics of the call's QUIC connection: RTT, packets sent and lost. */
+  /**
+   * Current statistics of the call's QUIC connection: RTT, packets sent and lost. The supplier
+   * returns null while a client transport that resumes with 0-RTT has not connected yet.
+   */
   public static final Attributes.Key<Supplier<ConnectionStats>> CONNECTION_STATS =
       Attributes.Key.create("dev.grpcquic.connection-stats");
 

@@ -312,7 +312,11 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
     }
     earlyCandidates.clear();
     // Not under the lock's caller: the engine may complete futures on this thread.
-    settings.blockingExecutor().execute(() -> connect(early));
+    try {
+      settings.blockingExecutor().execute(() -> connect(early));
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      onConnectFailed(e);
+    }
   }
 
   private void earlyStreamOpened(QuicClientStream stream, DeferredQuicStream deferred,

@@ -30,7 +30,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLSession;
 
 /**
- * A server and a channel of one transport on 127.0.0.1 with an ephemeral port, both with
+ * A channel of one transport, and its server when that runs in this JVM (on 127.0.0.1 with an
+ * ephemeral port; over the link emulator the server is in another JVM, {@link ServerMain}). Both with
  * grpc-java's default executors and flow-control windows (1 MiB per stream for every transport).
  */
 final class GrpcEndpoint implements AutoCloseable {
@@ -51,70 +52,102 @@ final class GrpcEndpoint implements AutoCloseable {
     this.security = security;
   }
 
+  /** Server and channel on 127.0.0.1, in this JVM. */
   static GrpcEndpoint start(Transport transport, TlsFiles tls) throws IOException {
-    InetSocketAddress any = new InetSocketAddress("127.0.0.1", 0);
-    Server server;
-    ManagedChannel channel;
+    Server server = startServer(transport, tls, new InetSocketAddress("127.0.0.1", 0));
+    try {
+      return connect(transport, tls, "127.0.0.1", port(server), server);
+    } catch (IOException | RuntimeException e) {
+      server.shutdownNow();
+      throw e;
+    }
+  }
+
+  /** A server of {@code transport} on {@code bind} serving {@link BenchService}. */
+  static Server startServer(Transport transport, TlsFiles tls, InetSocketAddress bind)
+      throws IOException {
     switch (transport) {
-      case QUIC: {
-        server = QuicServerBuilder.forAddress(any)
+      case QUIC:
+        return QuicServerBuilder.forAddress(bind)
             .useTransportSecurity(tls.serverChainPem.toFile(), tls.serverKeyPem.toFile())
             .addService(BenchService.definition())
             .build()
             .start();
-        channel = QuicChannelBuilder.forAddress("127.0.0.1", port(server))
+      case NETTY_TLS:
+        ServerCredentials serverCredentials =
+            TlsServerCredentials.create(tls.serverChainPem.toFile(), tls.serverKeyPem.toFile());
+        return NettyServerBuilder.forAddress(bind, serverCredentials)
+            .addService(BenchService.definition())
+            .build()
+            .start();
+      case NETTY_H2C:
+        return NettyServerBuilder.forAddress(bind, InsecureServerCredentials.create())
+            .addService(BenchService.definition())
+            .build()
+            .start();
+      default:
+        throw new AssertionError(transport);
+    }
+  }
+
+  /**
+   * A channel to {@code host:port} (authority "localhost", which the certificate names) and its
+   * first call. {@code server} is closed with the endpoint; null when it lives elsewhere.
+   */
+  static GrpcEndpoint connect(Transport transport, TlsFiles tls, String host, int port,
+      Server server) throws IOException {
+    ManagedChannel channel;
+    switch (transport) {
+      case QUIC:
+        channel = QuicChannelBuilder.forAddress(host, port)
             .overrideAuthority("localhost") // kwik checks DNS names only
             .trustCertificates(tls.caPem.toFile())
             .build();
         break;
-      }
-      case NETTY_TLS: {
-        ServerCredentials serverCredentials =
-            TlsServerCredentials.create(tls.serverChainPem.toFile(), tls.serverKeyPem.toFile());
-        server = NettyServerBuilder.forAddress(any, serverCredentials)
-            .addService(BenchService.definition())
-            .build()
-            .start();
+      case NETTY_TLS:
         ChannelCredentials channelCredentials =
             TlsChannelCredentials.newBuilder().trustManager(tls.caPem.toFile()).build();
-        channel = NettyChannelBuilder.forAddress("127.0.0.1", port(server), channelCredentials)
+        channel = NettyChannelBuilder.forAddress(host, port, channelCredentials)
             .overrideAuthority("localhost")
             .build();
         break;
-      }
-      case NETTY_H2C: {
-        server = NettyServerBuilder.forAddress(any, InsecureServerCredentials.create())
-            .addService(BenchService.definition())
-            .build()
-            .start();
-        channel = NettyChannelBuilder.forAddress("127.0.0.1", port(server),
-                InsecureChannelCredentials.create())
+      case NETTY_H2C:
+        channel = NettyChannelBuilder.forAddress(host, port, InsecureChannelCredentials.create())
             .build();
         break;
-      }
       default:
         throw new AssertionError(transport);
     }
     AtomicReference<String> security = new AtomicReference<>("?");
     Channel observed = ClientInterceptors.intercept(channel, new SecurityCapture(security));
     long start = System.nanoTime();
-    ClientCalls.blockingUnaryCall(observed, BenchService.UNARY, CallOptions.DEFAULT,
-        new byte[BenchService.UNARY_SIZE]);
+    try {
+      ClientCalls.blockingUnaryCall(observed, BenchService.UNARY,
+          CallOptions.DEFAULT.withDeadlineAfter(60, TimeUnit.SECONDS),
+          new byte[BenchService.UNARY_SIZE]);
+    } catch (RuntimeException e) {
+      channel.shutdownNow();
+      throw e;
+    }
     double firstMicros = (System.nanoTime() - start) / 1000.0;
     String sec = transport == Transport.QUIC ? "QUIC v1, TLS 1.3 (kwik)" : security.get();
     return new GrpcEndpoint(transport, server, channel, firstMicros, sec);
   }
 
-  private static int port(Server server) {
+  static int port(Server server) {
     return ((InetSocketAddress) server.getListenSockets().get(0)).getPort();
   }
 
   @Override
   public void close() throws InterruptedException {
     channel.shutdownNow();
-    server.shutdownNow();
+    if (server != null) {
+      server.shutdownNow();
+    }
     channel.awaitTermination(10, TimeUnit.SECONDS);
-    server.awaitTermination(10, TimeUnit.SECONDS);
+    if (server != null) {
+      server.awaitTermination(10, TimeUnit.SECONDS);
+    }
   }
 
   /** Reads the TLS session (protocol and cipher suite) of the call's transport. */

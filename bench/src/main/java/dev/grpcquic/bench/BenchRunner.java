@@ -206,6 +206,20 @@ public final class BenchRunner {
       String host = link.serverAddress().getHostAddress();
       Map<String, Integer> ports = startServers(link, tls);
       Progress.log("link emulator: namespace %s, servers on %s %s", link.namespace(), host, ports);
+      // The server JVM is fresh: one throwaway connection and a few calls per transport, so that
+      // the first path's "first call" does not include class loading and interpretation.
+      link.apply(profiles.stream().filter(p -> !p.slow()).findFirst()
+          .orElse(new Profile("warm-up", 1, 0, 0)));
+      Progress.log("link emulator: warming up the server JVM");
+      for (Transport transport : transports) {
+        try (GrpcEndpoint e = GrpcEndpoint.connect(transport, tls, host, ports.get(transport.name()), null)) {
+          for (int i = 0; i < 200; i++) {
+            GrpcBench.unary(e.channel);
+          }
+        } catch (Exception e) {
+          Progress.log("%s: warm-up failed: %s", transport.label, e);
+        }
+      }
       for (Profile profile : profiles) {
         Plan plan = Plan.forPath(base, profile);
         Results results = new Results(plan, profile, env);
@@ -231,7 +245,7 @@ public final class BenchRunner {
   }
 
   /** Starts {@link ServerMain} in the server namespace, from the same jar or classpath. */
-  private static Map<String, Integer> startServers(LinkEmulator link, TlsFiles tls) throws Exception {
+  static Map<String, Integer> startServers(LinkEmulator link, TlsFiles tls) throws Exception {
     String javaBin = ProcessHandle.current().info().command().orElse("java");
     Process server = link.startInServerNamespace(List.of(javaBin, "-cp",
         System.getProperty("java.class.path"), ServerMain.class.getName(), "--tls",

@@ -40,6 +40,8 @@ public final class QuicChannelBuilder extends ForwardingChannelBuilder2<QuicChan
   public static final int DEFAULT_FLOW_CONTROL_WINDOW = 1024 * 1024;
   /** Default limit of streams one connection opens at once. */
   public static final int DEFAULT_MAX_CONCURRENT_CALLS = 100;
+  /** Default of {@link #quietPathProbe}. */
+  public static final Duration DEFAULT_QUIET_PATH_PROBE = Duration.ofSeconds(1);
   static final int HTTPS_PORT = 443;
 
   private final ManagedChannelImplBuilder delegate;
@@ -52,6 +54,7 @@ public final class QuicChannelBuilder extends ForwardingChannelBuilder2<QuicChan
   private Duration connectTimeout = Duration.ofSeconds(20);
   private Duration quicIdleTimeout = Duration.ofSeconds(30);
   private Duration keepAliveTime = Duration.ZERO;
+  private Duration quietPathProbe = DEFAULT_QUIET_PATH_PROBE;
   private Executor transportExecutor;
   private X509ExtendedKeyManager clientKeyManager;
   private QuicMigrationController migrationController;
@@ -199,6 +202,21 @@ public final class QuicChannelBuilder extends ForwardingChannelBuilder2<QuicChan
     return this;
   }
 
+  /**
+   * With calls in flight and nothing received from the server for this long, the client sends a
+   * QUIC PING. After a NAT rebinding the server can only reach the client again once the client
+   * sends; a client that is only waiting for data would otherwise stay silent until the idle
+   * timeout. Default 1 second; zero turns it off. Costs one small packet (and its
+   * acknowledgement) per quiet interval on calls that receive nothing for long periods.
+   */
+  public QuicChannelBuilder quietPathProbe(long time, TimeUnit unit) {
+    if (time < 0) {
+      throw new IllegalArgumentException("quietPathProbe must not be negative");
+    }
+    this.quietPathProbe = Duration.ofNanos(unit.toNanos(time));
+    return this;
+  }
+
   /** Handshake time limit. */
   public QuicChannelBuilder connectTimeout(long time, TimeUnit unit) {
     this.connectTimeout = Duration.ofNanos(unit.toNanos(time));
@@ -238,7 +256,8 @@ public final class QuicChannelBuilder extends ForwardingChannelBuilder2<QuicChan
     ClientTransportSettings settings = new ClientTransportSettings(new KwikClientEngine(), trust,
         flowControlWindow, maxConcurrentCallsPerConnection, maxInboundMetadataSize,
         maxInboundMessageSize, connectTimeout, quicIdleTimeout, keepAliveTime, executor,
-        migrationController == null ? null : migrationController.registry(), clientKeyManager);
+        migrationController == null ? null : migrationController.registry(), clientKeyManager,
+        quietPathProbe);
     return new QuicClientTransportFactory(settings, () -> {
       if (toShutdown != null) {
         toShutdown.shutdown();

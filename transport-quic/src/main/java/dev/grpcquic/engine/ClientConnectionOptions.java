@@ -21,6 +21,8 @@ import javax.net.ssl.X509TrustManager;
  * @param keepAliveSeconds PING interval while idle, 0 for none
  * @param blockingExecutor runs the engine's blocking work (stream reads and writes)
  * @param clientKeyManager the client's certificate, offered when a server asks; null for none
+ * @param quietPathProbe with request streams open and nothing received for this long, send a
+ *     PING (finds the server again after a NAT rebinding); zero for none
  */
 public record ClientConnectionOptions(
     String host,
@@ -35,15 +37,16 @@ public record ClientConnectionOptions(
     int maxPeerUnidirectionalStreams,
     int keepAliveSeconds,
     Executor blockingExecutor,
-    X509ExtendedKeyManager clientKeyManager) {
+    X509ExtendedKeyManager clientKeyManager,
+    Duration quietPathProbe) {
 
-  /** Options without a client certificate. */
+  /** Options without a client certificate and without the quiet-path probe. */
   public ClientConnectionOptions(String host, int port, String serverName,
       String applicationProtocol, X509TrustManager trustManager, Duration connectTimeout,
       Duration idleTimeout, long streamReceiveWindow, long connectionReceiveWindow,
       int maxPeerUnidirectionalStreams, int keepAliveSeconds, Executor blockingExecutor) {
     this(host, port, serverName, applicationProtocol, trustManager, connectTimeout, idleTimeout,
         streamReceiveWindow, connectionReceiveWindow, maxPeerUnidirectionalStreams,
-        keepAliveSeconds, blockingExecutor, null);
+        keepAliveSeconds, blockingExecutor, null, Duration.ZERO);
   }
 }

@@ -19,6 +19,8 @@ import javax.net.ssl.X509TrustManager;
  * @param keepAliveTime PING interval while there is nothing else to send; zero for none
  * @param blockingExecutor runs the engine's blocking work
  * @param clientKeyManager the client certificate, offered when a server asks; null for none
+ * @param quietPathProbe with calls in flight and nothing received for this long, send a PING;
+ *     zero for none
  * @param connectionRegistry told of each connection once it is ready and again when it ends (for
  *     the channel's migration controller); null for none
  */
@@ -34,5 +36,6 @@ public record ClientTransportSettings(
     Duration keepAliveTime,
     Executor blockingExecutor,
     ConnectionRegistry connectionRegistry,
-    javax.net.ssl.X509ExtendedKeyManager clientKeyManager) {
+    javax.net.ssl.X509ExtendedKeyManager clientKeyManager,
+    Duration quietPathProbe) {
 }

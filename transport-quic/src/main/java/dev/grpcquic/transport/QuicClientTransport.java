@@ -121,7 +121,8 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
         3,
         (int) Math.min(Integer.MAX_VALUE, settings.keepAliveTime().toSeconds()),
         settings.blockingExecutor(),
-        settings.clientKeyManager());
+        settings.clientKeyManager(),
+        settings.quietPathProbe());
   }
 
   /**

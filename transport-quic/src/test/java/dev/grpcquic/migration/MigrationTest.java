@@ -114,6 +114,61 @@ class MigrationTest {
     });
   }
 
+  /**
+   * NAT rebinding while the client only waits: the server's next message goes to the old address
+   * and is lost, and the client has nothing unacknowledged to resend. The client's quiet-path
+   * probe (a PING after a second without news) is what tells the server the new address.
+   */
+  @Test
+  void serverStreamingSurvivesRebindingWhileTheClientWaits() throws Exception {
+    server = new QuicTestServer();
+    ManagedChannel channel = server.track(relayBuilder().build());
+    assertEquals(3, ticksAcrossQuietRebinding(channel, 20));
+  }
+
+  /**
+   * A TICKS call of three messages a second apart. After the first message, once the path has
+   * been quiet for a while (the client's acknowledgement, and the server's answer if the client
+   * asked for one, went through), the relay rebinds. The client then has nothing of its own to
+   * send, and the server sends its next message to the old address. Without the client's
+   * quiet-path probe this call stalls until its deadline (seen in 3 of 3 runs with the probe off).
+   * If the machine is so slow that the client's acknowledgement leaves only after the rebinding,
+   * that acknowledgement moves the connection and the test passes without needing the probe: it
+   * can miss the bug, never report a false one. Returns the messages received.
+   */
+  private int ticksAcrossQuietRebinding(ManagedChannel channel, int deadlineSeconds)
+      throws Exception {
+    Iterator<byte[]> ticks = ClientCalls.blockingServerStreamingCall(channel, TestService.TICKS,
+        CallOptions.DEFAULT.withDeadlineAfter(deadlineSeconds, TimeUnit.SECONDS),
+        TestService.ticksRequest(3, 1000));
+    int received = 0;
+    while (ticks.hasNext()) {
+      ticks.next();
+      if (received++ == 0) {
+        awaitQuietPath(300);
+        relay.rebind();
+      }
+    }
+    return received;
+  }
+
+  /** Waits until the relay has carried nothing, either way, for {@code quietMillis}. */
+  private void awaitQuietPath(long quietMillis) {
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    long seen = -1;
+    long since = System.nanoTime();
+    while (System.nanoTime() < until) {
+      long now = relay.forwarded.get() + relay.dropped.get();
+      if (now != seen) {
+        seen = now;
+        since = System.nanoTime();
+      } else if (System.nanoTime() - since >= TimeUnit.MILLISECONDS.toNanos(quietMillis)) {
+        return;
+      }
+      java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+    }
+  }
+
   @Test
   void migrationControllerWithoutConnectionsMovesNothing() {
     QuicMigrationController migration = new QuicMigrationController();

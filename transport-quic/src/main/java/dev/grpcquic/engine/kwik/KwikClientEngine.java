@@ -48,6 +48,7 @@ public final class KwikClientEngine implements QuicClientEngine {
     QuicClientConnection kwik = null;
     KwikConnection connection = null;
     KwikAssertions.ensureApplied();
+    QuietPathProbe probe = new QuietPathProbe(options.quietPathProbe());
     try {
       String serverName = options.serverName() == null || options.serverName().isEmpty()
           ? options.host() : options.serverName();
@@ -67,7 +68,7 @@ public final class KwikClientEngine implements QuicClientEngine {
           .maxOpenPeerInitiatedUnidirectionalStreams(
               Math.max(3, options.maxPeerUnidirectionalStreams()))
           .maxOpenPeerInitiatedBidirectionalStreams(0)
-          .socketFactory(destination -> newSocket())
+          .socketFactory(destination -> newSocket(probe))
           .logger(new JulKwikLogger("client: "));
       ConnectionWindow.set(builder,
           Math.max(options.connectionReceiveWindow(), options.streamReceiveWindow()));
@@ -90,6 +91,7 @@ public final class KwikClientEngine implements QuicClientEngine {
       if (options.keepAliveSeconds() > 0) {
         connection.startKeepAlive(Duration.ofSeconds(options.keepAliveSeconds()));
       }
+      connection.startQuietPathProbe(probe);
       if (!future.complete(connection)) {
         connection.close(0, "connect abandoned");
       }
@@ -113,8 +115,8 @@ public final class KwikClientEngine implements QuicClientEngine {
     return name.indexOf(':') >= 0 || name.matches("[0-9.]+");
   }
 
-  private static DatagramSocket newSocket() throws SocketException {
-    DatagramSocket socket = new DatagramSocket();
+  private static DatagramSocket newSocket(QuietPathProbe probe) throws SocketException {
+    DatagramSocket socket = new ClientDatagramSocket(probe);
     enlargeBuffers(socket);
     return socket;
   }

@@ -57,6 +57,7 @@ final class KwikConnection implements QuicConnection {
   private final SendStallGuard guard;
   private final StopSendingWatch stopSendingWatch = new StopSendingWatch();
   private volatile ScheduledFuture<?> keepAlive;
+  private volatile QuietPathProbe quietPathProbe;
   private final AtomicBoolean closeRequested = new AtomicBoolean();
   private final AtomicBoolean terminated = new AtomicBoolean();
   private volatile ConnectionCloseInfo closeInfo;
@@ -155,6 +156,17 @@ final class KwikConnection implements QuicConnection {
     }, millis, millis, TimeUnit.MILLISECONDS);
     if (isClosingOrClosed()) {
       keepAlive.cancel(false);
+    }
+  }
+
+  /** Client connections: PINGs while calls wait on a silent path (see {@link QuietPathProbe}). */
+  void startQuietPathProbe(QuietPathProbe probe) {
+    if (kwik instanceof QuicConnectionImpl impl) {
+      quietPathProbe = probe;
+      probe.start(this, impl);
+      if (isClosingOrClosed()) {
+        probe.stop();
+      }
     }
   }
 
@@ -366,6 +378,10 @@ final class KwikConnection implements QuicConnection {
     if (pings != null) {
       pings.cancel(false);
     }
+    QuietPathProbe probe = quietPathProbe;
+    if (probe != null) {
+      probe.stop();
+    }
     interruptOpeners();
     failPending(closedException());
     for (KwikStream stream : streams) {
@@ -391,6 +407,16 @@ final class KwikConnection implements QuicConnection {
 
   boolean isClosingOrClosed() {
     return closeRequested.get() || terminated.get();
+  }
+
+  /** True while a bidirectional (request) stream is open: a call is in flight. */
+  boolean hasOpenRequestStream() {
+    for (KwikStream stream : streams) {
+      if (stream.isBidirectional()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   int openStreamCount() {

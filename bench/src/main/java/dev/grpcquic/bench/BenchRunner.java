@@ -227,12 +227,14 @@ public final class BenchRunner {
         results.linkCheck = link.check();
         Progress.log("path %s (%s): self-check %s", profile.name(), profile.describe(), results.linkCheck);
         for (Transport transport : transports) {
+          link.awaitQuiet();
           link.reseed();
           results.grpc.put(transport, runGrpc(transport, plan,
               () -> GrpcEndpoint.connect(transport, tls, host, ports.get(transport.name()), null)));
           System.gc();
         }
         if (raw) {
+          link.awaitQuiet();
           link.reseed();
           results.rawKwik = runRaw(plan,
               () -> RawKwikBench.connect(tls, host, ports.get(Results.RAW_KWIK), null));

@@ -40,6 +40,7 @@ public final class LinkEmulator implements AutoCloseable {
   static final int SLOTS = 16;
   private static final Path STATE_DIR = Paths.get("/run/grpc-quic-linkemu");
   private static final int PROBE_PORT = 9000;
+  private static final double MAX_CORRECTION_US = 100;
 
   private final int slot;
   private final FileChannel lockChannel;
@@ -164,21 +165,63 @@ public final class LinkEmulator implements AutoCloseable {
   /**
    * Switches the path to {@code next}. The relay's own latency (a few tens of microseconds per
    * round trip: two TUN crossings and two wake-ups) is measured with small pings and taken off
-   * the configured delay, so that the idle round trip matches the profile.
+   * the configured delay, so that the idle round trip matches the profile. The smallest of the
+   * pings is used and the correction is at most {@value #MAX_CORRECTION_US} µs per direction:
+   * traffic still queued from an earlier flow must not shorten the delay.
    */
   public void apply(Profile next) throws IOException {
     if (!next.emulated()) {
       throw new IllegalArgumentException("profile " + next.name() + " needs no emulator");
     }
+    awaitQuiet();
     double targetUs = next.rttMs() * 1000 / 2;
     // Calibrate without loss, so that no ping is lost.
     relay("set both delay_us=" + (long) targetUs + " " + next.withLossFree().relaySettings());
     ProbeResult idle = probe(next.rttMs(), 30, 0, 0);
-    double excessUs = idle.rttMedianUs() - next.rttMs() * 1000;
-    oneWayDelayUs = Math.max(0, targetUs - excessUs / 2);
+    double excessUs = Math.max(0, idle.rttMinUs() - next.rttMs() * 1000);
+    oneWayDelayUs = Math.max(0, targetUs - Math.min(MAX_CORRECTION_US, excessUs / 2));
     relay("set both delay_us=" + (long) oneWayDelayUs + " " + next.relaySettings());
     profile = next;
     reseed();
+  }
+
+  /**
+   * Waits until no packet has entered the relay for three round trips (at least 0.5 s), at most
+   * 60 s: what an earlier flow left (a cancelled transfer's queue, a closed TCP connection's
+   * retransmissions) would otherwise share the path with the next one.
+   */
+  public void awaitQuiet() throws IOException {
+    long quietNanos = (long) Math.max(500e6, 3 * (profile == null ? 0 : profile.rttMs()) * 1e6);
+    long start = System.nanoTime();
+    long since = start;
+    String last = arrivals();
+    while (System.nanoTime() - start < 60_000_000_000L) {
+      try {
+        Thread.sleep(100); // polling the relay's counters
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException(e);
+      }
+      String now = arrivals();
+      if (!now.equals(last)) {
+        last = now;
+        since = System.nanoTime();
+      } else if (System.nanoTime() - since >= quietNanos) {
+        return;
+      }
+    }
+    Progress.log("link emulator: path still busy after 60 s; going on");
+  }
+
+  /** The relay's arrival counters and queue lengths: they stay put on a quiet path. */
+  private String arrivals() throws IOException {
+    StringBuilder s = new StringBuilder();
+    for (String word : stats().split(" ")) {
+      if (word.contains("_in=") || word.contains("_queued=")) {
+        s.append(word).append(' ');
+      }
+    }
+    return s.toString();
   }
 
   /**
@@ -196,6 +239,7 @@ public final class LinkEmulator implements AutoCloseable {
    * Passes when both are within 10 % of the profile (the rate net of the profile's loss).
    */
   public LinkCheck check() throws IOException {
+    awaitQuiet();
     double blastBps = profile.mbit() > 0 ? profile.mbit() * 1e6 * 1.1 : 1.2e9;
     ProbeResult r = probe(profile.rttMs(), 50, blastBps, 2);
     reseed();

@@ -117,9 +117,12 @@ final class Report {
         .append(" | QUIC ÷ Netty TLS | QUIC ÷ raw kwik |\n");
     md.append("|---|").append("---:|".repeat(columns.size())).append("---:|---:|\n");
     long bulkMib = plan.bulkBytes() / Plan.MIB;
+    String messages = plan.bulkMessageSize() >= Plan.MIB
+        ? plan.bulkMessageSize() / Plan.MIB + " MiB" : plan.bulkMessageSize() / 1024 + " KiB";
     String bulk = plan.bulkPartial()
-        ? bulkMib + " MiB or " + plan.bulkCap().toSeconds() + " s, 1 MiB messages (goodput MiB/s, median of "
-        : bulkMib + " MiB, 1 MiB messages (MiB/s, median of ";
+        ? bulkMib + " MiB or " + plan.bulkCap().toSeconds() + " s, " + messages
+            + " messages (goodput MiB/s, median of "
+        : bulkMib + " MiB, " + messages + " messages (MiB/s, median of ";
     row(md, r, "Unary 1 KiB, p50 (µs)", p -> p.latency == null ? Double.NaN : p.latency.p50Us(), "%.0f");
     row(md, r, "Unary 1 KiB, p99 (µs)", p -> p.latency == null ? Double.NaN : p.latency.p99Us(), "%.0f");
     row(md, r, "Unary 1 KiB, p99.9 (µs)", p -> p.latency == null ? Double.NaN : p.latency.p999Us(), "%.0f");
@@ -206,8 +209,9 @@ final class Report {
         latencyNames.add(names.get(i));
         withLatency.add(p);
       }
-      Double down = p.download == null || p.download.mibPerSecond.isEmpty() ? null : p.download.median();
-      Double up = p.upload == null || p.upload.mibPerSecond.isEmpty() ? null : p.upload.median();
+      // A log axis takes no zero: a transfer that moved nothing gets no bar (the table shows 0).
+      Double down = p.download == null || !(p.download.median() > 0) ? null : p.download.median();
+      Double up = p.upload == null || !(p.upload.median() > 0) ? null : p.upload.median();
       if (down != null || up != null) {
         bulkNames.add(names.get(i));
         downloads.add(down);
@@ -225,8 +229,8 @@ final class Report {
       latency.getStyler().setYAxisMin(logFloor(map(withLatency, p -> p.latency.p50Us())));
     }
     CategoryChart bulk = new CategoryChartBuilder().width(720).height(520)
-        .title(String.format("Bulk %d MiB in 1 MiB messages, median (%s)",
-            r.plan.bulkBytes() / Plan.MIB, r.profile.name()))
+        .title(String.format("Bulk %d MiB in %d KiB messages, median (%s)",
+            r.plan.bulkBytes() / Plan.MIB, r.plan.bulkMessageSize() / 1024, r.profile.name()))
         .yAxisTitle("MiB/s (log scale)").build();
     style(bulk);
     List<Double> present = new ArrayList<>();
@@ -277,6 +281,7 @@ final class Report {
         double gv = p == null || p.download == null || p.download.mibPerSecond.isEmpty()
             ? Double.NaN : p.download.medianMbit();
         double lv = p == null || p.latency == null ? Double.NaN : p.latency.p99Us() / 1000;
+        gv = gv > 0 ? gv : Double.NaN; // a log axis takes no zero
         g.add(Double.isNaN(gv) ? null : gv);
         l.add(Double.isNaN(lv) ? null : lv);
         any |= p != null;

@@ -338,7 +338,7 @@ public final class BenchRunner {
     return r;
   }
 
-  private static void environment(Map<String, Object> env, ZonedDateTime now) {
+  static void environment(Map<String, Object> env, ZonedDateTime now) {
     env.put("date", now.format(DateTimeFormatter.ISO_OFFSET_DATE_TIME));
     env.put("availableProcessors", Runtime.getRuntime().availableProcessors());
     env.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
@@ -371,7 +371,7 @@ public final class BenchRunner {
   }
 
   /** /proc/loadavg: other processes on a shared machine take CPU from the benchmark. */
-  private static String loadAverage() {
+  static String loadAverage() {
     try {
       return Files.readString(Paths.get("/proc/loadavg")).trim();
     } catch (IOException | RuntimeException e) {

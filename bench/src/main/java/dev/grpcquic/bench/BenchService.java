@@ -19,6 +19,8 @@ import java.nio.ByteBuffer;
  *   <li>{@code Download} (server streaming): the request holds the total byte count (long) and
  *       the message size (int); the server sends messages only while the call {@code isReady()}.</li>
  *   <li>{@code Upload} (client streaming): answers with the number of bytes received (long).</li>
+ *   <li>{@code Hold} (server streaming): sends nothing and never ends; the call stays open until
+ *       the client cancels it. {@link #HELD} counts the open ones.</li>
  * </ul>
  */
 final class BenchService {
@@ -47,6 +49,12 @@ final class BenchService {
   static final MethodDescriptor<byte[], byte[]> UPLOAD =
       method("Upload", MethodDescriptor.MethodType.CLIENT_STREAMING);
 
+  static final MethodDescriptor<byte[], byte[]> HOLD =
+      method("Hold", MethodDescriptor.MethodType.SERVER_STREAMING);
+  /** Hold calls the server has started and not yet seen cancelled. */
+  static final java.util.concurrent.atomic.AtomicInteger HELD =
+      new java.util.concurrent.atomic.AtomicInteger();
+
   private BenchService() {}
 
   private static MethodDescriptor<byte[], byte[]> method(String name, MethodDescriptor.MethodType type) {
@@ -71,6 +79,11 @@ final class BenchService {
         }))
         .addMethod(DOWNLOAD, ServerCalls.asyncServerStreamingCall(BenchService::download))
         .addMethod(UPLOAD, ServerCalls.asyncClientStreamingCall(BenchService::upload))
+        .addMethod(HOLD, ServerCalls.asyncServerStreamingCall((request, observer) -> {
+          ServerCallStreamObserver<byte[]> call = (ServerCallStreamObserver<byte[]>) observer;
+          call.setOnCancelHandler(HELD::decrementAndGet);
+          HELD.incrementAndGet();
+        }))
         .build();
   }
 

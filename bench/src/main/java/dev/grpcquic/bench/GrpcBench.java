@@ -20,7 +20,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /** The gRPC measurements; the same code for every transport. */
 final class GrpcBench {
-  private static final byte[] UNARY_REQUEST = BenchService.payload(BenchService.UNARY_SIZE);
+  static final byte[] UNARY_REQUEST = BenchService.payload(BenchService.UNARY_SIZE);
 
   private GrpcBench() {}
 

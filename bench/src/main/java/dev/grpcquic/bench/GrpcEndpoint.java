@@ -54,70 +54,38 @@ final class GrpcEndpoint implements AutoCloseable {
 
   /** Server and channel on 127.0.0.1, in this JVM. */
   static GrpcEndpoint start(Transport transport, TlsFiles tls) throws IOException {
-    Server server = startServer(transport, tls, new InetSocketAddress("127.0.0.1", 0));
+    return start(transport, tls, 0);
+  }
+
+  /**
+   * As {@link #start(Transport, TlsFiles)}; {@code maxConcurrentCalls} above 0 raises the QUIC
+   * transport's per-connection call limit (default 100) on both sides, for scenarios with more
+   * calls in flight. Netty's default is already unlimited.
+   */
+  static GrpcEndpoint start(Transport transport, TlsFiles tls, int maxConcurrentCalls)
+      throws IOException {
+    Server server = startServer(transport, tls, maxConcurrentCalls);
     try {
-      return connect(transport, tls, "127.0.0.1", port(server), server);
+      return connect(transport, tls, "127.0.0.1", port(server), server, maxConcurrentCalls);
     } catch (IOException | RuntimeException e) {
       server.shutdownNow();
       throw e;
     }
   }
 
-  /** A server of {@code transport} on {@code bind} serving {@link BenchService}. */
-  static Server startServer(Transport transport, TlsFiles tls, InetSocketAddress bind)
-      throws IOException {
-    switch (transport) {
-      case QUIC:
-        return QuicServerBuilder.forAddress(bind)
-            .useTransportSecurity(tls.serverChainPem.toFile(), tls.serverKeyPem.toFile())
-            .addService(BenchService.definition())
-            .build()
-            .start();
-      case NETTY_TLS:
-        ServerCredentials serverCredentials =
-            TlsServerCredentials.create(tls.serverChainPem.toFile(), tls.serverKeyPem.toFile());
-        return NettyServerBuilder.forAddress(bind, serverCredentials)
-            .addService(BenchService.definition())
-            .build()
-            .start();
-      case NETTY_H2C:
-        return NettyServerBuilder.forAddress(bind, InsecureServerCredentials.create())
-            .addService(BenchService.definition())
-            .build()
-            .start();
-      default:
-        throw new AssertionError(transport);
-    }
-  }
-
   /**
    * A channel to {@code host:port} (authority "localhost", which the certificate names) and its
-   * first call. {@code server} is closed with the endpoint; null when it lives elsewhere.
+   * first call. {@code server} is closed with the endpoint; null when it lives elsewhere (over
+   * the link emulator, in {@link ServerMain}).
    */
   static GrpcEndpoint connect(Transport transport, TlsFiles tls, String host, int port,
       Server server) throws IOException {
-    ManagedChannel channel;
-    switch (transport) {
-      case QUIC:
-        channel = QuicChannelBuilder.forAddress(host, port)
-            .overrideAuthority("localhost") // kwik checks DNS names only
-            .trustCertificates(tls.caPem.toFile())
-            .build();
-        break;
-      case NETTY_TLS:
-        ChannelCredentials channelCredentials =
-            TlsChannelCredentials.newBuilder().trustManager(tls.caPem.toFile()).build();
-        channel = NettyChannelBuilder.forAddress(host, port, channelCredentials)
-            .overrideAuthority("localhost")
-            .build();
-        break;
-      case NETTY_H2C:
-        channel = NettyChannelBuilder.forAddress(host, port, InsecureChannelCredentials.create())
-            .build();
-        break;
-      default:
-        throw new AssertionError(transport);
-    }
+    return connect(transport, tls, host, port, server, 0);
+  }
+
+  private static GrpcEndpoint connect(Transport transport, TlsFiles tls, String host, int port,
+      Server server, int maxConcurrentCalls) throws IOException {
+    ManagedChannel channel = newChannel(transport, tls, host, port, maxConcurrentCalls, null);
     AtomicReference<String> security = new AtomicReference<>("?");
     Channel observed = ClientInterceptors.intercept(channel, new SecurityCapture(security));
     long start = System.nanoTime();
@@ -132,6 +100,97 @@ final class GrpcEndpoint implements AutoCloseable {
     double firstMicros = (System.nanoTime() - start) / 1000.0;
     String sec = transport == Transport.QUIC ? "QUIC v1, TLS 1.3 (kwik)" : security.get();
     return new GrpcEndpoint(transport, server, channel, firstMicros, sec);
+  }
+
+  /** A server of {@code transport} on 127.0.0.1, ephemeral port, serving {@link BenchService}. */
+  static Server startServer(Transport transport, TlsFiles tls, int maxConcurrentCalls)
+      throws IOException {
+    return startServer(transport, tls, new InetSocketAddress("127.0.0.1", 0), maxConcurrentCalls);
+  }
+
+  /** A server of {@code transport} on {@code bind} serving {@link BenchService}. */
+  static Server startServer(Transport transport, TlsFiles tls, InetSocketAddress bind)
+      throws IOException {
+    return startServer(transport, tls, bind, 0);
+  }
+
+  private static Server startServer(Transport transport, TlsFiles tls, InetSocketAddress bind,
+      int maxConcurrentCalls) throws IOException {
+    switch (transport) {
+      case QUIC: {
+        QuicServerBuilder builder = QuicServerBuilder.forAddress(bind)
+            .useTransportSecurity(tls.serverChainPem.toFile(), tls.serverKeyPem.toFile())
+            .addService(BenchService.definition());
+        if (maxConcurrentCalls > 0) {
+          builder.maxConcurrentCallsPerConnection(maxConcurrentCalls);
+        }
+        return builder.build().start();
+      }
+      case NETTY_TLS: {
+        ServerCredentials serverCredentials =
+            TlsServerCredentials.create(tls.serverChainPem.toFile(), tls.serverKeyPem.toFile());
+        return NettyServerBuilder.forAddress(bind, serverCredentials)
+            .addService(BenchService.definition())
+            .build()
+            .start();
+      }
+      case NETTY_H2C:
+        return NettyServerBuilder.forAddress(bind, InsecureServerCredentials.create())
+            .addService(BenchService.definition())
+            .build()
+            .start();
+      default:
+        throw new AssertionError(transport);
+    }
+  }
+
+  /**
+   * A channel of {@code transport} to 127.0.0.1:{@code port}; each channel has its own connection.
+   * {@code keepAlive}, when not null, is the keepalive PING interval (a QUIC connection that sends
+   * nothing ends at its 30 s idle timeout; TCP connections do not).
+   */
+  static ManagedChannel newChannel(Transport transport, TlsFiles tls, int port,
+      int maxConcurrentCalls, java.time.Duration keepAlive) throws IOException {
+    return newChannel(transport, tls, "127.0.0.1", port, maxConcurrentCalls, keepAlive);
+  }
+
+  /** As above, to {@code host:port}; TLS channels verify the name "localhost". */
+  static ManagedChannel newChannel(Transport transport, TlsFiles tls, String host, int port,
+      int maxConcurrentCalls, java.time.Duration keepAlive) throws IOException {
+    switch (transport) {
+      case QUIC: {
+        QuicChannelBuilder builder = QuicChannelBuilder.forAddress(host, port)
+            .overrideAuthority("localhost") // kwik checks DNS names only
+            .trustCertificates(tls.caPem.toFile());
+        if (maxConcurrentCalls > 0) {
+          builder.maxConcurrentCallsPerConnection(maxConcurrentCalls);
+        }
+        if (keepAlive != null) {
+          builder.keepAliveTime(keepAlive.toMillis(), TimeUnit.MILLISECONDS);
+        }
+        return builder.build();
+      }
+      case NETTY_TLS: {
+        ChannelCredentials channelCredentials =
+            TlsChannelCredentials.newBuilder().trustManager(tls.caPem.toFile()).build();
+        NettyChannelBuilder builder = NettyChannelBuilder.forAddress(host, port, channelCredentials)
+            .overrideAuthority("localhost");
+        if (keepAlive != null) {
+          builder.keepAliveTime(keepAlive.toMillis(), TimeUnit.MILLISECONDS);
+        }
+        return builder.build();
+      }
+      case NETTY_H2C: {
+        NettyChannelBuilder builder = NettyChannelBuilder.forAddress(host, port,
+            InsecureChannelCredentials.create());
+        if (keepAlive != null) {
+          builder.keepAliveTime(keepAlive.toMillis(), TimeUnit.MILLISECONDS);
+        }
+        return builder.build();
+      }
+      default:
+        throw new AssertionError(transport);
+    }
   }
 
   static int port(Server server) {

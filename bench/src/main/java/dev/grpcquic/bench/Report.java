@@ -243,8 +243,14 @@ final class Report {
       bulk.getStyler().setYAxisMin(logFloor(present));
     }
 
-    BufferedImage left = BitmapEncoder.getBufferedImage(latency);
-    BufferedImage right = BitmapEncoder.getBufferedImage(bulk);
+    sideBySide(latency, bulk, png);
+  }
+
+  /** Writes two charts next to each other as one PNG. */
+  static void sideBySide(org.knowm.xchart.internal.chartpart.Chart<?, ?> leftChart,
+      org.knowm.xchart.internal.chartpart.Chart<?, ?> rightChart, Path png) throws IOException {
+    BufferedImage left = BitmapEncoder.getBufferedImage(leftChart);
+    BufferedImage right = BitmapEncoder.getBufferedImage(rightChart);
     BufferedImage both = new BufferedImage(left.getWidth() + right.getWidth(),
         Math.max(left.getHeight(), right.getHeight()), BufferedImage.TYPE_INT_RGB);
     Graphics2D g = both.createGraphics();
@@ -343,12 +349,17 @@ final class Report {
 
   /** Replaces the generated block of {@code doc} (or appends one) with {@code block}. */
   static void updateDoc(Path doc, String block) throws IOException {
+    updateDoc(doc, BEGIN, END, block);
+  }
+
+  /** Replaces the block between {@code begin} and {@code end} of {@code doc} (or appends one). */
+  static void updateDoc(Path doc, String begin, String end, String block) throws IOException {
     String text = Files.exists(doc) ? Files.readString(doc, StandardCharsets.UTF_8) : "";
-    String generated = BEGIN + "\n" + block + END;
-    int b = text.indexOf(BEGIN);
-    int e = text.indexOf(END);
+    String generated = begin + "\n" + block + end;
+    int b = text.indexOf(begin);
+    int e = text.indexOf(end);
     if (b >= 0 && e > b) {
-      text = text.substring(0, b) + generated + text.substring(e + END.length());
+      text = text.substring(0, b) + generated + text.substring(e + end.length());
     } else {
       text = text + (text.isEmpty() || text.endsWith("\n") ? "" : "\n") + generated + "\n";
     }

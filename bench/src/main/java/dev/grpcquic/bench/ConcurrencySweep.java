@@ -1,0 +1,147 @@
+package dev.grpcquic.bench;
+
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Unary 1 KiB calls with a fixed number in flight (closed loop: each answer starts the next call),
+ * for each level of a sweep: throughput and latency against load, and the knee where more load
+ * stops buying throughput.
+ */
+final class ConcurrencySweep {
+  private static final int MAX_SAMPLES = 4_000_000;
+
+  /** One level of the sweep. */
+  record Point(int inFlight, double callsPerSecond, LatencyStats latency, long failures) {
+    Map<String, Object> toMap() {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("inFlight", inFlight);
+      m.put("callsPerSecond", callsPerSecond);
+      m.put("failures", failures);
+      m.put("latency", latency == null ? null : latency.toMap());
+      return m;
+    }
+  }
+
+  private ConcurrencySweep() {}
+
+  static List<Point> run(String label, Channel channel, int[] levels, Duration warmup,
+      Duration measure) throws InterruptedException {
+    List<Point> points = new ArrayList<>();
+    for (int level : levels) {
+      level(channel, level, warmup, null);
+      Recorder recorder = new Recorder();
+      long elapsed = level(channel, level, measure, recorder);
+      LatencyStats stats = recorder.count() == 0 ? null
+          : LatencyStats.of(recorder.samples, recorder.count());
+      Point p = new Point(level, recorder.count() / (elapsed / 1e9), stats, recorder.failures.get());
+      points.add(p);
+      Progress.log("%s: %4d in flight: %.0f calls/s, %s%s", label, level, p.callsPerSecond(),
+          stats, p.failures() > 0 ? ", " + p.failures() + " failed" : "");
+    }
+    return points;
+  }
+
+  /**
+   * The knee: the lowest level whose throughput reaches 90 % of the sweep's best. Beyond it, more
+   * calls in flight mostly add queueing delay.
+   */
+  static Point knee(List<Point> points) {
+    double best = points.stream().mapToDouble(Point::callsPerSecond).max().orElse(0);
+    for (Point p : points) {
+      if (p.callsPerSecond() >= 0.9 * best) {
+        return p;
+      }
+    }
+    return null;
+  }
+
+  /** Keeps {@code inFlight} calls going for {@code duration}; returns the nanoseconds it took. */
+  private static long level(Channel channel, int inFlight, Duration duration, Recorder recorder)
+      throws InterruptedException {
+    long start = System.nanoTime();
+    long stopAt = start + duration.toNanos();
+    CountDownLatch done = new CountDownLatch(inFlight);
+    for (int i = 0; i < inFlight; i++) {
+      new Caller(channel, stopAt, recorder, done).next();
+    }
+    if (!done.await(duration.toSeconds() + 60, TimeUnit.SECONDS)) {
+      throw new IllegalStateException(inFlight + " in flight: calls did not finish");
+    }
+    return System.nanoTime() - start;
+  }
+
+  /** One slot of the closed loop. */
+  private static final class Caller implements StreamObserver<byte[]> {
+    private final Channel channel;
+    private final long stopAt;
+    private final Recorder recorder;
+    private final CountDownLatch done;
+    private long started;
+
+    Caller(Channel channel, long stopAt, Recorder recorder, CountDownLatch done) {
+      this.channel = channel;
+      this.stopAt = stopAt;
+      this.recorder = recorder;
+      this.done = done;
+    }
+
+    void next() {
+      started = System.nanoTime();
+      if (started >= stopAt) {
+        done.countDown();
+        return;
+      }
+      ClientCalls.asyncUnaryCall(channel.newCall(BenchService.UNARY,
+          CallOptions.DEFAULT.withDeadlineAfter(30, TimeUnit.SECONDS)),
+          GrpcBench.UNARY_REQUEST, this);
+    }
+
+    @Override
+    public void onNext(byte[] value) {
+      if (recorder != null) {
+        recorder.record(System.nanoTime() - started);
+      }
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      if (recorder != null) {
+        recorder.failures.incrementAndGet();
+      }
+      next();
+    }
+
+    @Override
+    public void onCompleted() {
+      next();
+    }
+  }
+
+  private static final class Recorder {
+    final long[] samples = new long[MAX_SAMPLES];
+    final AtomicInteger next = new AtomicInteger();
+    final java.util.concurrent.atomic.AtomicLong failures = new java.util.concurrent.atomic.AtomicLong();
+
+    void record(long nanos) {
+      int i = next.getAndIncrement();
+      if (i < samples.length) {
+        samples[i] = nanos;
+      }
+    }
+
+    int count() {
+      return Math.min(next.get(), samples.length);
+    }
+  }
+}

@@ -346,6 +346,8 @@ public final class BenchRunner {
         + System.getProperty("os.arch"));
     env.put("cpu", cpuModel());
     env.put("loadAverageAtStart", loadAverage());
+    // TCP's congestion controller decides much of TCP's figures on lossy paths (BBR or cubic).
+    env.put("tcpCongestionControl", readTrimmed("/proc/sys/net/ipv4/tcp_congestion_control"));
     env.put("jvmArguments", ManagementFactory.getRuntimeMXBean().getInputArguments());
     env.put("maxHeapMiB", Runtime.getRuntime().maxMemory() / Plan.MIB);
     Map<String, Object> versions = new LinkedHashMap<>();
@@ -368,6 +370,14 @@ public final class BenchRunner {
       // fall through
     }
     return "?";
+  }
+
+  private static String readTrimmed(String file) {
+    try {
+      return Files.readString(Paths.get(file)).trim();
+    } catch (IOException | RuntimeException e) {
+      return "?";
+    }
   }
 
   /** /proc/loadavg: other processes on a shared machine take CPU from the benchmark. */

@@ -39,6 +39,10 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
   public static final int DEFAULT_FLOW_CONTROL_WINDOW = 1024 * 1024;
   /** Default limit of concurrent calls (request streams) per connection. */
   public static final int DEFAULT_MAX_CONCURRENT_CALLS = 100;
+  /** Default limit of connections served at once. */
+  public static final int DEFAULT_MAX_CONNECTIONS = 1000;
+  /** Default time a request stream has to deliver its HEADERS frame. */
+  public static final Duration DEFAULT_REQUEST_HEADERS_TIMEOUT = Duration.ofSeconds(10);
 
   private final ServerImplBuilder delegate;
   private final InetSocketAddress address;
@@ -50,6 +54,8 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
   private Duration quicIdleTimeout = Duration.ofSeconds(30);
   private Executor transportExecutor;
   private boolean allowClientMigration = true;
+  private int maxConnections = DEFAULT_MAX_CONNECTIONS;
+  private Duration requestHeadersTimeout = DEFAULT_REQUEST_HEADERS_TIMEOUT;
 
   private QuicServerBuilder(InetSocketAddress address) {
     this.address = address;
@@ -151,6 +157,33 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
     return this;
   }
 
+  /**
+   * Connections served at once. A connection beyond it is closed as soon as kwik hands it over,
+   * with H3_EXCESSIVE_LOAD: its calls fail UNAVAILABLE on the client, which may try again later.
+   * Each connection costs about six kwik threads and up to two stream windows per concurrent call.
+   */
+  public QuicServerBuilder maxConnections(int connections) {
+    if (connections <= 0) {
+      throw new IllegalArgumentException("maxConnections must be positive");
+    }
+    this.maxConnections = connections;
+    return this;
+  }
+
+  /**
+   * How long a request stream may take, from its opening, to deliver a complete HEADERS frame. A
+   * stream still without one then is reset with H3_REQUEST_REJECTED (nothing was processed), which
+   * frees its MAX_STREAMS slot: a peer that opens streams and trickles or withholds their headers
+   * (slowloris) cannot hold the slots for ever while it keeps its connection alive.
+   */
+  public QuicServerBuilder requestHeadersTimeout(long time, TimeUnit unit) {
+    if (time <= 0) {
+      throw new IllegalArgumentException("requestHeadersTimeout must be positive");
+    }
+    this.requestHeadersTimeout = Duration.ofNanos(unit.toNanos(time));
+    return this;
+  }
+
   /** QUIC's max_idle_timeout: a connection silent this long is closed. */
   public QuicServerBuilder quicIdleTimeout(long time, TimeUnit unit) {
     this.quicIdleTimeout = Duration.ofNanos(unit.toNanos(time));
@@ -194,7 +227,8 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
     ServerTransportSettings settings = new ServerTransportSettings(KwikServerEndpoint::start,
         address, credentials.keyStore(), credentials.alias(), credentials.password(),
         flowControlWindow, maxInboundMetadataSize, maxInboundMessageSize,
-        maxConcurrentCallsPerConnection, quicIdleTimeout, executor, allowClientMigration);
+        maxConcurrentCallsPerConnection, quicIdleTimeout, executor, allowClientMigration,
+        maxConnections, requestHeadersTimeout);
     return new QuicInternalServer(settings, tracerFactories, () -> {
       if (toShutdown != null) {
         toShutdown.shutdown();

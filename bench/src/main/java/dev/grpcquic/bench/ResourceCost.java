@@ -86,6 +86,7 @@ final class ResourceCost {
 
   /** {@code count} channels to one server, each with one finished call: idle connections. */
   static Cost idleConnections(Transport transport, TlsFiles tls, int count) throws Exception {
+    int threadsAtStart = ManagementFactory.getThreadMXBean().getThreadCount();
     Server server = GrpcEndpoint.startServer(transport, tls, 0);
     List<ManagedChannel> channels = new ArrayList<>();
     try {
@@ -123,11 +124,25 @@ final class ResourceCost {
         channel.awaitTermination(10, TimeUnit.SECONDS);
       }
       server.shutdownNow().awaitTermination(30, TimeUnit.SECONDS);
+      awaitThreadsBelow(threadsAtStart + 50);
+    }
+  }
+
+  /**
+   * Threads of closed connections end a little after the close; the next measurement's baseline
+   * must not count them. Waits (at most a minute) until fewer than {@code limit} are alive.
+   */
+  private static void awaitThreadsBelow(int limit) {
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (ManagementFactory.getThreadMXBean().getThreadCount() > limit
+        && System.nanoTime() < until) {
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
     }
   }
 
   /** {@code count} open calls (HOLD: server streaming, nothing sent) on one connection. */
   static Cost openStreams(Transport transport, TlsFiles tls, int count) throws Exception {
+    int threadsAtStart = ManagementFactory.getThreadMXBean().getThreadCount();
     int limit = count + 16;
     Server server = GrpcEndpoint.startServer(transport, tls, limit);
     ManagedChannel channel =
@@ -164,6 +179,7 @@ final class ResourceCost {
       }
       channel.shutdownNow().awaitTermination(30, TimeUnit.SECONDS);
       server.shutdownNow().awaitTermination(30, TimeUnit.SECONDS);
+      awaitThreadsBelow(threadsAtStart + 50);
     }
   }
 }

@@ -5,7 +5,7 @@ import dev.grpcquic.engine.ConnectionHandler;
 import dev.grpcquic.engine.QuicStream;
 import dev.grpcquic.engine.StreamHandler;
 
-/** For a connection refused while the server shuts down. */
+/** For a connection refused: the server is shutting down or has maxConnections already. */
 final class DiscardingConnectionHandler implements ConnectionHandler {
   @Override
   public StreamHandler onPeerStream(QuicStream stream) {

@@ -172,7 +172,12 @@ final class QuicClientStream extends AbstractClientStream {
     void streamOpened(QuicStream quicStream) {
       if (cancelled) {
         http3.attach(quicStream);
-        http3.cancel(Http3ErrorCode.H3_REQUEST_CANCELLED);
+        // Not a reset: as a stream's first frame kwik's server drops it (the stream is unknown
+        // to it) and the stream's MAX_STREAMS slot never comes back. An empty request with FIN
+        // opens the stream there; the server refuses it (H3_REQUEST_INCOMPLETE) and both ends
+        // close it.
+        http3.writeData(ByteBuffer.allocate(0), true);
+        http3.stopReading(Http3ErrorCode.H3_REQUEST_CANCELLED);
         return;
       }
       http3.attach(quicStream);

@@ -23,9 +23,12 @@ import java.util.List;
 import java.util.Set;
 import javax.annotation.concurrent.GuardedBy;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /** A listening QUIC endpoint that turns each accepted connection into a {@link QuicServerTransport}. */
 public final class QuicInternalServer implements InternalServer {
+  private static final Logger log = Logger.getLogger(QuicInternalServer.class.getName());
   private final ServerTransportSettings settings;
   private final List<? extends ServerStreamTracer.Factory> tracerFactories;
   private final Runnable onTerminated;
@@ -84,6 +87,14 @@ public final class QuicInternalServer implements InternalServer {
     synchronized (lock) {
       if (shutdown) {
         connection.close(Http3ErrorCode.H3_NO_ERROR, "server is shutting down");
+        return new DiscardingConnectionHandler();
+      }
+      if (transports.size() >= settings.maxConnections()) {
+        // kwik's connector has no admission hook (nor a way to send CONNECTION_REFUSED): close
+        // the connection as soon as it is handed over, before any stream is accepted.
+        log.log(Level.FINE, "refusing a connection from {0}: {1} connections already",
+            new Object[] {connection.remoteAddress(), transports.size()});
+        connection.close(Http3ErrorCode.H3_EXCESSIVE_LOAD, "too many connections");
         return new DiscardingConnectionHandler();
       }
       QuicServerTransport[] holder = new QuicServerTransport[1];

@@ -30,6 +30,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -121,6 +122,8 @@ final class QuicServerTransport implements ServerTransport, ConnectionHandler,
     Http3RequestStream http3 = new Http3RequestStream(request, control,
         settings.maxInboundMetadataSize(), settings.flowControlWindow(), bufferedBytes);
     request.http3 = http3;
+    request.headersTimer = timer.schedule(request::headersTimedOut,
+        settings.requestHeadersTimeout().toNanos(), TimeUnit.NANOSECONDS);
     http3.attach(stream);
     return http3;
   }
@@ -140,10 +143,37 @@ final class QuicServerTransport implements ServerTransport, ConnectionHandler,
    * A request stream until its headers arrive: then either a gRPC call (and from then on every
    * event goes to that call) or an HTTP error response.
    */
+  private static final int WAITING = 0;
+  private static final int SETTLED = 1;
+  private static final int TIMED_OUT = 2;
+
   private final class IncomingRequest implements Http3RequestStream.Listener {
     Http3RequestStream http3;
+    volatile ScheduledFuture<?> headersTimer;
+    /** WAITING until the request's HEADERS, its end, or the headers timeout, whichever first. */
+    private final AtomicInteger state = new AtomicInteger(WAITING);
     private Http3RequestStream.Listener call;
     private boolean rejected;
+
+    /** The stream no longer waits for its HEADERS; false when the timeout got there first. */
+    private boolean settle() {
+      ScheduledFuture<?> t = headersTimer;
+      if (t != null) {
+        t.cancel(false);
+      }
+      state.compareAndSet(WAITING, SETTLED);
+      return state.get() == SETTLED;
+    }
+
+    /** On the timer thread: no HEADERS yet (slowloris, or a stalled client). */
+    void headersTimedOut() {
+      if (state.compareAndSet(WAITING, TIMED_OUT)) {
+        log.log(Level.FINE, "request stream {0}: no HEADERS within {1}; rejected",
+            new Object[] {http3.id(), settings.requestHeadersTimeout()});
+        // Nothing was processed: the client may retry (G2: UNAVAILABLE).
+        http3.cancel(Http3ErrorCode.H3_REQUEST_REJECTED);
+      }
+    }
 
     @Override
     public void onHeaders(List<Header> fields) throws Http3Exception {
@@ -151,7 +181,7 @@ final class QuicServerTransport implements ServerTransport, ConnectionHandler,
         call.onHeaders(fields);
         return;
       }
-      if (rejected) {
+      if (rejected || !settle()) {
         return;
       }
       synchronized (lock) {
@@ -172,7 +202,7 @@ final class QuicServerTransport implements ServerTransport, ConnectionHandler,
     public void onEndOfStream() {
       if (call != null) {
         call.onEndOfStream();
-      } else if (!rejected) {
+      } else if (!rejected && settle()) {
         // FIN without any HEADERS: a malformed request (RFC 9114 §4.1.2).
         http3.cancel(Http3ErrorCode.H3_REQUEST_INCOMPLETE);
       }
@@ -183,6 +213,7 @@ final class QuicServerTransport implements ServerTransport, ConnectionHandler,
       if (call != null) {
         call.onReset(code);
       } else {
+        settle();
         http3.cancel(Http3ErrorCode.H3_REQUEST_CANCELLED);
       }
     }
@@ -198,7 +229,12 @@ final class QuicServerTransport implements ServerTransport, ConnectionHandler,
     public void onProtocolError(Http3Exception error) {
       if (call != null) {
         call.onProtocolError(error);
-      } else if (!error.isConnectionError()) {
+        return;
+      }
+      if (!settle()) {
+        return; // the headers timeout already reset the stream
+      }
+      if (!error.isConnectionError()) {
         if (error.errorCode() == Http3ErrorCode.H3_EXCESSIVE_LOAD) {
           // Headers over our limit: answer with the gRPC status a client understands.
           http3.writeHeaders(HeaderBlocks.httpError(431, Status.Code.RESOURCE_EXHAUSTED,
@@ -213,6 +249,7 @@ final class QuicServerTransport implements ServerTransport, ConnectionHandler,
 
     @Override
     public void onConnectionClosed(ConnectionCloseInfo info) {
+      settle();
       if (call != null) {
         call.onConnectionClosed(info);
       }

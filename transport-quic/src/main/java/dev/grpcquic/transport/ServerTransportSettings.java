@@ -21,6 +21,8 @@ import java.util.concurrent.Executor;
  * @param quicIdleTimeout QUIC max_idle_timeout
  * @param blockingExecutor runs the engine's blocking work
  * @param allowClientMigration whether connections follow their client to a new address
+ * @param maxConnections connections served at once; more are closed as soon as they arrive
+ * @param requestHeadersTimeout how long a request stream may take to deliver its HEADERS
  */
 public record ServerTransportSettings(
     QuicServerEngine engine,
@@ -34,5 +36,7 @@ public record ServerTransportSettings(
     int maxConcurrentCallsPerConnection,
     Duration quicIdleTimeout,
     Executor blockingExecutor,
-    boolean allowClientMigration) {
+    boolean allowClientMigration,
+    int maxConnections,
+    Duration requestHeadersTimeout) {
 }

@@ -43,7 +43,12 @@ public final class QuicTestServer implements AutoCloseable {
    * resolve to ::1 first) and checks the certificate for "localhost": kwik matches DNS names only.
    */
   public QuicChannelBuilder channelBuilder() {
-    return QuicChannelBuilder.forAddress("127.0.0.1", port())
+    return channelBuilder(port());
+  }
+
+  /** The same for any port on 127.0.0.1 (a relay, a server in another process). */
+  public static QuicChannelBuilder channelBuilder(int port) {
+    return QuicChannelBuilder.forAddress("127.0.0.1", port)
         .overrideAuthority("localhost")
         .trustManager(TestTls.get().trustManager());
   }

@@ -1,5 +1,8 @@
 package dev.grpcquic.transport;
 
+import static dev.grpcquic.testing.RawHttp3Client.concat;
+import static dev.grpcquic.testing.RawHttp3Client.get;
+import static dev.grpcquic.testing.RawHttp3Client.grpcRequest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
@@ -16,7 +19,6 @@ import dev.grpcquic.testing.TestService;
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
 import io.grpc.stub.ClientCalls;
-import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -200,35 +202,5 @@ class BadInputTest {
       // kwik does not expose the reset code; that the reset arrives at all is the point.
       assertNotNull(response.reset.get(20, TimeUnit.SECONDS));
     }
-  }
-
-  private static List<Header> grpcRequest(String path, String contentType) {
-    List<Header> fields = new ArrayList<>();
-    fields.add(new Header(":method", "POST"));
-    fields.add(new Header(":scheme", "https"));
-    fields.add(new Header(":authority", "localhost"));
-    fields.add(new Header(":path", path));
-    fields.add(new Header("content-type", contentType));
-    fields.add(new Header("te", "trailers"));
-    return fields;
-  }
-
-  private static String get(List<Header> fields, String name) {
-    for (Header field : fields) {
-      if (field.name().equals(name)) {
-        return field.value();
-      }
-    }
-    return null;
-  }
-
-  private static ByteBuffer concat(ByteBuffer... parts) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    for (ByteBuffer part : parts) {
-      byte[] bytes = new byte[part.remaining()];
-      part.get(bytes);
-      out.write(bytes, 0, bytes.length);
-    }
-    return ByteBuffer.wrap(out.toByteArray());
   }
 }

@@ -230,10 +230,15 @@ public final class KwikServerEndpoint implements QuicServerEndpoint {
         return null;
       }
       connection.setHandler(handler);
-      if (tracker != null && quic instanceof ServerConnectionImpl server) {
-        MigrationTracker.Path path = tracker.register(server);
-        connection.onTerminated(() -> tracker.unregister(path));
-      }
+      MigrationTracker.Path path = tracker != null && quic instanceof ServerConnectionImpl server
+          ? tracker.register(server) : null;
+      // Without the removal the set would keep every connection ever accepted.
+      connection.onTerminated(() -> {
+        connections.remove(connection);
+        if (path != null) {
+          tracker.unregister(path);
+        }
+      });
       return new ApplicationProtocolConnection() {
         @Override
         public void acceptPeerInitiatedStream(QuicStream stream) {

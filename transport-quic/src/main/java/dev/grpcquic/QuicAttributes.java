@@ -10,7 +10,10 @@ import java.util.function.Supplier;
  * {@code ClientCall.getAttributes()} and {@code ServerCall.getAttributes()}.
  */
 public final class QuicAttributes {
-  /** Current statistics of the call's QUIC connection: RTT, packets sent and lost. */
+  /**
+   * Current statistics of the call's QUIC connection: RTT, packets sent and lost. The supplier
+   * returns null while a client transport that resumes with 0-RTT has not connected yet.
+   */
   public static final Attributes.Key<Supplier<ConnectionStats>> CONNECTION_STATS =
       Attributes.Key.create("dev.grpcquic.connection-stats");
 
@@ -20,6 +23,13 @@ public final class QuicAttributes {
    */
   public static final Attributes.Key<LongSupplier> RECEIVE_BUFFERED_BYTES =
       Attributes.Key.create("dev.grpcquic.receive-buffered-bytes");
+
+  /**
+   * What became of the client connection's 0-RTT attempt: whether early data was sent and
+   * accepted, how many calls went as early data, how many 0-RTT packets were sent. Client only.
+   */
+  public static final Attributes.Key<Supplier<dev.grpcquic.engine.EarlyDataStats>> EARLY_DATA =
+      Attributes.Key.create("dev.grpcquic.early-data");
 
   private QuicAttributes() {}
 }

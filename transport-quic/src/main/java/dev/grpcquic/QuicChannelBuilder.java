@@ -63,6 +63,9 @@ public final class QuicChannelBuilder extends ForwardingChannelBuilder2<QuicChan
   private X509ExtendedKeyManager clientKeyManager;
   private QuicMigrationController migrationController;
   private Path keyLogFile;
+  private QuicSessionTicketStore sessionTicketStore;
+  private boolean sessionTicketStoreSet;
+  private boolean zeroRtt = true;
 
   private QuicChannelBuilder(String target, ChannelCredentials credentials) {
     delegate = new ManagedChannelImplBuilder(target, credentials, null,
@@ -262,6 +265,29 @@ public final class QuicChannelBuilder extends ForwardingChannelBuilder2<QuicChan
     return this;
   }
 
+  /**
+   * Where the channel keeps the servers' session tickets, so that new connections resume the TLS
+   * session (and can send safe calls as 0-RTT early data). Default: in memory, per channel, a few
+   * tickets per authority. Pass a store of your own to keep tickets across channels or restarts;
+   * {@code null} turns resumption off (every connection makes a full handshake).
+   */
+  public QuicChannelBuilder sessionTicketStore(QuicSessionTicketStore store) {
+    this.sessionTicketStore = store;
+    this.sessionTicketStoreSet = true;
+    return this;
+  }
+
+  /**
+   * Whether a resumed connection sends its first calls as 0-RTT early data (default on). Only
+   * calls that are safe to replay go early: methods marked idempotent or side-effect free
+   * ({@code MethodDescriptor.isIdempotent()} / {@code isSafe()}), and calls with
+   * {@link QuicCallOptions#EARLY_DATA}. Off: connections still resume, calls wait for the handshake.
+   */
+  public QuicChannelBuilder zeroRtt(boolean enabled) {
+    this.zeroRtt = enabled;
+    return this;
+  }
+
   private ClientTransportFactory buildTransportFactory() {
     if (keyLogFile != null) {
       LOG.log(Level.WARNING, "TLS key log enabled: the secrets of this channel's connections go to"
@@ -279,7 +305,9 @@ public final class QuicChannelBuilder extends ForwardingChannelBuilder2<QuicChan
         flowControlWindow, maxConcurrentCallsPerConnection, maxInboundMetadataSize,
         maxInboundMessageSize, connectTimeout, quicIdleTimeout, keepAliveTime, executor,
         migrationController == null ? null : migrationController.registry(), clientKeyManager,
-        quietPathProbe, keyLogFile);
+        quietPathProbe,
+        sessionTicketStoreSet ? sessionTicketStore : QuicSessionTicketStore.inMemory(4), zeroRtt,
+        keyLogFile);
     return new QuicClientTransportFactory(settings, () -> {
       if (toShutdown != null) {
         toShutdown.shutdown();

@@ -1,12 +1,15 @@
 package dev.grpcquic.bench;
 
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.nio.file.StandardCopyOption;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
@@ -15,11 +18,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
- * Loopback benchmark of this project's QUIC transport against grpc-java Netty (TCP+TLS 1.3, and
- * h2c as a plaintext reference), plus the raw kwik engine. One JVM, one transport after the other;
- * see bench/README.md for the command and the options.
+ * Benchmark of this project's QUIC transport against grpc-java Netty (TCP+TLS 1.3, and h2c as a
+ * plaintext reference), plus the raw kwik engine, on loopback and on emulated paths
+ * ({@link LinkEmulator}). One client JVM, one transport after the other; see bench/README.md for
+ * the command and the options.
  */
 public final class BenchRunner {
   private BenchRunner() {}
@@ -31,7 +37,9 @@ public final class BenchRunner {
     Path docs = null;
     List<Transport> transports = new ArrayList<>(List.of(
         Transport.NETTY_TLS, Transport.NETTY_H2C, Transport.QUIC));
+    List<Profile> profiles = new ArrayList<>(List.of(Profile.LOOPBACK));
     boolean raw = true;
+    boolean checkOnly = false;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--quick" -> plan = Plan.quick();
@@ -50,71 +58,256 @@ public final class BenchRunner {
           }
         }
         case "--no-raw" -> raw = false;
+        case "--profiles" -> {
+          profiles.clear();
+          String list = args[++i];
+          if (list.equalsIgnoreCase("all")) {
+            profiles.addAll(Profile.STANDARD);
+          } else {
+            for (String name : list.split(",")) {
+              profiles.add(Profile.named(name));
+            }
+          }
+        }
+        case "--self-check" -> checkOnly = true;
         case "-h", "--help" -> {
           System.out.println("options: [--quick|--full] [--out DIR] [--docs DIR] "
-              + "[--only QUIC,NETTY_TLS,NETTY_H2C,RAW_KWIK] [--no-raw]");
+              + "[--only QUIC,NETTY_TLS,NETTY_H2C,RAW_KWIK] [--no-raw] "
+              + "[--profiles loopback,lan,4g,4g-1,4g-5|all] [--self-check]");
           return;
         }
         default -> throw new IllegalArgumentException("unknown option " + args[i]);
       }
     }
-
-    Results results = new Results(plan);
-    ZonedDateTime now = ZonedDateTime.now(ZoneOffset.UTC);
-    environment(results.environment, now);
-    Progress.log("mode %s; transports %s%s; results to %s", plan.mode(), transports,
-        raw ? " + raw kwik" : "", out);
-    long started = System.nanoTime();
-    try (TlsFiles tls = TlsFiles.create()) {
-      if (plan.jvmWarmupPass()) {
-        Progress.log("JVM warm-up pass over every transport (figures discarded)");
-        for (Transport transport : transports) {
-          runGrpc(transport, tls, Plan.jvmWarmup());
-        }
-        if (raw) {
-          runRaw(tls, Plan.jvmWarmup());
-        }
-        System.gc();
-        Progress.log("JVM warm-up pass done; measuring");
-      }
-      for (Transport transport : transports) {
-        results.grpc.put(transport, runGrpc(transport, tls, plan));
-        System.gc();
-      }
-      if (raw) {
-        results.rawKwik = runRaw(tls, plan);
+    if (checkOnly) {
+      System.exit(selfCheck(profiles) ? 0 : 1);
+    }
+    if (profiles.stream().anyMatch(Profile::emulated)) {
+      String reason = LinkEmulator.unavailableReason();
+      if (reason != null) {
+        Progress.log("link emulator unavailable (%s): running the loopback profile only", reason);
+        profiles.clear();
+        profiles.add(Profile.LOOPBACK);
       }
     }
-    results.environment.put("runSeconds", (System.nanoTime() - started) / 1e9);
-    results.environment.put("loadAverageAtEnd", loadAverage());
+
+    ZonedDateTime now = ZonedDateTime.now(ZoneOffset.UTC);
+    Map<String, Object> env = new LinkedHashMap<>();
+    environment(env, now);
+    Progress.log("mode %s; transports %s%s; paths %s; results to %s", plan.mode(), transports,
+        raw ? " + raw kwik" : "", profiles.stream().map(Profile::name).toList(), out);
+    long started = System.nanoTime();
+    List<Results> runs = new ArrayList<>();
+    try (TlsFiles tls = TlsFiles.create()) {
+      if (profiles.contains(Profile.LOOPBACK)) {
+        runs.add(runLoopback(plan, env, transports, raw, tls));
+      }
+      List<Profile> emulated = profiles.stream().filter(Profile::emulated).toList();
+      if (!emulated.isEmpty()) {
+        runs.addAll(runEmulated(plan, env, transports, raw, tls, emulated));
+      }
+    }
+    env.put("runSeconds", (System.nanoTime() - started) / 1e9);
+    env.put("loadAverageAtEnd", loadAverage());
 
     String stamp = now.format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+    String base = stamp + "-" + plan.mode();
     Files.createDirectories(out);
-    Path json = out.resolve(stamp + "-" + plan.mode() + ".json");
-    Files.writeString(json, Json.write(results.toMap()), StandardCharsets.UTF_8);
-    String md = Report.markdown(results);
-    Path mdFile = out.resolve(stamp + "-" + plan.mode() + ".md");
+    Path json = out.resolve(base + ".json");
+    Map<String, Object> all = new LinkedHashMap<>();
+    all.put("environment", env);
+    List<Object> paths = new ArrayList<>();
+    for (Results r : runs) {
+      paths.add(r.toMap());
+    }
+    all.put("paths", paths);
+    Files.writeString(json, Json.write(all), StandardCharsets.UTF_8);
+    Map<String, Path> charts = new LinkedHashMap<>();
+    for (Results r : runs) {
+      String suffix = r.profile.emulated() ? "-" + r.profile.name() : "";
+      Path png = out.resolve(base + suffix + ".png");
+      Report.chart(r, png);
+      charts.put(r.profile.name(), png);
+    }
+    Path pathsPng = null;
+    if (runs.stream().filter(r -> r.profile.emulated()).count() > 0) {
+      pathsPng = out.resolve(base + "-paths.png");
+      Report.pathsChart(runs, pathsPng);
+    }
+    Map<String, String> docCharts = new LinkedHashMap<>();
+    charts.forEach((name, png) -> docCharts.put(name, docChartName(name)));
+    String md = Report.markdown(runs, env, plan, docs != null ? docCharts : fileNames(charts),
+        pathsPng == null ? null : docs != null ? "benchmarks-paths.png" : pathsPng.getFileName().toString());
+    Path mdFile = out.resolve(base + ".md");
     Files.writeString(mdFile, md, StandardCharsets.UTF_8);
-    Path png = out.resolve(stamp + "-" + plan.mode() + ".png");
-    Report.chart(results, png);
-    Progress.log("wrote %s, %s, %s", json, mdFile, png);
+    Progress.log("wrote %s, %s and %d chart(s)", json, mdFile, charts.size() + (pathsPng == null ? 0 : 1));
     if (docs != null) {
-      Path docPng = docs.resolve("benchmarks.png");
-      Files.copy(png, docPng, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      for (Map.Entry<String, Path> e : charts.entrySet()) {
+        Files.copy(e.getValue(), docs.resolve(docChartName(e.getKey())), StandardCopyOption.REPLACE_EXISTING);
+      }
+      if (pathsPng != null) {
+        Files.copy(pathsPng, docs.resolve("benchmarks-paths.png"), StandardCopyOption.REPLACE_EXISTING);
+      }
       Report.updateDoc(docs.resolve("benchmarks.md"), md + "\nRaw results: `" + json.getFileName()
-          + "` (bench/results/). Chart: [benchmarks.png](benchmarks.png).\n");
-      Progress.log("updated %s and %s", docs.resolve("benchmarks.md"), docPng);
+          + "` (bench/results/).\n");
+      Progress.log("updated %s and its charts", docs.resolve("benchmarks.md"));
     }
     System.out.println(md);
     Progress.log("done in %.0f s", (System.nanoTime() - started) / 1e9);
     System.exit(0);
   }
 
-  private static Results.PerTransport runGrpc(Transport transport, TlsFiles tls, Plan plan) {
+  private static String docChartName(String profile) {
+    return profile.equals(Profile.LOOPBACK.name()) ? "benchmarks.png" : "benchmarks-" + profile + ".png";
+  }
+
+  private static Map<String, String> fileNames(Map<String, Path> charts) {
+    Map<String, String> m = new LinkedHashMap<>();
+    charts.forEach((k, v) -> m.put(k, v.getFileName().toString()));
+    return m;
+  }
+
+  /** Servers and clients in this JVM on 127.0.0.1. */
+  private static Results runLoopback(Plan plan, Map<String, Object> env, List<Transport> transports,
+      boolean raw, TlsFiles tls) {
+    Results results = new Results(plan, Profile.LOOPBACK, env);
+    if (plan.jvmWarmupPass()) {
+      Progress.log("JVM warm-up pass over every transport (figures discarded)");
+      for (Transport transport : transports) {
+        runGrpc(transport, Plan.jvmWarmup(), () -> GrpcEndpoint.start(transport, tls));
+      }
+      if (raw) {
+        runRaw(Plan.jvmWarmup(), () -> RawKwikBench.start(tls));
+      }
+      System.gc();
+      Progress.log("JVM warm-up pass done; measuring");
+    }
+    for (Transport transport : transports) {
+      results.grpc.put(transport, runGrpc(transport, plan, () -> GrpcEndpoint.start(transport, tls)));
+      System.gc();
+    }
+    if (raw) {
+      results.rawKwik = runRaw(plan, () -> RawKwikBench.start(tls));
+    }
+    return results;
+  }
+
+  /**
+   * One emulator and one server JVM in its server namespace for all emulated paths; per path the
+   * relay is switched over, checked, and reseeded before each transport so that every transport
+   * meets the same losses.
+   */
+  private static List<Results> runEmulated(Plan base, Map<String, Object> env,
+      List<Transport> transports, boolean raw, TlsFiles tls, List<Profile> profiles)
+      throws Exception {
+    List<Results> out = new ArrayList<>();
+    Progress.log("link emulator: setting up for %s", profiles.get(0).name());
+    try (LinkEmulator link = LinkEmulator.start(profiles.get(0))) {
+      String host = link.serverAddress().getHostAddress();
+      Map<String, Integer> ports = startServers(link, tls);
+      Progress.log("link emulator: namespace %s, servers on %s %s", link.namespace(), host, ports);
+      // The server JVM is fresh: one throwaway connection and a few calls per transport, so that
+      // the first path's "first call" does not include class loading and interpretation.
+      link.apply(profiles.stream().filter(p -> !p.slow()).findFirst()
+          .orElse(new Profile("warm-up", 1, 0, 0)));
+      Progress.log("link emulator: warming up the server JVM");
+      for (Transport transport : transports) {
+        try (GrpcEndpoint e = GrpcEndpoint.connect(transport, tls, host, ports.get(transport.name()), null)) {
+          for (int i = 0; i < 200; i++) {
+            GrpcBench.unary(e.channel);
+          }
+        } catch (Exception e) {
+          Progress.log("%s: warm-up failed: %s", transport.label, e);
+        }
+      }
+      for (Profile profile : profiles) {
+        Plan plan = Plan.forPath(base, profile);
+        Results results = new Results(plan, profile, env);
+        link.apply(profile);
+        results.linkCheck = link.check();
+        Progress.log("path %s (%s): self-check %s", profile.name(), profile.describe(), results.linkCheck);
+        for (Transport transport : transports) {
+          link.awaitQuiet();
+          link.reseed();
+          results.grpc.put(transport, runGrpc(transport, plan,
+              () -> GrpcEndpoint.connect(transport, tls, host, ports.get(transport.name()), null)));
+          System.gc();
+        }
+        if (raw) {
+          link.awaitQuiet();
+          link.reseed();
+          results.rawKwik = runRaw(plan,
+              () -> RawKwikBench.connect(tls, host, ports.get(Results.RAW_KWIK), null));
+        }
+        Progress.log("path %s: relay counters %s", profile.name(), link.stats());
+        out.add(results);
+      }
+    }
+    return out;
+  }
+
+  /** Starts {@link ServerMain} in the server namespace, from the same jar or classpath. */
+  static Map<String, Integer> startServers(LinkEmulator link, TlsFiles tls) throws Exception {
+    String javaBin = ProcessHandle.current().info().command().orElse("java");
+    Process server = link.startInServerNamespace(List.of(javaBin, "-cp",
+        System.getProperty("java.class.path"), ServerMain.class.getName(), "--tls",
+        tls.dir.toString(), "--bind", link.serverAddress().getHostAddress()));
+    BufferedReader lines = new BufferedReader(new InputStreamReader(server.getInputStream(),
+        StandardCharsets.UTF_8));
+    CompletableFuture<String> first = CompletableFuture
+        .supplyAsync(() -> {
+          try {
+            return lines.readLine();
+          } catch (IOException e) {
+            return null;
+          }
+        });
+    String line = first.get(120, TimeUnit.SECONDS);
+    if (line == null || !line.startsWith("ports ")) {
+      throw new IOException("server JVM did not start: " + line);
+    }
+    Map<String, Integer> ports = new LinkedHashMap<>();
+    for (String kv : line.substring(6).trim().split(" ")) {
+      String[] parts = kv.split("=");
+      ports.put(parts[0], Integer.parseInt(parts[1]));
+    }
+    return ports;
+  }
+
+  /** {@code --self-check}: every emulated path in {@code profiles}; true when all pass. */
+  private static boolean selfCheck(List<Profile> profiles) throws IOException {
+    List<Profile> emulated = profiles.stream().filter(Profile::emulated).toList();
+    if (emulated.isEmpty()) {
+      emulated = Profile.STANDARD.stream().filter(Profile::emulated).toList();
+    }
+    String reason = LinkEmulator.unavailableReason();
+    if (reason != null) {
+      Progress.log("link emulator unavailable: %s", reason);
+      return false;
+    }
+    boolean ok = true;
+    try (LinkEmulator link = LinkEmulator.start(emulated.get(0))) {
+      for (Profile p : emulated) {
+        link.apply(p);
+        LinkCheck check = link.check();
+        System.out.println(check);
+        System.out.println("  " + Report.checkLine(check));
+        ok &= check.passed();
+      }
+    }
+    return ok;
+  }
+
+  interface Opener<T> {
+    T open() throws Exception;
+  }
+
+  private static Results.PerTransport runGrpc(Transport transport, Plan plan,
+      Opener<GrpcEndpoint> opener) {
     Results.PerTransport r = new Results.PerTransport();
     String label = transport.label;
-    Progress.log("%s: starting server and channel", label);
-    try (GrpcEndpoint endpoint = GrpcEndpoint.start(transport, tls)) {
+    Progress.log("%s: starting channel", label);
+    try (GrpcEndpoint endpoint = opener.open()) {
       r.security = endpoint.security;
       r.firstCallMicros = endpoint.firstCallMicros;
       Progress.log("%s: connected (%s), first call %.1f ms", label, r.security,
@@ -130,10 +323,10 @@ public final class BenchRunner {
     return r;
   }
 
-  private static Results.PerTransport runRaw(TlsFiles tls, Plan plan) {
+  private static Results.PerTransport runRaw(Plan plan, Opener<RawKwikBench> opener) {
     Results.PerTransport r = new Results.PerTransport();
-    Progress.log("raw kwik: starting endpoint and connection");
-    try (RawKwikBench bench = RawKwikBench.start(tls)) {
+    Progress.log("raw kwik: starting connection");
+    try (RawKwikBench bench = opener.open()) {
       r.security = "QUIC v1, TLS 1.3 (kwik), no HTTP/3";
       r.firstCallMicros = bench.connectMicros;
       r.latency = bench.unaryLatency(plan);
@@ -153,6 +346,8 @@ public final class BenchRunner {
         + System.getProperty("os.arch"));
     env.put("cpu", cpuModel());
     env.put("loadAverageAtStart", loadAverage());
+    // TCP's congestion controller decides much of TCP's figures on lossy paths (BBR or cubic).
+    env.put("tcpCongestionControl", readTrimmed("/proc/sys/net/ipv4/tcp_congestion_control"));
     env.put("jvmArguments", ManagementFactory.getRuntimeMXBean().getInputArguments());
     env.put("maxHeapMiB", Runtime.getRuntime().maxMemory() / Plan.MIB);
     Map<String, Object> versions = new LinkedHashMap<>();
@@ -175,6 +370,14 @@ public final class BenchRunner {
       // fall through
     }
     return "?";
+  }
+
+  private static String readTrimmed(String file) {
+    try {
+      return Files.readString(Paths.get(file)).trim();
+    } catch (IOException | RuntimeException e) {
+      return "?";
+    }
   }
 
   /** /proc/loadavg: other processes on a shared machine take CPU from the benchmark. */

@@ -87,32 +87,41 @@ final class GrpcBench {
   /** Server streaming: warm-up transfer, then {@code bulkRuns} measured ones. */
   static BulkResult download(String label, Channel channel, Plan plan) {
     return bulk(label + " server-streaming", plan,
-        (bytes, cap) -> downloadOnce(channel, bytes, plan.bulkMessageSize(), cap));
+        (bytes, cap) -> downloadOnce(channel, bytes, plan.bulkMessageSize(), cap, plan.bulkPartial()));
   }
 
   /** Client streaming: warm-up transfer, then {@code bulkRuns} measured ones. */
   static BulkResult upload(String label, Channel channel, Plan plan) {
     return bulk(label + " client-streaming", plan,
-        (bytes, cap) -> uploadOnce(channel, bytes, plan.bulkMessageSize(), cap));
+        (bytes, cap) -> uploadOnce(channel, bytes, plan.bulkMessageSize(), cap, plan.bulkPartial()));
   }
 
-  /** One transfer of {@code bytes}; returns its duration in nanoseconds, throws on failure. */
+  /** One transfer of up to {@code bytes}; throws on failure. */
   interface Transfer {
-    long run(long bytes, Duration cap) throws Exception;
+    Transferred run(long bytes, Duration cap) throws Exception;
   }
+
+  /**
+   * What one transfer moved in how long. {@code complete} is false when the cap ended it first
+   * (only with {@link Plan#bulkPartial()}): then the bytes are those the receiver had by then.
+   */
+  record Transferred(long bytes, long nanos, boolean complete) {}
 
   static BulkResult bulk(String label, Plan plan, Transfer transfer) {
     BulkResult result = new BulkResult(plan.bulkBytes());
     try {
-      Progress.log("%s: warm-up %d MiB", label, plan.bulkWarmupBytes() / Plan.MIB);
-      transfer.run(plan.bulkWarmupBytes(), plan.bulkCap());
+      if (plan.bulkWarmupBytes() > 0) {
+        Progress.log("%s: warm-up %d MiB", label, plan.bulkWarmupBytes() / Plan.MIB);
+        transfer.run(plan.bulkWarmupBytes(), plan.bulkCap());
+      }
       for (int i = 0; i < plan.bulkRuns(); i++) {
-        Progress.log("%s: run %d/%d, %d MiB", label, i + 1, plan.bulkRuns(),
-            plan.bulkBytes() / Plan.MIB);
-        long nanos = transfer.run(plan.bulkBytes(), plan.bulkCap());
-        result.add(nanos);
-        Progress.log("%s: %.1f MiB/s (%.2f s)", label,
-            result.mibPerSecond.get(i), result.seconds.get(i));
+        Progress.log("%s: run %d/%d, %d MiB%s", label, i + 1, plan.bulkRuns(),
+            plan.bulkBytes() / Plan.MIB, plan.bulkPartial()
+                ? " or " + plan.bulkCap().toSeconds() + " s, whichever ends first" : "");
+        Transferred t = transfer.run(plan.bulkBytes(), plan.bulkCap());
+        result.add(t);
+        Progress.log("%s: %.2f MiB/s (%.2f MiB in %.2f s%s)", label, result.mibPerSecond.get(i),
+            t.bytes() / (double) Plan.MIB, result.seconds.get(i), t.complete() ? "" : ", cut at the cap");
       }
     } catch (Exception e) {
       result.failure = e.toString();
@@ -121,10 +130,10 @@ final class GrpcBench {
     return result;
   }
 
-  private static long downloadOnce(Channel channel, long total, int size, Duration cap)
-      throws Exception {
+  private static Transferred downloadOnce(Channel channel, long total, int size, Duration cap,
+      boolean partial) throws Exception {
     ClientCall<byte[], byte[]> call = channel.newCall(BenchService.DOWNLOAD,
-        CallOptions.DEFAULT.withDeadlineAfter(cap.toMillis(), TimeUnit.MILLISECONDS));
+        CallOptions.DEFAULT.withDeadlineAfter(cap.toMillis() + 30_000, TimeUnit.MILLISECONDS));
     AtomicLong received = new AtomicLong();
     AtomicLong endNanos = new AtomicLong();
     CompletableFuture<Status> closed = new CompletableFuture<>();
@@ -145,39 +154,52 @@ final class GrpcBench {
     call.request(2);
     call.sendMessage(BenchService.downloadRequest(total, size));
     call.halfClose();
-    Status status = await(closed, received, total, cap, "received");
+    Status status = await(closed, received, total, cap, "received", partial);
+    if (status == null) {
+      long nanos = System.nanoTime() - start;
+      long bytes = received.get();
+      call.cancel("benchmark cap reached", null);
+      return new Transferred(bytes, nanos, false);
+    }
     if (!status.isOk() || received.get() != total) {
       throw new IllegalStateException("download ended with " + status + " after "
           + received.get() + " of " + total + " bytes");
     }
-    return endNanos.get() - start;
+    return new Transferred(total, endNanos.get() - start, true);
   }
 
-  private static long uploadOnce(Channel channel, long total, int size, Duration cap)
-      throws Exception {
+  private static Transferred uploadOnce(Channel channel, long total, int size, Duration cap,
+      boolean partial) throws Exception {
     ClientCall<byte[], byte[]> call = channel.newCall(BenchService.UPLOAD,
-        CallOptions.DEFAULT.withDeadlineAfter(cap.toMillis(), TimeUnit.MILLISECONDS));
+        CallOptions.DEFAULT.withDeadlineAfter(2 * cap.toMillis() + 30_000, TimeUnit.MILLISECONDS));
     byte[] message = BenchService.payload(size);
     AtomicLong sent = new AtomicLong();
     AtomicLong acknowledged = new AtomicLong(-1);
     AtomicLong endNanos = new AtomicLong();
     CompletableFuture<Status> closed = new CompletableFuture<>();
-    Runnable pump = new Runnable() {
+    class Pump implements Runnable {
       boolean halfClosed;
+      boolean stop;
 
       @Override
       public synchronized void run() {
-        while (!halfClosed && sent.get() < total && call.isReady()) {
+        while (!halfClosed && !stop && sent.get() < total && call.isReady()) {
           int n = (int) Math.min(size, total - sent.get());
           call.sendMessage(n == size ? message : java.util.Arrays.copyOf(message, n));
           sent.addAndGet(n);
         }
-        if (!halfClosed && sent.get() >= total) {
+        if (!halfClosed && (stop || sent.get() >= total)) {
           halfClosed = true;
           call.halfClose();
         }
       }
-    };
+
+      synchronized void stop() {
+        stop = true;
+        run();
+      }
+    }
+    Pump pump = new Pump();
     long start = System.nanoTime();
     call.start(new ClientCall.Listener<>() {
       @Override
@@ -198,23 +220,39 @@ final class GrpcBench {
     }, new Metadata());
     call.request(1);
     pump.run();
-    Status status = await(closed, sent, total, cap, "sent");
-    if (!status.isOk() || acknowledged.get() != total) {
-      throw new IllegalStateException("upload ended with " + status + "; server received "
-          + acknowledged.get() + " of " + total + " bytes (" + sent.get() + " handed to grpc)");
+    Status status = await(closed, sent, total, cap, "sent", partial);
+    boolean complete = true;
+    if (status == null) {
+      // Cap reached: stop sending and let the server count what it got; the time includes
+      // draining what was in flight, so every byte counted has arrived.
+      complete = false;
+      pump.stop();
+      status = await(closed, sent, total, cap, "sent (draining)", false);
     }
-    return endNanos.get() - start;
+    long expected = complete ? total : sent.get();
+    if (!status.isOk() || acknowledged.get() != expected) {
+      throw new IllegalStateException("upload ended with " + status + "; server received "
+          + acknowledged.get() + " of " + expected + " bytes (" + sent.get() + " handed to grpc)");
+    }
+    return new Transferred(expected, endNanos.get() - start, complete);
   }
 
-  /** Waits for the call's end, printing progress every 2 s. */
+  /**
+   * Waits for the call's end, printing progress every 2 s. After {@code cap}: null when
+   * {@code partial}, else a TimeoutException (5 s later).
+   */
   static <T> T await(CompletableFuture<T> done, AtomicLong progress, long total, Duration cap,
-      String verb) throws Exception {
-    long deadline = System.nanoTime() + cap.plusSeconds(5).toNanos();
+      String verb, boolean partial) throws Exception {
+    long deadline = System.nanoTime() + (partial ? cap : cap.plusSeconds(5)).toNanos();
     while (true) {
       try {
-        return done.get(2, TimeUnit.SECONDS);
+        long left = deadline - System.nanoTime();
+        return done.get(Math.max(1, Math.min(left, 2_000_000_000L)), TimeUnit.NANOSECONDS);
       } catch (TimeoutException e) {
-        if (System.nanoTime() > deadline) {
+        if (System.nanoTime() >= deadline) {
+          if (partial) {
+            return null;
+          }
           throw new TimeoutException("no end after " + cap.toSeconds() + " s; " + verb + " "
               + progress.get() + " of " + total + " bytes");
         }

@@ -30,7 +30,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLSession;
 
 /**
- * A server and a channel of one transport on 127.0.0.1 with an ephemeral port, both with
+ * A channel of one transport, and its server when that runs in this JVM (on 127.0.0.1 with an
+ * ephemeral port; over the link emulator the server is in another JVM, {@link ServerMain}). Both with
  * grpc-java's default executors and flow-control windows (1 MiB per stream for every transport).
  */
 final class GrpcEndpoint implements AutoCloseable {
@@ -51,6 +52,7 @@ final class GrpcEndpoint implements AutoCloseable {
     this.security = security;
   }
 
+  /** Server and channel on 127.0.0.1, in this JVM. */
   static GrpcEndpoint start(Transport transport, TlsFiles tls) throws IOException {
     return start(transport, tls, 0);
   }
@@ -63,12 +65,38 @@ final class GrpcEndpoint implements AutoCloseable {
   static GrpcEndpoint start(Transport transport, TlsFiles tls, int maxConcurrentCalls)
       throws IOException {
     Server server = startServer(transport, tls, maxConcurrentCalls);
-    ManagedChannel channel = newChannel(transport, tls, port(server), maxConcurrentCalls, null);
+    try {
+      return connect(transport, tls, "127.0.0.1", port(server), server, maxConcurrentCalls);
+    } catch (IOException | RuntimeException e) {
+      server.shutdownNow();
+      throw e;
+    }
+  }
+
+  /**
+   * A channel to {@code host:port} (authority "localhost", which the certificate names) and its
+   * first call. {@code server} is closed with the endpoint; null when it lives elsewhere (over
+   * the link emulator, in {@link ServerMain}).
+   */
+  static GrpcEndpoint connect(Transport transport, TlsFiles tls, String host, int port,
+      Server server) throws IOException {
+    return connect(transport, tls, host, port, server, 0);
+  }
+
+  private static GrpcEndpoint connect(Transport transport, TlsFiles tls, String host, int port,
+      Server server, int maxConcurrentCalls) throws IOException {
+    ManagedChannel channel = newChannel(transport, tls, host, port, maxConcurrentCalls, null);
     AtomicReference<String> security = new AtomicReference<>("?");
     Channel observed = ClientInterceptors.intercept(channel, new SecurityCapture(security));
     long start = System.nanoTime();
-    ClientCalls.blockingUnaryCall(observed, BenchService.UNARY, CallOptions.DEFAULT,
-        new byte[BenchService.UNARY_SIZE]);
+    try {
+      ClientCalls.blockingUnaryCall(observed, BenchService.UNARY,
+          CallOptions.DEFAULT.withDeadlineAfter(60, TimeUnit.SECONDS),
+          new byte[BenchService.UNARY_SIZE]);
+    } catch (RuntimeException e) {
+      channel.shutdownNow();
+      throw e;
+    }
     double firstMicros = (System.nanoTime() - start) / 1000.0;
     String sec = transport == Transport.QUIC ? "QUIC v1, TLS 1.3 (kwik)" : security.get();
     return new GrpcEndpoint(transport, server, channel, firstMicros, sec);
@@ -77,10 +105,20 @@ final class GrpcEndpoint implements AutoCloseable {
   /** A server of {@code transport} on 127.0.0.1, ephemeral port, serving {@link BenchService}. */
   static Server startServer(Transport transport, TlsFiles tls, int maxConcurrentCalls)
       throws IOException {
-    InetSocketAddress any = new InetSocketAddress("127.0.0.1", 0);
+    return startServer(transport, tls, new InetSocketAddress("127.0.0.1", 0), maxConcurrentCalls);
+  }
+
+  /** A server of {@code transport} on {@code bind} serving {@link BenchService}. */
+  static Server startServer(Transport transport, TlsFiles tls, InetSocketAddress bind)
+      throws IOException {
+    return startServer(transport, tls, bind, 0);
+  }
+
+  private static Server startServer(Transport transport, TlsFiles tls, InetSocketAddress bind,
+      int maxConcurrentCalls) throws IOException {
     switch (transport) {
       case QUIC: {
-        QuicServerBuilder builder = QuicServerBuilder.forAddress(any)
+        QuicServerBuilder builder = QuicServerBuilder.forAddress(bind)
             .useTransportSecurity(tls.serverChainPem.toFile(), tls.serverKeyPem.toFile())
             .addService(BenchService.definition());
         if (maxConcurrentCalls > 0) {
@@ -91,13 +129,13 @@ final class GrpcEndpoint implements AutoCloseable {
       case NETTY_TLS: {
         ServerCredentials serverCredentials =
             TlsServerCredentials.create(tls.serverChainPem.toFile(), tls.serverKeyPem.toFile());
-        return NettyServerBuilder.forAddress(any, serverCredentials)
+        return NettyServerBuilder.forAddress(bind, serverCredentials)
             .addService(BenchService.definition())
             .build()
             .start();
       }
       case NETTY_H2C:
-        return NettyServerBuilder.forAddress(any, InsecureServerCredentials.create())
+        return NettyServerBuilder.forAddress(bind, InsecureServerCredentials.create())
             .addService(BenchService.definition())
             .build()
             .start();
@@ -113,9 +151,15 @@ final class GrpcEndpoint implements AutoCloseable {
    */
   static ManagedChannel newChannel(Transport transport, TlsFiles tls, int port,
       int maxConcurrentCalls, java.time.Duration keepAlive) throws IOException {
+    return newChannel(transport, tls, "127.0.0.1", port, maxConcurrentCalls, keepAlive);
+  }
+
+  /** As above, to {@code host:port}; TLS channels verify the name "localhost". */
+  static ManagedChannel newChannel(Transport transport, TlsFiles tls, String host, int port,
+      int maxConcurrentCalls, java.time.Duration keepAlive) throws IOException {
     switch (transport) {
       case QUIC: {
-        QuicChannelBuilder builder = QuicChannelBuilder.forAddress("127.0.0.1", port)
+        QuicChannelBuilder builder = QuicChannelBuilder.forAddress(host, port)
             .overrideAuthority("localhost") // kwik checks DNS names only
             .trustCertificates(tls.caPem.toFile());
         if (maxConcurrentCalls > 0) {
@@ -129,16 +173,15 @@ final class GrpcEndpoint implements AutoCloseable {
       case NETTY_TLS: {
         ChannelCredentials channelCredentials =
             TlsChannelCredentials.newBuilder().trustManager(tls.caPem.toFile()).build();
-        NettyChannelBuilder builder =
-            NettyChannelBuilder.forAddress("127.0.0.1", port, channelCredentials)
-                .overrideAuthority("localhost");
+        NettyChannelBuilder builder = NettyChannelBuilder.forAddress(host, port, channelCredentials)
+            .overrideAuthority("localhost");
         if (keepAlive != null) {
           builder.keepAliveTime(keepAlive.toMillis(), TimeUnit.MILLISECONDS);
         }
         return builder.build();
       }
       case NETTY_H2C: {
-        NettyChannelBuilder builder = NettyChannelBuilder.forAddress("127.0.0.1", port,
+        NettyChannelBuilder builder = NettyChannelBuilder.forAddress(host, port,
             InsecureChannelCredentials.create());
         if (keepAlive != null) {
           builder.keepAliveTime(keepAlive.toMillis(), TimeUnit.MILLISECONDS);
@@ -157,9 +200,13 @@ final class GrpcEndpoint implements AutoCloseable {
   @Override
   public void close() throws InterruptedException {
     channel.shutdownNow();
-    server.shutdownNow();
+    if (server != null) {
+      server.shutdownNow();
+    }
     channel.awaitTermination(10, TimeUnit.SECONDS);
-    server.awaitTermination(10, TimeUnit.SECONDS);
+    if (server != null) {
+      server.awaitTermination(10, TimeUnit.SECONDS);
+    }
   }
 
   /** Reads the TLS session (protocol and cipher suite) of the call's transport. */

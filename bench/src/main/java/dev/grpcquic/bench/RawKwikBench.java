@@ -40,40 +40,78 @@ final class RawKwikBench implements AutoCloseable {
   private static final byte[] UNARY_RESPONSE = BenchService.payload(BenchService.UNARY_SIZE);
 
   private final ExecutorService executor;
-  private final KwikServerEndpoint endpoint;
+  private final Server server;
   private final QuicConnection connection;
   final double connectMicros;
 
-  private RawKwikBench(ExecutorService executor, KwikServerEndpoint endpoint,
+  private RawKwikBench(ExecutorService executor, Server server,
       QuicConnection connection, double connectMicros) {
     this.executor = executor;
-    this.endpoint = endpoint;
+    this.server = server;
     this.connection = connection;
     this.connectMicros = connectMicros;
   }
 
+  /** Server and connection on 127.0.0.1, in this JVM. */
   static RawKwikBench start(TlsFiles tls) throws Exception {
-    ExecutorService executor = KwikExecutors.newBlockingExecutor("bench-raw-kwik");
-    char[] password = "bench".toCharArray();
-    ServerEndpointOptions serverOptions = new ServerEndpointOptions(
-        new InetSocketAddress("127.0.0.1", 0), "h3",
-        PemFiles.keyStore(tls.serverChainPem, tls.serverKeyPem, "bench", password),
-        "bench", password, Duration.ofSeconds(30), STREAM_WINDOW, 100L * STREAM_WINDOW, 100, 3,
-        executor);
-    KwikServerEndpoint endpoint = KwikServerEndpoint.start(serverOptions,
-        accepted -> new ConnectionHandler() {
-          @Override
-          public StreamHandler onPeerStream(QuicStream stream) {
-            return new ServerStream(stream);
-          }
-
-          @Override
-          public void onClosed(ConnectionCloseInfo info) {
-          }
-        });
+    Server server = Server.start(tls, new InetSocketAddress("127.0.0.1", 0));
     try {
-      ClientConnectionOptions clientOptions = new ClientConnectionOptions("127.0.0.1",
-          endpoint.localAddress().getPort(), "localhost", "h3", PemFiles.trustManager(tls.caPem),
+      return connect(tls, "127.0.0.1", server.port(), server);
+    } catch (Exception e) {
+      server.close();
+      throw e;
+    }
+  }
+
+  /** The server side: an engine endpoint answering the exchanges described above. */
+  static final class Server implements AutoCloseable {
+    private final ExecutorService executor;
+    private final KwikServerEndpoint endpoint;
+
+    private Server(ExecutorService executor, KwikServerEndpoint endpoint) {
+      this.executor = executor;
+      this.endpoint = endpoint;
+    }
+
+    static Server start(TlsFiles tls, InetSocketAddress bind) throws Exception {
+      ExecutorService executor = KwikExecutors.newBlockingExecutor("bench-raw-kwik-server");
+      char[] password = "bench".toCharArray();
+      ServerEndpointOptions serverOptions = new ServerEndpointOptions(bind, "h3",
+          PemFiles.keyStore(tls.serverChainPem, tls.serverKeyPem, "bench", password),
+          "bench", password, Duration.ofSeconds(30), STREAM_WINDOW, 100L * STREAM_WINDOW, 100, 3,
+          executor);
+      KwikServerEndpoint endpoint = KwikServerEndpoint.start(serverOptions,
+          accepted -> new ConnectionHandler() {
+            @Override
+            public StreamHandler onPeerStream(QuicStream stream) {
+              return new ServerStream(stream);
+            }
+
+            @Override
+            public void onClosed(ConnectionCloseInfo info) {
+            }
+          });
+      return new Server(executor, endpoint);
+    }
+
+    int port() {
+      return endpoint.localAddress().getPort();
+    }
+
+    @Override
+    public void close() {
+      endpoint.close();
+      executor.shutdownNow();
+    }
+  }
+
+  /** A connection to {@code host:port}; {@code server} (null when remote) is closed with it. */
+  static RawKwikBench connect(TlsFiles tls, String host, int port, Server server)
+      throws Exception {
+    ExecutorService executor = KwikExecutors.newBlockingExecutor("bench-raw-kwik");
+    try {
+      ClientConnectionOptions clientOptions = new ClientConnectionOptions(host, port,
+          "localhost", "h3", PemFiles.trustManager(tls.caPem),
           Duration.ofSeconds(10), Duration.ofSeconds(30), STREAM_WINDOW, 16L * STREAM_WINDOW, 3, 0,
           executor);
       long t0 = System.nanoTime();
@@ -88,11 +126,10 @@ final class RawKwikBench implements AutoCloseable {
             @Override
             public void onClosed(ConnectionCloseInfo info) {
             }
-          }).get(15, TimeUnit.SECONDS);
+          }).get(30, TimeUnit.SECONDS);
       double connectMicros = (System.nanoTime() - t0) / 1e3;
-      return new RawKwikBench(executor, endpoint, connection, connectMicros);
+      return new RawKwikBench(executor, server, connection, connectMicros);
     } catch (Exception e) {
-      endpoint.close();
       executor.shutdownNow();
       throw e;
     }
@@ -121,10 +158,11 @@ final class RawKwikBench implements AutoCloseable {
 
   BulkResult download(Plan plan) {
     return GrpcBench.bulk("raw kwik server-streaming", plan,
-        (bytes, cap) -> downloadOnce(bytes, plan.bulkMessageSize(), cap));
+        (bytes, cap) -> downloadOnce(bytes, plan.bulkMessageSize(), cap, plan.bulkPartial()));
   }
 
-  private long downloadOnce(long total, int chunk, Duration cap) throws Exception {
+  private GrpcBench.Transferred downloadOnce(long total, int chunk, Duration cap, boolean partial)
+      throws Exception {
     ClientStream handler = new ClientStream();
     handler.keepReading = true;
     long start = System.nanoTime();
@@ -137,17 +175,25 @@ final class RawKwikBench implements AutoCloseable {
       handler.done.completeExceptionally(e);
       return null;
     });
-    GrpcBench.await(handler.done, handler.received, total, cap, "received");
+    if (GrpcBench.await(handler.done, handler.received, total, cap, "received", partial) == null
+        && !handler.done.isDone()) {
+      long nanos = System.nanoTime() - start;
+      long bytes = handler.received.get();
+      handler.stream.stopSending(0x10c); // cut at the cap: stop the server's writes
+      return new GrpcBench.Transferred(bytes, nanos, false);
+    }
     if (handler.received.get() != total) {
       throw new IllegalStateException("received " + handler.received.get() + " of " + total);
     }
-    return handler.endNanos - start;
+    return new GrpcBench.Transferred(total, handler.endNanos - start, true);
   }
 
   @Override
   public void close() {
     connection.close(0, "done");
-    endpoint.close();
+    if (server != null) {
+      server.close();
+    }
     executor.shutdownNow();
   }
 

@@ -4,17 +4,25 @@ import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** Everything one run measured, per transport; the raw kwik engine as its own entry. */
+/**
+ * Everything one run measured on one path, per transport; the raw kwik engine as its own entry.
+ * The environment is the run's, shared by the paths of one run.
+ */
 final class Results {
   static final String RAW_KWIK = "RAW_KWIK";
 
   final Plan plan;
-  final Map<String, Object> environment = new LinkedHashMap<>();
+  final Profile profile;
+  final Map<String, Object> environment;
   final Map<Transport, PerTransport> grpc = new EnumMap<>(Transport.class);
   PerTransport rawKwik;
+  /** The emulator's self-check just before the measurements; null on loopback. */
+  LinkCheck linkCheck;
 
-  Results(Plan plan) {
+  Results(Plan plan, Profile profile, Map<String, Object> environment) {
     this.plan = plan;
+    this.profile = profile;
+    this.environment = environment;
   }
 
   /** What was measured for one transport; null fields were not measured. */
@@ -44,9 +52,21 @@ final class Results {
     }
   }
 
+  /** This path's figures; the run's environment is written once, next to all paths. */
   Map<String, Object> toMap() {
     Map<String, Object> m = new LinkedHashMap<>();
-    m.put("environment", environment);
+    Map<String, Object> path = new LinkedHashMap<>();
+    path.put("name", profile.name());
+    path.put("description", profile.describe());
+    path.put("rttMs", profile.rttMs());
+    path.put("mbit", profile.mbit());
+    path.put("lossPct", profile.lossPct());
+    path.put("queueBytes", profile.emulated() && profile.mbit() > 0 ? profile.effectiveQueueBytes() : null);
+    path.put("meanBurstPackets", profile.meanBurstPackets());
+    path.put("reorderPct", profile.reorderPct());
+    path.put("seed", profile.seed());
+    m.put("profile", path);
+    m.put("linkCheck", linkCheck == null ? null : linkCheck.toMap());
     Map<String, Object> p = new LinkedHashMap<>();
     p.put("mode", plan.mode());
     p.put("latencyWarmupCalls", plan.latencyWarmupCalls());
@@ -60,6 +80,8 @@ final class Results {
     p.put("bulkMessageSize", plan.bulkMessageSize());
     p.put("bulkRuns", plan.bulkRuns());
     p.put("jvmWarmupPass", plan.jvmWarmupPass());
+    p.put("bulkCapSeconds", plan.bulkCap().toSeconds());
+    p.put("bulkPartial", plan.bulkPartial());
     m.put("plan", p);
     Map<String, Object> t = new LinkedHashMap<>();
     grpc.forEach((k, v) -> t.put(k.name(), v.toMap()));

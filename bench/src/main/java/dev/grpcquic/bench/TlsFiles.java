@@ -27,6 +27,11 @@ final class TlsFiles implements AutoCloseable {
     return new TlsFiles(dir);
   }
 
+  /** Files another process created in {@code dir}; the creator removes them. */
+  static TlsFiles in(Path dir) {
+    return new TlsFiles(dir);
+  }
+
   @Override
   public void close() throws IOException {
     try (Stream<Path> files = Files.list(dir)) {

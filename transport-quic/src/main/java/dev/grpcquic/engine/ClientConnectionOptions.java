@@ -23,6 +23,8 @@ import javax.net.ssl.X509TrustManager;
  * @param clientKeyManager the client's certificate, offered when a server asks; null for none
  * @param quietPathProbe with request streams open and nothing received for this long, send a
  *     PING (finds the server again after a NAT rebinding); zero for none
+ * @param sessionTicket a ticket from an earlier connection to the same server (as handed to
+ *     {@link ConnectionHandler#onSessionTicket}), to resume with; null for a full handshake
  * @param keyLogFile where to append the connection's TLS secrets in NSS key log format (for
  *     Wireshark); null for none, the default
  */
@@ -41,9 +43,21 @@ public record ClientConnectionOptions(
     Executor blockingExecutor,
     X509ExtendedKeyManager clientKeyManager,
     Duration quietPathProbe,
+    byte[] sessionTicket,
     java.nio.file.Path keyLogFile) {
 
   /** Options without a key log. */
+  public ClientConnectionOptions(String host, int port, String serverName,
+      String applicationProtocol, X509TrustManager trustManager, Duration connectTimeout,
+      Duration idleTimeout, long streamReceiveWindow, long connectionReceiveWindow,
+      int maxPeerUnidirectionalStreams, int keepAliveSeconds, Executor blockingExecutor,
+      X509ExtendedKeyManager clientKeyManager, Duration quietPathProbe, byte[] sessionTicket) {
+    this(host, port, serverName, applicationProtocol, trustManager, connectTimeout, idleTimeout,
+        streamReceiveWindow, connectionReceiveWindow, maxPeerUnidirectionalStreams,
+        keepAliveSeconds, blockingExecutor, clientKeyManager, quietPathProbe, sessionTicket, null);
+  }
+
+  /** Options without a session ticket. */
   public ClientConnectionOptions(String host, int port, String serverName,
       String applicationProtocol, X509TrustManager trustManager, Duration connectTimeout,
       Duration idleTimeout, long streamReceiveWindow, long connectionReceiveWindow,

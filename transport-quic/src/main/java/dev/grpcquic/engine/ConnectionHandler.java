@@ -11,4 +11,11 @@ public interface ConnectionHandler {
 
   /** The connection ended (closed by either side, idle timeout, or lost). Called once. */
   void onClosed(ConnectionCloseInfo info);
+
+  /**
+   * Client connections: the server sent a session ticket (RFC 8446 §4.6.1), serialized by the
+   * engine; a later connection to the same server may resume with it (and send 0-RTT data).
+   */
+  default void onSessionTicket(byte[] ticket) {
+  }
 }

@@ -42,6 +42,11 @@ public interface QuicConnection {
     throw new UnsupportedOperationException("this connection cannot migrate");
   }
 
+  /** Client connections: what became of the 0-RTT attempt. */
+  default EarlyDataStats earlyData() {
+    return EarlyDataStats.NONE;
+  }
+
   /** This end's address (for a server, the address its endpoint is bound to). */
   InetSocketAddress localAddress();
 

@@ -21,6 +21,8 @@ import javax.net.ssl.X509TrustManager;
  * @param clientKeyManager the client certificate, offered when a server asks; null for none
  * @param quietPathProbe with calls in flight and nothing received for this long, send a PING;
  *     zero for none
+ * @param sessionTickets where session tickets are kept by authority; null turns resumption off
+ * @param earlyData whether calls eligible for 0-RTT go as early data on a resumed connection
  * @param connectionRegistry told of each connection once it is ready and again when it ends (for
  *     the channel's migration controller); null for none
  * @param keyLogFile where each connection appends its TLS secrets (NSS key log format); null for
@@ -40,5 +42,18 @@ public record ClientTransportSettings(
     ConnectionRegistry connectionRegistry,
     javax.net.ssl.X509ExtendedKeyManager clientKeyManager,
     Duration quietPathProbe,
+    dev.grpcquic.QuicSessionTicketStore sessionTickets,
+    boolean earlyData,
     java.nio.file.Path keyLogFile) {
+
+  /** Settings without resumption. */
+  public ClientTransportSettings(QuicClientEngine engine, X509TrustManager trustManager,
+      int flowControlWindow, int maxConcurrentStreams, int maxInboundMetadataSize,
+      int maxInboundMessageSize, Duration connectTimeout, Duration quicIdleTimeout,
+      Duration keepAliveTime, Executor blockingExecutor, ConnectionRegistry connectionRegistry,
+      javax.net.ssl.X509ExtendedKeyManager clientKeyManager, Duration quietPathProbe) {
+    this(engine, trustManager, flowControlWindow, maxConcurrentStreams, maxInboundMetadataSize,
+        maxInboundMessageSize, connectTimeout, quicIdleTimeout, keepAliveTime, blockingExecutor,
+        connectionRegistry, clientKeyManager, quietPathProbe, null, false, null);
+  }
 }

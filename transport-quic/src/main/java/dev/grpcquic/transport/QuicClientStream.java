@@ -38,11 +38,16 @@ final class QuicClientStream extends AbstractClientStream {
   private final TransportState state;
   private final Sink sink = new Sink();
   private final TransportTracer transportTracer;
+  /** May travel as 0-RTT data (safe or idempotent method, or opted in). */
+  private final boolean earlyEligible;
+  /** The client sends one message: its request is complete only with the end of stream. */
+  private final boolean earlyWaitsForEnd;
 
   QuicClientStream(QuicClientTransport transport, Object lock, String authority, String path,
       String userAgent, Metadata headers, CallOptions callOptions, StatsTraceContext statsTraceCtx,
       int maxInboundMessageSize, long maxHeaderListSize, int receiveWindow,
-      AtomicLong bufferedBytes, TransportTracer transportTracer) {
+      AtomicLong bufferedBytes, boolean earlyEligible, boolean oneRequestMessage,
+      TransportTracer transportTracer) {
     super(ByteBufferWritableBuffer.ALLOCATOR, statsTraceCtx, transportTracer, headers,
         callOptions, false);
     this.transport = transport;
@@ -51,6 +56,8 @@ final class QuicClientStream extends AbstractClientStream {
     this.authority = authority;
     this.path = path;
     this.userAgent = userAgent;
+    this.earlyEligible = earlyEligible;
+    this.earlyWaitsForEnd = oneRequestMessage;
     this.state = new TransportState(maxInboundMessageSize, statsTraceCtx, callOptions,
         maxHeaderListSize, receiveWindow, bufferedBytes, transportTracer);
   }
@@ -74,6 +81,10 @@ final class QuicClientStream extends AbstractClientStream {
   @Override
   public Attributes getAttributes() {
     return transport.getAttributes();
+  }
+
+  boolean earlyEligible() {
+    return earlyEligible;
   }
 
   String path() {
@@ -103,6 +114,11 @@ final class QuicClientStream extends AbstractClientStream {
         }
         if (state.http3 == null || state.http3.quicStream() == null) {
           state.pending.add(new PendingData(bytes, endOfStream));
+          // Early data goes when the request is complete (one-message requests: grpc-core
+          // flushes the message before it ends the stream) or, for streaming requests, flushed.
+          if (endOfStream || (flush && !earlyWaitsForEnd)) {
+            transport.earlyRequestWritten(QuicClientStream.this);
+          }
         } else {
           state.writeData(bytes, endOfStream);
         }
@@ -181,6 +197,12 @@ final class QuicClientStream extends AbstractClientStream {
       pending.clear();
       getTransportTracer().reportLocalStreamStarted();
       onStreamAllocated();
+    }
+
+    /** The call wrote request bytes (or its end) that no stream carries yet. */
+    @GuardedBy("lock")
+    boolean hasPendingData() {
+      return !pending.isEmpty();
     }
 
     @GuardedBy("lock")

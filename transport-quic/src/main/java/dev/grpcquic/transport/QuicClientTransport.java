@@ -40,6 +40,10 @@ import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.List;
+import dev.grpcquic.engine.EarlyStream;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import javax.annotation.concurrent.GuardedBy;
@@ -84,28 +88,76 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
   @GuardedBy("lock") private boolean closeRequested;
   @GuardedBy("lock") private boolean terminated;
 
+  /**
+   * How long a 0-RTT transport waits, after its first call started, for calls that write nothing
+   * (a bidi call waiting for the server, say) before it connects anyway.
+   */
+  static final long EARLY_GATHER_MILLIS = 50;
+  /** At most this many calls go as early data on one connection. */
+  static final int MAX_EARLY_CALLS = 8;
+
+  private final ScheduledExecutorService timer;
+  /** The session ticket this transport resumes with; null for a full handshake. */
+  @GuardedBy("lock") private byte[] ticket;
+  /**
+   * 0-RTT mode: the transport reported ready before connecting, and connects when its first
+   * calls have written their requests (they go as early data) or a call that may not go early
+   * starts.
+   */
+  @GuardedBy("lock") private boolean zeroRtt;
+  @GuardedBy("lock") private boolean connectStarted;
+  /** Calls started before the connection exists that may go as early data. */
+  @GuardedBy("lock") private final List<QuicClientStream> earlyCandidates = new ArrayList<>();
+  /** Calls started before the connection exists that go once it does. */
+  @GuardedBy("lock") private final List<QuicClientStream> awaitingConnection = new ArrayList<>();
+
   QuicClientTransport(InetSocketAddress address, String authority, String userAgent,
       Attributes eagAttributes, ClientTransportSettings settings) {
+    this(address, authority, userAgent, eagAttributes, settings, null);
+  }
+
+  QuicClientTransport(InetSocketAddress address, String authority, String userAgent,
+      Attributes eagAttributes, ClientTransportSettings settings,
+      ScheduledExecutorService timer) {
     this.address = address;
     this.authority = authority;
     this.userAgent = GrpcUtil.getGrpcUserAgent("quic", userAgent);
     this.eagAttributes = eagAttributes;
     this.settings = settings;
+    this.timer = timer;
     this.logId = InternalLogId.allocate(getClass(), address.toString());
   }
 
   @Override
   public Runnable start(Listener transportListener) {
+    boolean early;
     synchronized (lock) {
       this.listener = transportListener;
-    }
-    return () -> settings.engine().connect(connectOptions(), this).whenComplete((conn, error) -> {
-      if (error != null) {
-        onConnectFailed(error);
-      } else {
-        onConnected(conn);
+      ticket = settings.sessionTickets() == null ? null : settings.sessionTickets().take(authority);
+      zeroRtt = ticket != null && settings.earlyData() && timer != null;
+      early = zeroRtt;
+      if (early) {
+        attributes = attributes(null);
       }
-    });
+    }
+    if (early) {
+      // Ready before connecting: grpc-core hands a transport calls only once it is ready, and the
+      // first calls must be known before the connection starts to go as 0-RTT data.
+      return transportListener::transportReady;
+    }
+    return () -> connect(List.of());
+  }
+
+  /** Starts the connection, with the given early streams (0-RTT mode only). */
+  private void connect(List<EarlyStream> earlyStreams) {
+    settings.engine().connect(connectOptions(), this, earlyStreams)
+        .whenComplete((conn, error) -> {
+          if (error != null) {
+            onConnectFailed(error);
+          } else {
+            onConnected(conn);
+          }
+        });
   }
 
   private ClientConnectionOptions connectOptions() {
@@ -126,7 +178,16 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
         settings.blockingExecutor(),
         settings.clientKeyManager(),
         settings.quietPathProbe(),
+        ticketForConnect(),
         settings.keyLogFile());
+  }
+
+  private byte[] ticketForConnect() {
+    synchronized (lock) {
+      byte[] t = ticket;
+      ticket = null; // single use
+      return t;
+    }
   }
 
   /**
@@ -153,26 +214,39 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
     return host;
   }
 
+  @GuardedBy("lock")
+  private Attributes attributes(QuicConnection conn) {
+    Attributes.Builder b = Attributes.newBuilder()
+        .set(Grpc.TRANSPORT_ATTR_REMOTE_ADDR, conn != null ? conn.remoteAddress() : address)
+        .set(GrpcAttributes.ATTR_SECURITY_LEVEL, settings.trustManager() == null
+            ? SecurityLevel.INTEGRITY : SecurityLevel.PRIVACY_AND_INTEGRITY)
+        .set(GrpcAttributes.ATTR_CLIENT_EAG_ATTRS, eagAttributes)
+        .set(dev.grpcquic.QuicAttributes.CONNECTION_STATS, this::connectionStats)
+        .set(dev.grpcquic.QuicAttributes.EARLY_DATA, this::earlyDataStats)
+        .set(dev.grpcquic.QuicAttributes.RECEIVE_BUFFERED_BYTES, bufferedBytes::get);
+    if (conn != null) {
+      b.set(Grpc.TRANSPORT_ATTR_LOCAL_ADDR, conn.localAddress());
+    }
+    return b.build();
+  }
+
   private void onConnected(QuicConnection conn) {
     Listener l;
+    boolean readyAlready;
+    List<QuicClientStream> toOpen;
     synchronized (lock) {
       connection = conn;
-      if (shutdownStatus != null) {
+      if (shutdownStatus != null && streams.isEmpty()) {
         // shutdown while connecting: nothing to wait for
         closeConnection(Http3ErrorCode.H3_NO_ERROR, "shut down");
         return;
       }
       control = new Http3Control(conn, settings.maxInboundMetadataSize(), this);
-      attributes = Attributes.newBuilder()
-          .set(Grpc.TRANSPORT_ATTR_REMOTE_ADDR, conn.remoteAddress())
-          .set(Grpc.TRANSPORT_ATTR_LOCAL_ADDR, conn.localAddress())
-          .set(GrpcAttributes.ATTR_SECURITY_LEVEL, settings.trustManager() == null
-              ? SecurityLevel.INTEGRITY : SecurityLevel.PRIVACY_AND_INTEGRITY)
-          .set(GrpcAttributes.ATTR_CLIENT_EAG_ATTRS, eagAttributes)
-          .set(dev.grpcquic.QuicAttributes.CONNECTION_STATS, conn::stats)
-          .set(dev.grpcquic.QuicAttributes.RECEIVE_BUFFERED_BYTES, bufferedBytes::get)
-          .build();
+      attributes = attributes(conn);
       l = listener;
+      readyAlready = zeroRtt;
+      toOpen = new ArrayList<>(awaitingConnection);
+      awaitingConnection.clear();
       if (settings.connectionRegistry() != null) {
         settings.connectionRegistry().add(conn);
       }
@@ -182,7 +256,110 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
         log.log(Level.FINE, "control stream failed", error);
       }
     });
-    l.transportReady();
+    for (QuicClientStream stream : toOpen) {
+      openStream(stream);
+    }
+    if (!readyAlready) {
+      l.transportReady();
+    }
+  }
+
+  @Override
+  public void onSessionTicket(byte[] newTicket) {
+    if (settings.sessionTickets() != null) {
+      settings.sessionTickets().put(authority, newTicket);
+    }
+  }
+
+  // ---- 0-RTT: connecting with the first calls ----
+
+  /** A call that may travel as 0-RTT data: safe or idempotent method, or opted in. */
+  static boolean earlyEligible(MethodDescriptor<?, ?> method, CallOptions options) {
+    return method.isSafe() || method.isIdempotent()
+        || Boolean.TRUE.equals(options.getOption(dev.grpcquic.QuicCallOptions.EARLY_DATA));
+  }
+
+  /** An early candidate flushed its request (or ended it): time to connect. */
+  @GuardedBy("lock")
+  void earlyRequestWritten(QuicClientStream stream) {
+    if (zeroRtt && !connectStarted && earlyCandidates.contains(stream)) {
+      beginConnect();
+    }
+  }
+
+  /**
+   * Connects, sending as early data the request of every candidate that wrote some (its HEADERS
+   * and DATA so far; a call that wrote nothing yet goes after the handshake).
+   */
+  @GuardedBy("lock")
+  private void beginConnect() {
+    if (connectStarted) {
+      return;
+    }
+    connectStarted = true;
+    List<EarlyStream> early = new ArrayList<>();
+    for (QuicClientStream stream : earlyCandidates) {
+      QuicClientStream.TransportState state = stream.transportState();
+      if (state.cancelled || !state.hasPendingData() || early.size() >= MAX_EARLY_CALLS) {
+        if (!state.cancelled) {
+          awaitingConnection.add(stream);
+        }
+        continue;
+      }
+      DeferredQuicStream deferred = new DeferredQuicStream();
+      Http3RequestStream http3 = state.newHttp3Stream(this::connectionErrorLater);
+      state.streamOpened(deferred);
+      EarlyStream earlyStream = new EarlyStream(deferred.seal(), deferred.earlyFin(), http3);
+      earlyStream.opened().whenComplete((quicStream, error) -> earlyStreamOpened(
+          stream, deferred, quicStream, error));
+      early.add(earlyStream);
+    }
+    earlyCandidates.clear();
+    // Not under the lock's caller: the engine may complete futures on this thread.
+    try {
+      settings.blockingExecutor().execute(() -> connect(early));
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      onConnectFailed(e);
+    }
+  }
+
+  private void earlyStreamOpened(QuicClientStream stream, DeferredQuicStream deferred,
+      dev.grpcquic.engine.QuicStream quicStream, Throwable error) {
+    if (error == null) {
+      deferred.bind(quicStream);
+      return;
+    }
+    synchronized (lock) {
+      QuicClientStream.TransportState state = stream.transportState();
+      if (!state.cancelled) {
+        // The connection failed: the request may have reached the server only as 0-RTT data,
+        // which this call was allowed to send (replay-safe), so a retry is allowed too.
+        state.fail(Status.UNAVAILABLE.withDescription("QUIC connection to " + address
+            + " failed").withCause(error), RpcProgress.REFUSED, false);
+      }
+      streamFinished(stream);
+    }
+  }
+
+  /** A connection error found on an early stream before the control stream existed. */
+  private void connectionErrorLater(dev.grpcquic.http3.Http3Exception error) {
+    Http3Control c;
+    synchronized (lock) {
+      c = control;
+    }
+    if (c != null) {
+      c.connectionError(error);
+    } else {
+      synchronized (lock) {
+        closeConnection(error.errorCode(), error.getMessage());
+      }
+    }
+  }
+
+  private dev.grpcquic.engine.EarlyDataStats earlyDataStats() {
+    synchronized (lock) {
+      return connection == null ? dev.grpcquic.engine.EarlyDataStats.NONE : connection.earlyData();
+    }
   }
 
   private void onConnectFailed(Throwable error) {
@@ -211,6 +388,7 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
     return new QuicClientStream(this, lock, authority, "/" + method.getFullMethodName(),
         userAgent, headers, callOptions, statsTraceCtx, settings.maxInboundMessageSize(),
         settings.maxInboundMetadataSize(), settings.flowControlWindow(), bufferedBytes,
+        earlyEligible(method, callOptions), method.getType().clientSendsOneMessage(),
         transportTracer);
   }
 
@@ -220,6 +398,10 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
    */
   void startStream(QuicClientStream stream) {
     synchronized (lock) {
+      if (zeroRtt && connection == null && shutdownStatus == null) {
+        startBeforeConnection(stream);
+        return;
+      }
       if (shutdownStatus != null || connection == null) {
         Status status = shutdownStatus != null ? shutdownStatus
             : Status.UNAVAILABLE.withDescription("transport not ready");
@@ -237,6 +419,37 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
       openStreams.add(stream);
     }
     openStream(stream);
+  }
+
+  /** 0-RTT mode, no connection yet: the call waits for it, or may go as early data. */
+  @GuardedBy("lock")
+  private void startBeforeConnection(QuicClientStream stream) {
+    streams.add(stream);
+    if (streams.size() == 1) {
+      listener.transportInUse(true);
+    }
+    if (openStreams.size() >= settings.maxConcurrentStreams()) {
+      waitingToOpen.add(stream);
+      return;
+    }
+    openStreams.add(stream);
+    if (connectStarted) {
+      awaitingConnection.add(stream);
+      return;
+    }
+    if (!stream.earlyEligible()) {
+      awaitingConnection.add(stream);
+      beginConnect();
+      return;
+    }
+    earlyCandidates.add(stream);
+    if (earlyCandidates.size() == 1) {
+      timer.schedule(() -> {
+        synchronized (lock) {
+          beginConnect();
+        }
+      }, EARLY_GATHER_MILLIS, TimeUnit.MILLISECONDS);
+    }
   }
 
   private void openStream(QuicClientStream stream) {
@@ -327,6 +540,10 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
 
   @GuardedBy("lock")
   private void startShutdown(Status status) {
+    if (ticket != null && !connectStarted && settings.sessionTickets() != null) {
+      settings.sessionTickets().put(authority, ticket); // never used: keep it for the next one
+      ticket = null;
+    }
     if (shutdownStatus == null) {
       shutdownStatus = status;
       listener.transportShutdown(status, SimpleDisconnectError.SUBCHANNEL_SHUTDOWN);
@@ -343,6 +560,8 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
     streams.clear();
     openStreams.clear();
     waitingToOpen.clear();
+    earlyCandidates.clear();
+    awaitingConnection.clear();
   }
 
   @GuardedBy("lock")

@@ -36,7 +36,7 @@ public final class QuicClientTransportFactory implements ClientTransportFactory 
     }
     return new QuicClientTransport(
         (InetSocketAddress) address, options.getAuthority(), options.getUserAgent(),
-        options.getEagAttributes(), settings);
+        options.getEagAttributes(), settings, timer);
   }
 
   @Override

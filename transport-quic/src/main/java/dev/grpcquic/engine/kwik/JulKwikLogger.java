@@ -23,6 +23,8 @@ final class JulKwikLogger extends BaseLogger {
   private static final String ENCRYPTED_PAYLOAD = "Encrypted payload";
   private final String prefix;
   private final MigrationTracker tracker;
+  private final java.util.concurrent.atomic.AtomicLong zeroRttPackets =
+      new java.util.concurrent.atomic.AtomicLong();
 
   JulKwikLogger(String prefix) {
     this(prefix, null);
@@ -43,6 +45,11 @@ final class JulKwikLogger extends BaseLogger {
     logRaw(false);
     logDecrypted(false);
     logSecrets(false);
+  }
+
+  /** 0-RTT packets sent so far (kwik reports every packet it sends here, whatever the levels). */
+  long zeroRttPacketsSent() {
+    return zeroRttPackets.get();
   }
 
   @Override
@@ -92,6 +99,11 @@ final class JulKwikLogger extends BaseLogger {
 
   @Override
   public void sent(Instant sent, List<QuicPacket> packets) {
+    for (QuicPacket packet : packets) {
+      if (packet instanceof tech.kwik.core.packet.ZeroRttPacket) {
+        zeroRttPackets.incrementAndGet();
+      }
+    }
     if (tracker != null) {
       tracker.sent(packets);
     }

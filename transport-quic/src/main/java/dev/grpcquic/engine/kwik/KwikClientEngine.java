@@ -7,6 +7,9 @@ import dev.grpcquic.engine.QuicClientEngine;
 import dev.grpcquic.engine.QuicConnection;
 import java.net.DatagramSocket;
 import java.net.SocketException;
+import java.util.List;
+import dev.grpcquic.engine.EarlyStream;
+import tech.kwik.core.QuicSessionTicket;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.logging.Level;
@@ -22,6 +25,8 @@ import tech.kwik.core.QuicClientConnection;
  * from {@code host} (for instance host is a literal IP), the engine passes serverName as kwik's host
  * and the real host as kwik's proxy, so packets go to {@code host} and TLS uses {@code serverName}.
  *
+ * <p>Resumption and 0-RTT: see {@link ZeroRtt}.
+ *
  * <p>kwik's public client builder fixes the connection window at 10x the stream window;
  * {@link ConnectionWindow} sets {@code connectionReceiveWindow} instead.
  */
@@ -34,9 +39,21 @@ public final class KwikClientEngine implements QuicClientEngine {
   @Override
   public CompletableFuture<QuicConnection> connect(
       ClientConnectionOptions options, ConnectionHandler handler) {
+    return connect(options, handler, List.of());
+  }
+
+  @Override
+  public CompletableFuture<QuicConnection> connect(ClientConnectionOptions options,
+      ConnectionHandler handler, List<EarlyStream> earlyStreams) {
     CompletableFuture<QuicConnection> future = new CompletableFuture<>();
+    future.whenComplete((conn, error) -> {
+      if (error != null) {
+        earlyStreams.forEach(e -> e.opened().completeExceptionally(error));
+      }
+    });
     try {
-      options.blockingExecutor().execute(() -> connectBlocking(options, handler, future));
+      options.blockingExecutor().execute(
+          () -> connectBlocking(options, handler, earlyStreams, future));
     } catch (RejectedExecutionException e) {
       future.completeExceptionally(e);
     }
@@ -44,7 +61,7 @@ public final class KwikClientEngine implements QuicClientEngine {
   }
 
   private static void connectBlocking(ClientConnectionOptions options, ConnectionHandler handler,
-      CompletableFuture<QuicConnection> future) {
+      List<EarlyStream> earlyStreams, CompletableFuture<QuicConnection> future) {
     QuicClientConnection kwik = null;
     KwikConnection connection = null;
     KwikAssertions.ensureApplied();
@@ -59,6 +76,7 @@ public final class KwikClientEngine implements QuicClientEngine {
             + " only, not the IP address " + serverName + ": connect by host name, or set the"
             + " channel's overrideAuthority to a DNS name of the server's certificate");
       }
+      JulKwikLogger logger = new JulKwikLogger("client: ");
       QuicClientConnection.Builder builder = QuicClientConnection.newBuilder()
           .host(serverName)
           .port(options.port())
@@ -70,7 +88,11 @@ public final class KwikClientEngine implements QuicClientEngine {
               Math.max(3, options.maxPeerUnidirectionalStreams()))
           .maxOpenPeerInitiatedBidirectionalStreams(0)
           .socketFactory(destination -> newSocket(probe))
-          .logger(new JulKwikLogger("client: "));
+          .logger(logger);
+      QuicSessionTicket ticket = ZeroRtt.ticket(options.sessionTicket());
+      if (ticket != null) {
+        builder.sessionTicket(ticket);
+      }
       ConnectionWindow.set(builder,
           Math.max(options.connectionReceiveWindow(), options.streamReceiveWindow()));
       if (!serverName.equals(options.host())) {
@@ -91,19 +113,24 @@ public final class KwikClientEngine implements QuicClientEngine {
       kwik = builder.build();
       connection = new KwikConnection(kwik, options.blockingExecutor(), handler);
       kwik.setPeerInitiatedStreamCallback(connection::onPeerStream);
-      kwik.connect();
+      ZeroRtt zeroRtt = new ZeroRtt(ticket, earlyStreams, logger);
+      List<tech.kwik.core.QuicStream> sentEarly = kwik.connect(zeroRtt.earlyData());
       if (keyLog != null) {
         // kwik wrote the handshake and 1-RTT secrets before connect() returned.
         keyLog.publish();
         keyLog = null;
       }
       connection.markEstablished();
+      connection.setEarlyData(zeroRtt, kwik);
+      connection.pollSessionTickets();
       if (options.keepAliveSeconds() > 0) {
         connection.startKeepAlive(Duration.ofSeconds(options.keepAliveSeconds()));
       }
       connection.startQuietPathProbe(probe);
       if (!future.complete(connection)) {
         connection.close(0, "connect abandoned");
+      } else {
+        zeroRtt.openStreams(connection, sentEarly);
       }
     } catch (Exception | Error e) {
       LOG.log(Level.FINE, "connect to " + options.host() + ":" + options.port() + " failed", e);

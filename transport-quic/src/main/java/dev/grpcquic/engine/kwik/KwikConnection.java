@@ -68,6 +68,8 @@ final class KwikConnection implements QuicConnection {
   private volatile boolean abandoned;
   private volatile Runnable onTerminated;
   private volatile Certificate localCertificate;
+  private volatile java.util.function.Supplier<dev.grpcquic.engine.EarlyDataStats> earlyData;
+  private volatile ScheduledFuture<?> ticketPoll;
 
   private final Object lock = new Object();
   private final ArrayDeque<PendingOpen> bidiOpens = new ArrayDeque<>();
@@ -179,6 +181,75 @@ final class KwikConnection implements QuicConnection {
     synchronized (lock) {
       established = true;
       lock.notifyAll();
+    }
+  }
+
+  /** Client connections, once the handshake is done: the 0-RTT attempt, for {@link #earlyData}. */
+  void setEarlyData(ZeroRtt zeroRtt, QuicClientConnection client) {
+    dev.grpcquic.engine.EarlyDataStats stats = zeroRtt.stats(client);
+    earlyData = () -> stats;
+  }
+
+  @Override
+  public dev.grpcquic.engine.EarlyDataStats earlyData() {
+    java.util.function.Supplier<dev.grpcquic.engine.EarlyDataStats> s = earlyData;
+    return s == null ? dev.grpcquic.engine.EarlyDataStats.NONE : s.get();
+  }
+
+  /**
+   * kwik gathers the server's session tickets in a list and offers no callback: look at it every
+   * {@link #TICKET_POLL_MILLIS} ms and hand each new ticket to the handler, until the connection
+   * ends or {@link #TICKET_POLL_LIMIT_MILLIS} passed (servers send them right after the handshake).
+   */
+  void pollSessionTickets() {
+    if (!(kwik instanceof QuicClientConnection client)) {
+      return;
+    }
+    int[] delivered = {0};
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TICKET_POLL_LIMIT_MILLIS);
+    ticketPoll = SendStallGuard.TIMER.scheduleWithFixedDelay(() -> {
+      boolean last = terminated.get() || System.nanoTime() - deadline > 0;
+      List<tech.kwik.core.QuicSessionTicket> tickets = client.getNewSessionTickets();
+      List<byte[]> fresh = new ArrayList<>();
+      synchronized (tickets) {
+        for (int i = delivered[0]; i < tickets.size(); i++) {
+          fresh.add(tickets.get(i).serialize());
+        }
+        delivered[0] = tickets.size();
+      }
+      ConnectionHandler h = handler;
+      for (byte[] ticket : fresh) {
+        try {
+          if (h != null) {
+            h.onSessionTicket(ticket);
+          }
+        } catch (RuntimeException e) {
+          LOG.log(Level.WARNING, "onSessionTicket threw", e);
+        }
+      }
+      if (last) {
+        ScheduledFuture<?> poll = ticketPoll;
+        if (poll != null) {
+          poll.cancel(false);
+        }
+      }
+    }, 0, TICKET_POLL_MILLIS, TimeUnit.MILLISECONDS);
+  }
+
+  static final long TICKET_POLL_MILLIS = 10;
+  static final long TICKET_POLL_LIMIT_MILLIS = 10_000;
+
+  /** Client connections, after the handshake: a stream kwik created for 0-RTT data. */
+  void adoptEarlyStream(tech.kwik.core.QuicStream kwikStream, dev.grpcquic.engine.EarlyStream early) {
+    KwikStream stream = new KwikStream(this, kwikStream, executor, true);
+    if (early.fin()) {
+      stream.finWrittenEarly();
+    }
+    streams.add(stream);
+    stream.setHandler(early.handler());
+    stream.reportWritten(early.data().remaining());
+    if (!early.opened().complete(stream) || terminated.get()) {
+      stream.reset(0);
     }
   }
 

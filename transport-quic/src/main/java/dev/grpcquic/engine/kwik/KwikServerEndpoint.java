@@ -224,6 +224,9 @@ public final class KwikServerEndpoint implements QuicServerEndpoint {
         quic.close();
         return null;
       }
+      if (HalfRttData.enableIfEarly(quic)) {
+        LOG.log(Level.FINE, "0-RTT connection: answers may leave before the handshake completes");
+      }
       KwikConnection connection = new KwikConnection(quic, options.blockingExecutor(), null,
           localAddress);
       connection.setLocalCertificate(serverCertificate(options));

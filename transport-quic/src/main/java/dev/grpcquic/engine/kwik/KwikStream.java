@@ -80,10 +80,28 @@ final class KwikStream implements QuicStream {
   void setHandler(StreamHandler handler) {
     this.handler = handler;
     events.open();
-    if (kwik.isBidirectional() || !outboundEnded) {
+    if ((kwik.isBidirectional() && !finHandedToKwik) || !outboundEnded) {
       connection.stopSendingWatch().watch(this);
     }
     maybeStartReader();
+  }
+
+  /** kwik sent this stream's first bytes and its FIN itself (0-RTT data). */
+  void finWrittenEarly() {
+    synchronized (this) {
+      outboundEnded = true;
+      finRequested = true;
+    }
+    finHandedToKwik = true;
+    connection.guard().watch(this);
+  }
+
+  /** Bytes kwik took before this stream existed for us (0-RTT data): report them written. */
+  void reportWritten(int bytes) {
+    if (bytes > 0) {
+      connection.guard().watch(this);
+      events.execute(() -> handler.onWritten(bytes));
+    }
   }
 
   OutputStream kwikOutput() {

@@ -67,6 +67,8 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
   private final InternalLogId logId;
   private final Object lock = new Object();
   private final Attributes eagAttributes;
+  /** QUIC transport error (RFC 9000 §20.1): the server refused the connection. */
+  private static final long CONNECTION_REFUSED = 0x2;
   /** Call and message counts for channelz. */
   private final TransportTracer transportTracer = new TransportTracer();
 
@@ -616,7 +618,10 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
         listener.transportShutdown(status, info.reason() == ConnectionCloseInfo.Reason.IDLE_TIMEOUT
             ? SimpleDisconnectError.CONNECTION_TIMED_OUT : SimpleDisconnectError.CONNECTION_RESET);
       }
-      failAll(status, RpcProgress.PROCESSED);
+      // CONNECTION_REFUSED (a draining server) answers the Initial: nothing reached the server,
+      // not even 0-RTT calls, so grpc-core may retry them elsewhere.
+      failAll(status, info.byPeer() && info.transportErrorCode() == CONNECTION_REFUSED
+          ? RpcProgress.REFUSED : RpcProgress.PROCESSED);
       terminate();
     }
   }

@@ -10,8 +10,16 @@ package dev.grpcquic.engine;
  * @param packetsLost packets declared lost
  * @param bytesSent bytes sent in datagrams
  * @param datagramsSent datagrams sent
+ * @param streamBytesRead stream payload the application read from the engine
+ * @param peakDeliveryRate highest rate of {@code streamBytesRead} over RTT-long intervals, in
+ *     bytes per second (0 before any interval completed)
+ * @param streamReceiveWindow receive window this end advertised for each request stream
+ * @param streamBytesUnread stream bytes received and held inside the engine, not yet read by the
+ *     transport (over the connection's open streams)
  */
 public record ConnectionStats(
     int smoothedRttMillis, int rttVarianceMillis, int latestRttMillis,
-    long packetsSent, long packetsLost, long bytesSent, long datagramsSent) {
+    long packetsSent, long packetsLost, long bytesSent, long datagramsSent,
+    long streamBytesRead, double peakDeliveryRate, long streamReceiveWindow,
+    long streamBytesUnread) {
 }

@@ -80,6 +80,8 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
   @GuardedBy("lock") private long goawayId = Long.MAX_VALUE;
   @GuardedBy("lock") private boolean closeRequested;
   @GuardedBy("lock") private boolean terminated;
+  /** Chosen once, when the connection is made. */
+  private volatile ConnectionWindows windows;
 
   QuicClientTransport(InetSocketAddress address, String authority, String userAgent,
       Attributes eagAttributes, ClientTransportSettings settings) {
@@ -96,6 +98,7 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
     synchronized (lock) {
       this.listener = transportListener;
     }
+    windows = settings.windowSizing().windowsFor(authority);
     return () -> settings.engine().connect(connectOptions(), this).whenComplete((conn, error) -> {
       if (error != null) {
         onConnectFailed(error);
@@ -107,7 +110,7 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
 
   private ClientConnectionOptions connectOptions() {
     String serverName = serverName(authority);
-    long window = settings.flowControlWindow();
+    ConnectionWindows chosen = windows;
     return new ClientConnectionOptions(
         address.getAddress() != null ? address.getAddress().getHostAddress() : address.getHostString(),
         address.getPort(),
@@ -116,24 +119,13 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
         settings.trustManager(),
         settings.connectTimeout(),
         settings.quicIdleTimeout(),
-        window,
-        connectionWindow(window, settings.maxConcurrentStreams()),
+        chosen.streamWindow(),
+        chosen.connectionWindow(),
         3,
         (int) Math.min(Integer.MAX_VALUE, settings.keepAliveTime().toSeconds()),
         settings.blockingExecutor(),
         settings.clientKeyManager(),
         settings.quietPathProbe());
-  }
-
-  /**
-   * The connection receive window for {@code streams} streams of {@code window} each. A stream
-   * whose reader stalls keeps up to a window unread inside the engine, and every such byte counts
-   * against the connection window; the engine also lags up to a tenth of the connection window
-   * behind in extending it (kwik sends MAX_DATA in steps of 10 %). Twice a window per stream
-   * covers both, so stalled streams can never hold up the others.
-   */
-  static long connectionWindow(long window, int streams) {
-    return 2 * window * (streams + 1L);
   }
 
   /** The host part of the authority: what the certificate must name, and the SNI. */
@@ -206,7 +198,7 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
         getAttributes(), headers);
     return new QuicClientStream(this, lock, authority, "/" + method.getFullMethodName(),
         userAgent, headers, callOptions, statsTraceCtx, settings.maxInboundMessageSize(),
-        settings.maxInboundMetadataSize(), settings.flowControlWindow(), bufferedBytes);
+        settings.maxInboundMetadataSize(), windows.streamWindow(), bufferedBytes);
   }
 
   /**
@@ -225,7 +217,7 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
       if (streams.size() == 1) {
         listener.transportInUse(true);
       }
-      if (openStreams.size() >= settings.maxConcurrentStreams()) {
+      if (openStreams.size() >= windows.maxStreams()) {
         waitingToOpen.add(stream);
         return;
       }
@@ -285,6 +277,9 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
     }
     if (streams.isEmpty()) {
       listener.transportInUse(false);
+      // Also now, not only at the end: grpc-core keeps an unused connection up to 5 s after it
+      // started a new one (enterIdle, address changes), and the new one should already know.
+      rememberPath(connection);
       if (shutdownStatus != null) {
         closeConnection(Http3ErrorCode.H3_NO_ERROR, "shut down");
       }
@@ -356,10 +351,22 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
   private void terminate() {
     if (!terminated) {
       terminated = true;
+      if (connection != null) {
+        rememberPath(connection);
+      }
       if (connection != null && settings.connectionRegistry() != null) {
         settings.connectionRegistry().remove(connection);
       }
       listener.transportTerminated();
+    }
+  }
+
+  /** What the connection measured sizes the next connection's windows (see ClientWindowSizing). */
+  private void rememberPath(QuicConnection conn) {
+    try {
+      settings.windowSizing().connectionEnded(authority, conn.stats());
+    } catch (RuntimeException e) {
+      log.log(Level.FINE, "no statistics from the ended connection", e);
     }
   }
 

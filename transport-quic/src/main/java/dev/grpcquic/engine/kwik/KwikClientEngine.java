@@ -85,6 +85,7 @@ public final class KwikClientEngine implements QuicClientEngine {
       }
       kwik = builder.build();
       connection = new KwikConnection(kwik, options.blockingExecutor(), handler);
+      connection.setStreamReceiveWindow(options.streamReceiveWindow());
       kwik.setPeerInitiatedStreamCallback(connection::onPeerStream);
       kwik.connect();
       connection.markEstablished();

@@ -63,6 +63,9 @@ final class KwikConnection implements QuicConnection {
   private volatile ConnectionCloseInfo closeInfo;
   private volatile boolean abandoned;
   private volatile Runnable onTerminated;
+  private final DeliveryRateMeter deliveryRate;
+  /** The stream window this end advertised; set by the endpoint or engine that made it. */
+  private volatile long streamReceiveWindow;
 
   private final Object lock = new Object();
   private final ArrayDeque<PendingOpen> bidiOpens = new ArrayDeque<>();
@@ -87,6 +90,7 @@ final class KwikConnection implements QuicConnection {
     this.executor = executor;
     this.handler = handler;
     this.guard = new SendStallGuard(kwik);
+    this.deliveryRate = new DeliveryRateMeter(() -> kwik.getStats().smoothedRtt());
     kwik.setConnectionListener(new ConnectionListener() {
       @Override
       public void connected(ConnectionEstablishedEvent event) {
@@ -128,6 +132,14 @@ final class KwikConnection implements QuicConnection {
 
   void setHandler(ConnectionHandler handler) {
     this.handler = handler;
+  }
+
+  DeliveryRateMeter deliveryRate() {
+    return deliveryRate;
+  }
+
+  void setStreamReceiveWindow(long bytes) {
+    streamReceiveWindow = bytes;
   }
 
   SendStallGuard guard() {
@@ -439,7 +451,24 @@ final class KwikConnection implements QuicConnection {
   public ConnectionStats stats() {
     Statistics s = kwik.getStats();
     return new ConnectionStats(s.smoothedRtt(), s.rttVar(), s.latestRtt(), s.packetsSent(),
-        s.lostPackets(), s.bytesSent(), s.datagramsSent());
+        s.lostPackets(), s.bytesSent(), s.datagramsSent(), deliveryRate.totalBytes(),
+        deliveryRate.peakBytesPerSecond(), advertisedStreamWindow(), unreadBytes());
+  }
+
+  private long unreadBytes() {
+    long unread = 0;
+    for (KwikStream stream : streams) {
+      unread += stream.unreadBytes();
+    }
+    return unread;
+  }
+
+  /** A client reports what kwik put in its transport parameters (initial_max_stream_data_bidi_local). */
+  private long advertisedStreamWindow() {
+    if (kwik instanceof QuicClientConnectionImpl client && client.getTransportParameters() != null) {
+      return client.getTransportParameters().getInitialMaxStreamDataBidiLocal();
+    }
+    return streamReceiveWindow;
   }
 
   @Override

@@ -213,6 +213,7 @@ public final class KwikServerEndpoint implements QuicServerEndpoint {
       }
       KwikConnection connection = new KwikConnection(quic, options.blockingExecutor(), null,
           localAddress);
+      connection.setStreamReceiveWindow(streamWindow);
       connections.add(connection);
       ConnectionHandler handler;
       try {

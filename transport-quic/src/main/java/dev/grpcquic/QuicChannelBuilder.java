@@ -3,6 +3,9 @@ package dev.grpcquic;
 import dev.grpcquic.engine.kwik.KwikClientEngine;
 import dev.grpcquic.engine.kwik.KwikExecutors;
 import dev.grpcquic.transport.ClientTransportSettings;
+import dev.grpcquic.transport.ClientWindowSizing;
+import dev.grpcquic.transport.ConnectionWindows;
+import dev.grpcquic.transport.PathMemory;
 import dev.grpcquic.transport.QuicClientTransportFactory;
 import io.grpc.ChannelCredentials;
 import io.grpc.ForwardingChannelBuilder2;
@@ -40,8 +43,15 @@ import javax.net.ssl.X509TrustManager;
  */
 public final class QuicChannelBuilder extends ForwardingChannelBuilder2<QuicChannelBuilder> {
   private static final Logger LOG = Logger.getLogger(QuicChannelBuilder.class.getName());
-  /** Default receive window of each stream: the BDP of 100 Mbit/s at 80 ms RTT. */
+  /**
+   * Receive window of each stream on the first connection to an authority (later ones size it
+   * from the path): the BDP of 100 Mbit/s at 80 ms RTT.
+   */
   public static final int DEFAULT_FLOW_CONTROL_WINDOW = 1024 * 1024;
+  /** Default lower bound of windows sized from the path's bandwidth-delay product. */
+  public static final int DEFAULT_MIN_FLOW_CONTROL_WINDOW = 64 * 1024;
+  /** Default upper bound of windows sized from the path's bandwidth-delay product. */
+  public static final int DEFAULT_MAX_FLOW_CONTROL_WINDOW = 16 * 1024 * 1024;
   /** Default limit of streams one connection opens at once. */
   public static final int DEFAULT_MAX_CONCURRENT_CALLS = 100;
   /** Default of {@link #quietPathProbe}. */
@@ -51,7 +61,13 @@ public final class QuicChannelBuilder extends ForwardingChannelBuilder2<QuicChan
   private final ManagedChannelImplBuilder delegate;
   private X509TrustManager trustManager;
   private boolean trustSet;
-  private int flowControlWindow = DEFAULT_FLOW_CONTROL_WINDOW;
+  /** 0: windows from the BDP. */
+  private int fixedFlowControlWindow;
+  private int initialFlowControlWindow = DEFAULT_FLOW_CONTROL_WINDOW;
+  private int minFlowControlWindow = DEFAULT_MIN_FLOW_CONTROL_WINDOW;
+  private int maxFlowControlWindow = DEFAULT_MAX_FLOW_CONTROL_WINDOW;
+  /** 0: the default, 2 x calls x (fixed or initial) window. */
+  private long connectionMemoryBudget;
   private int maxConcurrentCallsPerConnection = DEFAULT_MAX_CONCURRENT_CALLS;
   private int maxInboundMetadataSize = GrpcUtil.DEFAULT_MAX_HEADER_LIST_SIZE;
   private int maxInboundMessageSize = GrpcUtil.DEFAULT_MAX_MESSAGE_SIZE;
@@ -156,12 +172,62 @@ public final class QuicChannelBuilder extends ForwardingChannelBuilder2<QuicChan
     return this;
   }
 
-  /** Initial receive window of each stream, in bytes (QUIC's initial_max_stream_data). */
+  /**
+   * A fixed receive window for each stream, in bytes (QUIC's initial_max_stream_data), on every
+   * connection: turns off windows sized from the path's bandwidth-delay product.
+   */
   public QuicChannelBuilder flowControlWindow(int bytes) {
     if (bytes <= 0) {
       throw new IllegalArgumentException("flowControlWindow must be positive");
     }
-    this.flowControlWindow = bytes;
+    this.fixedFlowControlWindow = bytes;
+    return this;
+  }
+
+  /**
+   * Stream receive window of the first connection to an authority, while windows are sized from
+   * the path (default 1 MiB, within the bounds). Turns sizing from the path back on.
+   */
+  public QuicChannelBuilder initialFlowControlWindow(int bytes) {
+    if (bytes <= 0) {
+      throw new IllegalArgumentException("initialFlowControlWindow must be positive");
+    }
+    this.initialFlowControlWindow = bytes;
+    this.fixedFlowControlWindow = 0;
+    return this;
+  }
+
+  /**
+   * Bounds of stream windows sized from the path: each connection after the first to an authority
+   * gets twice the bandwidth-delay product (smoothed RTT x peak delivery rate) that the channel's
+   * last connection to it measured, clamped to [min, max] (default 64 KiB to 16 MiB), and then
+   * fitted to {@link #connectionMemoryBudget}. Turns sizing from the path back on.
+   */
+  public QuicChannelBuilder flowControlWindowBounds(int min, int max) {
+    if (min < ConnectionWindows.FLOOR || max < min) {
+      throw new IllegalArgumentException("need " + ConnectionWindows.FLOOR + " <= min <= max");
+    }
+    this.minFlowControlWindow = min;
+    this.maxFlowControlWindow = max;
+    this.fixedFlowControlWindow = 0;
+    return this;
+  }
+
+  /**
+   * What the streams of one connection may make this client hold of received, unread data when
+   * their applications all stop reading (each holds up to two stream windows). Enforced by the
+   * sizes: stream window = min(window, budget / (2 x maxConcurrentCallsPerConnection)), and when
+   * that would be below 16 KiB, fewer concurrent calls. Default: 2 x maxConcurrentCallsPerConnection
+   * x the fixed or initial window (200 MiB with the defaults), so by default the budget caps
+   * windows sized from the path at that window; raise it (or lower the call limit) to let them
+   * grow to the upper bound.
+   */
+  public QuicChannelBuilder connectionMemoryBudget(long bytes) {
+    if (bytes < 2L * ConnectionWindows.FLOOR) {
+      throw new IllegalArgumentException(
+          "connectionMemoryBudget must be at least " + 2 * ConnectionWindows.FLOOR);
+    }
+    this.connectionMemoryBudget = bytes;
     return this;
   }
 
@@ -301,8 +367,15 @@ public final class QuicChannelBuilder extends ForwardingChannelBuilder2<QuicChan
       executor = owned;
     }
     ExecutorService toShutdown = owned;
+    int baseWindow = fixedFlowControlWindow > 0 ? fixedFlowControlWindow
+        : Math.max(minFlowControlWindow, Math.min(maxFlowControlWindow, initialFlowControlWindow));
+    long budget = connectionMemoryBudget > 0 ? connectionMemoryBudget
+        : ConnectionWindows.budgetFor(baseWindow, maxConcurrentCallsPerConnection);
+    ClientWindowSizing sizing = new ClientWindowSizing(fixedFlowControlWindow, baseWindow,
+        minFlowControlWindow, maxFlowControlWindow, maxConcurrentCallsPerConnection, budget,
+        new PathMemory(minFlowControlWindow / 2));
     ClientTransportSettings settings = new ClientTransportSettings(new KwikClientEngine(), trust,
-        flowControlWindow, maxConcurrentCallsPerConnection, maxInboundMetadataSize,
+        sizing, maxInboundMetadataSize,
         maxInboundMessageSize, connectTimeout, quicIdleTimeout, keepAliveTime, executor,
         migrationController == null ? null : migrationController.registry(), clientKeyManager,
         quietPathProbe,

@@ -2,6 +2,7 @@ package dev.grpcquic;
 
 import dev.grpcquic.engine.kwik.KwikExecutors;
 import dev.grpcquic.engine.kwik.KwikServerEndpoint;
+import dev.grpcquic.transport.ConnectionWindows;
 import dev.grpcquic.transport.QuicInternalServer;
 import dev.grpcquic.transport.ServerTransportSettings;
 import io.grpc.ForwardingServerBuilder;
@@ -51,6 +52,8 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
   private int maxInboundMetadataSize = GrpcUtil.DEFAULT_MAX_HEADER_LIST_SIZE;
   private int maxInboundMessageSize = GrpcUtil.DEFAULT_MAX_MESSAGE_SIZE;
   private int maxConcurrentCallsPerConnection = DEFAULT_MAX_CONCURRENT_CALLS;
+  /** 0: the default, 2 x calls x window. */
+  private long connectionMemoryBudget;
   private Duration quicIdleTimeout = Duration.ofSeconds(30);
   private Executor transportExecutor;
   private boolean allowClientMigration = true;
@@ -184,6 +187,23 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
     return this;
   }
 
+  /**
+   * What the calls of one connection may make the server hold of received, unread request data
+   * when their applications all stop reading (each holds up to two stream windows). Enforced by
+   * the sizes: stream window = min(flowControlWindow, budget / (2 x
+   * maxConcurrentCallsPerConnection)), and when that would be below 16 KiB, a lower stream limit
+   * (MAX_STREAMS). Default: 2 x maxConcurrentCallsPerConnection x flowControlWindow (200 MiB with
+   * the defaults).
+   */
+  public QuicServerBuilder connectionMemoryBudget(long bytes) {
+    if (bytes < 2L * ConnectionWindows.FLOOR) {
+      throw new IllegalArgumentException(
+          "connectionMemoryBudget must be at least " + 2 * ConnectionWindows.FLOOR);
+    }
+    this.connectionMemoryBudget = bytes;
+    return this;
+  }
+
   /** QUIC's max_idle_timeout: a connection silent this long is closed. */
   public QuicServerBuilder quicIdleTimeout(long time, TimeUnit unit) {
     this.quicIdleTimeout = Duration.ofNanos(unit.toNanos(time));
@@ -224,10 +244,14 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
       executor = owned;
     }
     ExecutorService toShutdown = owned;
+    long budget = connectionMemoryBudget > 0 ? connectionMemoryBudget
+        : ConnectionWindows.budgetFor(flowControlWindow, maxConcurrentCallsPerConnection);
+    ConnectionWindows windows =
+        ConnectionWindows.fit(flowControlWindow, maxConcurrentCallsPerConnection, budget);
     ServerTransportSettings settings = new ServerTransportSettings(KwikServerEndpoint::start,
         address, credentials.keyStore(), credentials.alias(), credentials.password(),
-        flowControlWindow, maxInboundMetadataSize, maxInboundMessageSize,
-        maxConcurrentCallsPerConnection, quicIdleTimeout, executor, allowClientMigration,
+        windows.streamWindow(), maxInboundMetadataSize, maxInboundMessageSize,
+        windows.maxStreams(), quicIdleTimeout, executor, allowClientMigration,
         maxConnections, requestHeadersTimeout);
     return new QuicInternalServer(settings, tracerFactories, () -> {
       if (toShutdown != null) {

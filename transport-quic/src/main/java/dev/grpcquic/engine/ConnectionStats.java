@@ -12,9 +12,17 @@ package dev.grpcquic.engine;
  * @param datagramsSent datagrams sent
  * @param congestionWindowBytes the sender's congestion window, -1 when the engine cannot tell
  * @param bytesInFlight bytes sent and neither acknowledged nor declared lost, -1 when unknown
+ * @param streamBytesRead stream payload the application read from the engine
+ * @param peakDeliveryRate highest rate of {@code streamBytesRead} over RTT-long intervals, in
+ *     bytes per second (0 before any interval completed)
+ * @param streamReceiveWindow receive window this end advertised for each request stream
+ * @param streamBytesUnread stream bytes received and held inside the engine, not yet read by the
+ *     transport (over the connection's open streams)
  */
 public record ConnectionStats(
     int smoothedRttMillis, int rttVarianceMillis, int latestRttMillis,
     long packetsSent, long packetsLost, long bytesSent, long datagramsSent,
-    long congestionWindowBytes, long bytesInFlight) {
+    long congestionWindowBytes, long bytesInFlight,
+    long streamBytesRead, double peakDeliveryRate, long streamReceiveWindow,
+    long streamBytesUnread) {
 }

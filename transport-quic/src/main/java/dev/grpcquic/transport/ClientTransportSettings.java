@@ -10,8 +10,8 @@ import javax.net.ssl.X509TrustManager;
  *
  * @param engine makes the QUIC connections
  * @param trustManager checks server certificates; null turns the check off (insecure)
- * @param flowControlWindow initial receive window of each stream, in bytes
- * @param maxConcurrentStreams request streams one connection opens at once; more calls wait
+ * @param windowSizing chooses each connection's receive windows and its stream limit (request
+ *     streams one connection opens at once; more calls wait)
  * @param maxInboundMetadataSize largest header list accepted, by RFC 9114's measure
  * @param maxInboundMessageSize largest message accepted
  * @param connectTimeout handshake time limit
@@ -31,8 +31,7 @@ import javax.net.ssl.X509TrustManager;
 public record ClientTransportSettings(
     QuicClientEngine engine,
     X509TrustManager trustManager,
-    int flowControlWindow,
-    int maxConcurrentStreams,
+    ClientWindowSizing windowSizing,
     int maxInboundMetadataSize,
     int maxInboundMessageSize,
     Duration connectTimeout,
@@ -45,15 +44,4 @@ public record ClientTransportSettings(
     dev.grpcquic.QuicSessionTicketStore sessionTickets,
     boolean earlyData,
     java.nio.file.Path keyLogFile) {
-
-  /** Settings without resumption. */
-  public ClientTransportSettings(QuicClientEngine engine, X509TrustManager trustManager,
-      int flowControlWindow, int maxConcurrentStreams, int maxInboundMetadataSize,
-      int maxInboundMessageSize, Duration connectTimeout, Duration quicIdleTimeout,
-      Duration keepAliveTime, Executor blockingExecutor, ConnectionRegistry connectionRegistry,
-      javax.net.ssl.X509ExtendedKeyManager clientKeyManager, Duration quietPathProbe) {
-    this(engine, trustManager, flowControlWindow, maxConcurrentStreams, maxInboundMetadataSize,
-        maxInboundMessageSize, connectTimeout, quicIdleTimeout, keepAliveTime, blockingExecutor,
-        connectionRegistry, clientKeyManager, quietPathProbe, null, false, null);
-  }
 }

@@ -89,6 +89,8 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
   @GuardedBy("lock") private long goawayId = Long.MAX_VALUE;
   @GuardedBy("lock") private boolean closeRequested;
   @GuardedBy("lock") private boolean terminated;
+  /** Chosen once, when the connection is made. */
+  private volatile ConnectionWindows windows;
 
   /**
    * How long a 0-RTT transport waits, after its first call started, for calls that write nothing
@@ -133,6 +135,7 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
   @Override
   public Runnable start(Listener transportListener) {
     boolean early;
+    windows = settings.windowSizing().windowsFor(authority);
     synchronized (lock) {
       this.listener = transportListener;
       ticket = settings.sessionTickets() == null ? null : settings.sessionTickets().take(authority);
@@ -164,7 +167,7 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
 
   private ClientConnectionOptions connectOptions() {
     String serverName = serverName(authority);
-    long window = settings.flowControlWindow();
+    ConnectionWindows chosen = windows;
     return new ClientConnectionOptions(
         address.getAddress() != null ? address.getAddress().getHostAddress() : address.getHostString(),
         address.getPort(),
@@ -173,8 +176,8 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
         settings.trustManager(),
         settings.connectTimeout(),
         settings.quicIdleTimeout(),
-        window,
-        connectionWindow(window, settings.maxConcurrentStreams()),
+        chosen.streamWindow(),
+        chosen.connectionWindow(),
         3,
         (int) Math.min(Integer.MAX_VALUE, settings.keepAliveTime().toSeconds()),
         settings.blockingExecutor(),
@@ -190,17 +193,6 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
       ticket = null; // single use
       return t;
     }
-  }
-
-  /**
-   * The connection receive window for {@code streams} streams of {@code window} each. A stream
-   * whose reader stalls keeps up to a window unread inside the engine, and every such byte counts
-   * against the connection window; the engine also lags up to a tenth of the connection window
-   * behind in extending it (kwik sends MAX_DATA in steps of 10 %). Twice a window per stream
-   * covers both, so stalled streams can never hold up the others.
-   */
-  static long connectionWindow(long window, int streams) {
-    return 2 * window * (streams + 1L);
   }
 
   /** The host part of the authority: what the certificate must name, and the SNI. */
@@ -389,7 +381,7 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
         getAttributes(), headers);
     return new QuicClientStream(this, lock, authority, "/" + method.getFullMethodName(),
         userAgent, headers, callOptions, statsTraceCtx, settings.maxInboundMessageSize(),
-        settings.maxInboundMetadataSize(), settings.flowControlWindow(), bufferedBytes,
+        settings.maxInboundMetadataSize(), windows.streamWindow(), bufferedBytes,
         earlyEligible(method, callOptions), method.getType().clientSendsOneMessage(),
         transportTracer);
   }
@@ -414,7 +406,7 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
       if (streams.size() == 1) {
         listener.transportInUse(true);
       }
-      if (openStreams.size() >= settings.maxConcurrentStreams()) {
+      if (openStreams.size() >= windows.maxStreams()) {
         waitingToOpen.add(stream);
         return;
       }
@@ -430,7 +422,7 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
     if (streams.size() == 1) {
       listener.transportInUse(true);
     }
-    if (openStreams.size() >= settings.maxConcurrentStreams()) {
+    if (openStreams.size() >= windows.maxStreams()) {
       waitingToOpen.add(stream);
       return;
     }
@@ -505,6 +497,9 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
     }
     if (streams.isEmpty()) {
       listener.transportInUse(false);
+      // Also now, not only at the end: grpc-core keeps an unused connection up to 5 s after it
+      // started a new one (enterIdle, address changes), and the new one should already know.
+      rememberPath(connection);
       if (shutdownStatus != null) {
         closeConnection(Http3ErrorCode.H3_NO_ERROR, "shut down");
       }
@@ -582,10 +577,22 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
   private void terminate() {
     if (!terminated) {
       terminated = true;
+      if (connection != null) {
+        rememberPath(connection);
+      }
       if (connection != null && settings.connectionRegistry() != null) {
         settings.connectionRegistry().remove(connection);
       }
       listener.transportTerminated();
+    }
+  }
+
+  /** What the connection measured sizes the next connection's windows (see ClientWindowSizing). */
+  private void rememberPath(QuicConnection conn) {
+    try {
+      settings.windowSizing().connectionEnded(authority, conn.stats());
+    } catch (RuntimeException e) {
+      log.log(Level.FINE, "no statistics from the ended connection", e);
     }
   }
 

@@ -64,7 +64,7 @@ public final class QuicInternalServer implements InternalServer {
         settings.bindAddress(), "h3", settings.keyStore(), settings.keyAlias(),
         settings.keyPassword(), settings.quicIdleTimeout(), settings.flowControlWindow(),
         // So that calls whose readers stall never hold up the others (see there).
-        QuicClientTransport.connectionWindow(settings.flowControlWindow(),
+        ConnectionWindows.connectionWindow(settings.flowControlWindow(),
             settings.maxConcurrentCallsPerConnection()),
         settings.maxConcurrentCallsPerConnection(), 3, settings.blockingExecutor(),
         settings.allowClientMigration());

@@ -66,6 +66,12 @@ public final class TestService {
   /** Echoes every message. */
   public static final MethodDescriptor<byte[], byte[]> PING_PONG = method("PingPong",
       MethodDescriptor.MethodType.BIDI_STREAMING);
+  /**
+   * Client streaming; the server asks for no message until a test does ({@link #sinkCalls}), then
+   * answers with the 8-byte total it received when the client half-closes.
+   */
+  public static final MethodDescriptor<byte[], byte[]> SINK = method("Sink",
+      MethodDescriptor.MethodType.CLIENT_STREAMING);
   /** Never answers; records the server's view of the call's end. */
   public static final MethodDescriptor<byte[], byte[]> HANG = method("Hang",
       MethodDescriptor.MethodType.UNARY);
@@ -84,6 +90,9 @@ public final class TestService {
   /** Counts down when a HANG call arrives. */
   public volatile CountDownLatch hangStarted = new CountDownLatch(1);
   public final AtomicLong uploadedBytes = new AtomicLong();
+  /** SINK calls as they arrive: a test decides when (and whether) the server reads. */
+  public final LinkedBlockingQueue<ServerCall<byte[], byte[]>> sinkCalls =
+      new LinkedBlockingQueue<>();
   /** How many messages a DOWNLOAD had sent each time the transport stopped it (isReady false). */
   public final LinkedBlockingQueue<Integer> downloadBlockedAt = new LinkedBlockingQueue<>();
 
@@ -130,6 +139,7 @@ public final class TestService {
         .addMethod(DOWNLOAD, ServerCalls.asyncServerStreamingCall(this::download))
         .addMethod(UPLOAD, ServerCalls.asyncClientStreamingCall(this::upload))
         .addMethod(TICKS, ServerCalls.asyncServerStreamingCall(this::ticks))
+        .addMethod(SINK, this::sink)
         .addMethod(PING_PONG, ServerCalls.<byte[], byte[]>asyncBidiStreamingCall(obs -> new StreamObserver<byte[]>() {
           @Override
           public void onNext(byte[] value) {
@@ -180,6 +190,26 @@ public final class TestService {
         call.onCompleted();
       }
     });
+  }
+
+  /** The server half of SINK: no request(n) here, so nothing is read until a test asks. */
+  private ServerCall.Listener<byte[]> sink(ServerCall<byte[], byte[]> call, Metadata headers) {
+    long[] total = {0};
+    sinkCalls.add(call);
+    return new ServerCall.Listener<>() {
+      @Override
+      public void onMessage(byte[] message) {
+        total[0] += message.length;
+        call.request(1);
+      }
+
+      @Override
+      public void onHalfClose() {
+        call.sendHeaders(new Metadata());
+        call.sendMessage(ByteBuffer.allocate(8).putLong(total[0]).array());
+        call.close(Status.OK, new Metadata());
+      }
+    };
   }
 
   private static final java.util.concurrent.ScheduledExecutorService TICKER =

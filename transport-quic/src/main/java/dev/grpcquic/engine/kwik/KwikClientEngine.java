@@ -112,6 +112,7 @@ public final class KwikClientEngine implements QuicClientEngine {
       }
       kwik = builder.build();
       connection = new KwikConnection(kwik, options.blockingExecutor(), handler);
+      connection.setStreamReceiveWindow(options.streamReceiveWindow());
       kwik.setPeerInitiatedStreamCallback(connection::onPeerStream);
       ZeroRtt zeroRtt = new ZeroRtt(ticket, earlyStreams, logger);
       List<tech.kwik.core.QuicStream> sentEarly = kwik.connect(zeroRtt.earlyData());

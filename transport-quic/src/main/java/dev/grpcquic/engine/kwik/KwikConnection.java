@@ -70,6 +70,9 @@ final class KwikConnection implements QuicConnection {
   private volatile Certificate localCertificate;
   private volatile java.util.function.Supplier<dev.grpcquic.engine.EarlyDataStats> earlyData;
   private volatile ScheduledFuture<?> ticketPoll;
+  private final DeliveryRateMeter deliveryRate;
+  /** The stream window this end advertised; set by the endpoint or engine that made it. */
+  private volatile long streamReceiveWindow;
 
   private final Object lock = new Object();
   private final ArrayDeque<PendingOpen> bidiOpens = new ArrayDeque<>();
@@ -94,6 +97,7 @@ final class KwikConnection implements QuicConnection {
     this.executor = executor;
     this.handler = handler;
     this.guard = new SendStallGuard(kwik);
+    this.deliveryRate = new DeliveryRateMeter(() -> kwik.getStats().smoothedRtt());
     kwik.setConnectionListener(new ConnectionListener() {
       @Override
       public void connected(ConnectionEstablishedEvent event) {
@@ -135,6 +139,14 @@ final class KwikConnection implements QuicConnection {
 
   void setHandler(ConnectionHandler handler) {
     this.handler = handler;
+  }
+
+  DeliveryRateMeter deliveryRate() {
+    return deliveryRate;
+  }
+
+  void setStreamReceiveWindow(long bytes) {
+    streamReceiveWindow = bytes;
   }
 
   SendStallGuard guard() {
@@ -517,7 +529,25 @@ final class KwikConnection implements QuicConnection {
     CongestionController cc = KwikInternals.congestionController(kwik);
     return new ConnectionStats(s.smoothedRtt(), s.rttVar(), s.latestRtt(), s.packetsSent(),
         s.lostPackets(), s.bytesSent(), s.datagramsSent(),
-        cc == null ? -1 : cc.getWindowSize(), cc == null ? -1 : cc.getBytesInFlight());
+        cc == null ? -1 : cc.getWindowSize(), cc == null ? -1 : cc.getBytesInFlight(),
+        deliveryRate.totalBytes(), deliveryRate.peakBytesPerSecond(), advertisedStreamWindow(),
+        unreadBytes());
+  }
+
+  private long unreadBytes() {
+    long unread = 0;
+    for (KwikStream stream : streams) {
+      unread += stream.unreadBytes();
+    }
+    return unread;
+  }
+
+  /** A client reports what kwik put in its transport parameters (initial_max_stream_data_bidi_local). */
+  private long advertisedStreamWindow() {
+    if (kwik instanceof QuicClientConnectionImpl client && client.getTransportParameters() != null) {
+      return client.getTransportParameters().getInitialMaxStreamDataBidiLocal();
+    }
+    return streamReceiveWindow;
   }
 
   /** The server's own certificate (kwik does not hand it back); set by the server endpoint. */

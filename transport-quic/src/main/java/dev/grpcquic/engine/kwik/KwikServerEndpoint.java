@@ -230,6 +230,7 @@ public final class KwikServerEndpoint implements QuicServerEndpoint {
       KwikConnection connection = new KwikConnection(quic, options.blockingExecutor(), null,
           localAddress);
       connection.setLocalCertificate(serverCertificate(options));
+      connection.setStreamReceiveWindow(streamWindow);
       connections.add(connection);
       ConnectionHandler handler;
       try {

@@ -185,6 +185,7 @@ final class KwikStream implements QuicStream {
           return;
         }
         if (read > 0) {
+          connection.deliveryRate().onBytesRead(read);
           synchronized (this) {
             credit -= read;
           }
@@ -330,6 +331,15 @@ final class KwikStream implements QuicStream {
     }
     sendAbandoned = true;
     connection.streamMaybeDone(this);
+  }
+
+  /** Received bytes kwik holds that the reader has not taken yet. */
+  long unreadBytes() {
+    try {
+      return Math.max(0, kwik.getInputStream().available());
+    } catch (IOException | RuntimeException e) {
+      return 0; // ended or aborted: kwik holds nothing for us any more
+    }
   }
 
   @Override

@@ -162,7 +162,12 @@ class KwikEngineBehaviourTest {
           KwikTestSupport.clientOptions(server.localAddress(), Duration.ofSeconds(1), 1 << 20),
           clientHandler).get(15, TimeUnit.SECONDS);
       ConnectionCloseInfo info = clientHandler.closed.get(20, TimeUnit.SECONDS);
-      assertEquals(ConnectionCloseInfo.Reason.IDLE_TIMEOUT, info.reason());
+      // kwik's idle timer calls the end "connection lost" when the last thing it did was to send
+      // (IdleTimer.isTailLoss), for instance an acknowledgement of the server's last packet; which
+      // of the two comes last is a race, so both are an idle end.
+      assertTrue(info.reason() == ConnectionCloseInfo.Reason.IDLE_TIMEOUT
+          || info.reason() == ConnectionCloseInfo.Reason.LOST, info.toString());
+      assertFalse(info.byPeer());
       assertFalse(connection.isOpen());
     }
   }

@@ -309,18 +309,7 @@ final class Report {
     if (!allP99.isEmpty()) {
       p99.getStyler().setYAxisMin(logFloor(allP99));
     }
-    BufferedImage left = BitmapEncoder.getBufferedImage(goodput);
-    BufferedImage right = BitmapEncoder.getBufferedImage(p99);
-    BufferedImage both = new BufferedImage(left.getWidth() + right.getWidth(),
-        Math.max(left.getHeight(), right.getHeight()), BufferedImage.TYPE_INT_RGB);
-    Graphics2D g = both.createGraphics();
-    g.setColor(Color.WHITE);
-    g.fillRect(0, 0, both.getWidth(), both.getHeight());
-    g.drawImage(left, 0, 0, null);
-    g.drawImage(right, left.getWidth(), 0, null);
-    g.dispose();
-    Files.createDirectories(png.toAbsolutePath().getParent());
-    ImageIO.write(both, "png", png.toFile());
+    sideBySide(goodput, p99, png);
   }
 
   private static void style(CategoryChart chart) {

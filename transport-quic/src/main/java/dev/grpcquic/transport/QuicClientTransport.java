@@ -402,31 +402,37 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
         stream.transportState().fail(status, RpcProgress.REFUSED, false);
         return;
       }
-      streams.add(stream);
-      if (streams.size() == 1) {
-        listener.transportInUse(true);
-      }
-      if (openStreams.size() >= windows.maxStreams()) {
-        waitingToOpen.add(stream);
+      if (!admit(stream)) {
         return;
       }
-      openStreams.add(stream);
     }
     openStream(stream);
   }
 
-  /** 0-RTT mode, no connection yet: the call waits for it, or may go as early data. */
+  /**
+   * Counts a new call in and takes one of the connection's stream slots for it; false when all are
+   * taken (the call then waits in {@code waitingToOpen}).
+   */
   @GuardedBy("lock")
-  private void startBeforeConnection(QuicClientStream stream) {
+  private boolean admit(QuicClientStream stream) {
     streams.add(stream);
     if (streams.size() == 1) {
       listener.transportInUse(true);
     }
     if (openStreams.size() >= windows.maxStreams()) {
       waitingToOpen.add(stream);
-      return;
+      return false;
     }
     openStreams.add(stream);
+    return true;
+  }
+
+  /** 0-RTT mode, no connection yet: the call waits for it, or may go as early data. */
+  @GuardedBy("lock")
+  private void startBeforeConnection(QuicClientStream stream) {
+    if (!admit(stream)) {
+      return;
+    }
     if (connectStarted) {
       awaitingConnection.add(stream);
       return;

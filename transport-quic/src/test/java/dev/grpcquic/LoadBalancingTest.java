@@ -1,9 +1,9 @@
 package dev.grpcquic;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.grpcquic.testing.PingPongCall;
 import dev.grpcquic.testing.QuicTestServer;
 import dev.grpcquic.testing.TestService;
 import dev.grpcquic.testing.TestTls;
@@ -28,7 +28,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -180,47 +179,20 @@ class LoadBalancingTest {
     return server.getNow(null);
   }
 
-  /** A PING_PONG call kept open; knows which server took it once the first pong is back. */
+  /** A ping-pong call kept open, and the server that took it. */
   private static final class Pinger {
-    final ClientCall<byte[], byte[]> call;
-    final LinkedBlockingQueue<byte[]> pongs = new LinkedBlockingQueue<>();
-    final CompletableFuture<Status> closed = new CompletableFuture<>();
-    final CompletableFuture<String> serverId = new CompletableFuture<>();
+    final PingPongCall call;
     final String server;
 
     Pinger(ManagedChannel channel) throws Exception {
-      call = channel.newCall(TestService.PING_PONG,
-          CallOptions.DEFAULT.withDeadlineAfter(100, TimeUnit.SECONDS));
-      call.start(new ClientCall.Listener<>() {
-        @Override
-        public void onHeaders(Metadata headers) {
-          serverId.complete(headers.get(SERVER_ID));
-        }
-
-        @Override
-        public void onMessage(byte[] message) {
-          pongs.add(message);
-          call.request(1);
-        }
-
-        @Override
-        public void onClose(Status status, Metadata trailers) {
-          closed.complete(status);
-        }
-      }, new Metadata());
-      call.request(1);
-      call.sendMessage(new byte[] {1});
-      assertNotEquals(null, pongs.poll(40, TimeUnit.SECONDS), "no first pong");
-      server = serverId.get(1, TimeUnit.SECONDS);
+      call = new PingPongCall(channel, CallOptions.DEFAULT.withDeadlineAfter(100, TimeUnit.SECONDS));
+      call.roundTrip(1);
+      server = call.headers.get(1, TimeUnit.SECONDS).get(SERVER_ID);
     }
 
     void pingAndFinish() throws Exception {
-      call.sendMessage(new byte[] {2});
-      byte[] pong = pongs.poll(40, TimeUnit.SECONDS);
-      assertTrue(pong != null && pong[0] == 2, "no second pong from " + server);
-      call.halfClose();
-      Status status = closed.get(40, TimeUnit.SECONDS);
-      assertTrue(status.isOk(), "call on " + server + " ended " + status);
+      call.roundTrip(2);
+      call.finishOk();
     }
   }
 

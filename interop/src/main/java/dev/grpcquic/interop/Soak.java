@@ -94,13 +94,13 @@ public final class Soak {
         .build()
         .start();
     InetSocketAddress serverAddress = (InetSocketAddress) server.getListenSockets().get(0);
-    LossyRelay relay = new LossyRelay(serverAddress, loss, seed);
-    ManagedChannel channel = QuicChannelBuilder.forAddress("127.0.0.1", relay.port())
+    LossyUdpRelay relay = new LossyUdpRelay(serverAddress, 0, TimeUnit.MILLISECONDS, loss, seed);
+    ManagedChannel channel = QuicChannelBuilder.forAddress("127.0.0.1", relay.address().getPort())
         .overrideAuthority("localhost")
         .trustCertificates(new File(dir.resolve("ca.pem").toString()))
         .build();
     System.out.printf("soak: %.1f min, %.1f %% loss each way, %d calls at once, server %s, relay %d%n",
-        minutes, loss * 100, concurrency, serverAddress, relay.port());
+        minutes, loss * 100, concurrency, serverAddress, relay.address().getPort());
 
     ExecutorService workers = Executors.newFixedThreadPool(concurrency);
     long end = System.nanoTime() + (long) (minutes * 60e9);
@@ -175,7 +175,7 @@ public final class Soak {
   }
 
   /** Prints and returns {threads, heap after GC, server calls in flight}. */
-  private long[] report(long start, LossyRelay relay) {
+  private long[] report(long start, LossyUdpRelay relay) {
     MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
     memory.gc();
     long heap = memory.getHeapMemoryUsage().getUsed();
@@ -187,8 +187,8 @@ public final class Soak {
     System.out.printf("%6.0f s  threads %3d  heap after GC %6.1f MiB  server calls in flight %3d"
             + "  calls ok %8d  failed %d  datagrams dropped %d of %d%n",
         (System.nanoTime() - start) / 1e9, threads, heap / 1048576.0, serverCalls.get(), total,
-        failed.get(0) + failed.get(1) + failed.get(2) + failed.get(3), relay.dropped.get(),
-        relay.dropped.get() + relay.forwarded.get());
+        failed.get(0) + failed.get(1) + failed.get(2) + failed.get(3), relay.droppedDatagrams(),
+        relay.droppedDatagrams() + relay.forwardedDatagrams());
     return new long[] {threads, heap, serverCalls.get()};
   }
 

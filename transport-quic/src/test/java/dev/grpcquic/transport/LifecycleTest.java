@@ -1,12 +1,12 @@
 package dev.grpcquic.transport;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.grpcquic.QuicChannelBuilder;
+import dev.grpcquic.testing.PingPongCall;
 import dev.grpcquic.testing.QuicTestServer;
 import dev.grpcquic.testing.TestTls;
 import dev.grpcquic.testing.UdpRelay;
@@ -15,7 +15,6 @@ import dev.grpcquic.testing.TestService;
 import io.grpc.Attributes;
 import io.grpc.CallOptions;
 import io.grpc.ClientTransportFilter;
-import io.grpc.ClientCall;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Status;
@@ -23,7 +22,6 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCalls;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -33,47 +31,16 @@ import org.junit.jupiter.api.Timeout;
 class LifecycleTest {
 
   /** A started bidi call with its received messages and final status. */
-  private static final class OpenCall {
-    final ClientCall<byte[], byte[]> call;
-    final LinkedBlockingQueue<byte[]> messages = new LinkedBlockingQueue<>();
-    final CompletableFuture<Status> closed = new CompletableFuture<>();
-
-    OpenCall(ManagedChannel channel) {
-      call = channel.newCall(TestService.PING_PONG, CallOptions.DEFAULT);
-      call.start(new ClientCall.Listener<>() {
-        @Override
-        public void onMessage(byte[] message) {
-          messages.add(message);
-          call.request(1);
-        }
-
-        @Override
-        public void onClose(Status status, Metadata trailers) {
-          closed.complete(status);
-        }
-      }, new Metadata());
-      call.request(1);
-    }
-
-    void roundTrip(int n) throws InterruptedException {
-      call.sendMessage(new byte[] {(byte) n});
-      byte[] echoed = messages.poll(10, TimeUnit.SECONDS);
-      assertNotNull(echoed, "no echo");
-      assertArrayEquals(new byte[] {(byte) n}, echoed);
-    }
-  }
-
   @Test
   void gracefulServerShutdownLetsCallsInFlightFinish() throws Exception {
     try (QuicTestServer server = new QuicTestServer()) {
       ManagedChannel channel = server.channel();
-      OpenCall call = new OpenCall(channel);
+      PingPongCall call = new PingPongCall(channel, CallOptions.DEFAULT);
       call.roundTrip(1);
       server.server().shutdown(); // GOAWAY: the call in flight goes on
       call.roundTrip(2);
       call.roundTrip(3);
-      call.call.halfClose();
-      assertEquals(Status.Code.OK, call.closed.get(10, TimeUnit.SECONDS).getCode());
+      call.finishOk();
       assertTrue(server.server().awaitTermination(10, TimeUnit.SECONDS));
       // New calls cannot reach the stopped server.
       StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
@@ -87,7 +54,7 @@ class LifecycleTest {
   @Test
   void serverShutdownNowFailsClientCallsUnavailable() throws Exception {
     try (QuicTestServer server = new QuicTestServer()) {
-      OpenCall call = new OpenCall(server.channel());
+      PingPongCall call = new PingPongCall(server.channel(), CallOptions.DEFAULT);
       call.roundTrip(1);
       server.server().shutdownNow();
       Status status = call.closed.get(20, TimeUnit.SECONDS);
@@ -116,12 +83,11 @@ class LifecycleTest {
   void channelShutdownWaitsForCallsInFlight() throws Exception {
     try (QuicTestServer server = new QuicTestServer()) {
       ManagedChannel channel = server.channelBuilder().build();
-      OpenCall call = new OpenCall(channel);
+      PingPongCall call = new PingPongCall(channel, CallOptions.DEFAULT);
       call.roundTrip(1);
       channel.shutdown();
       call.roundTrip(2);
-      call.call.halfClose();
-      assertEquals(Status.Code.OK, call.closed.get(10, TimeUnit.SECONDS).getCode());
+      call.finishOk();
       assertTrue(channel.awaitTermination(10, TimeUnit.SECONDS));
     }
   }

@@ -56,7 +56,7 @@ public final class LossyUdpRelay implements AutoCloseable {
     Random seeds = new Random(seed);
     this.toTargetDrops = new Random(seeds.nextLong());
     this.toClientDrops = new Random(seeds.nextLong());
-    this.front = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+    this.front = socket();
     this.delayer = Executors.newSingleThreadScheduledExecutor(daemon("relay-delay"));
     LOG.info(() -> String.format("UDP relay %s -> %s: %d ms one-way delay, %.1f %% drop, seed %d",
         front.getLocalSocketAddress(), target, unit.toMillis(delay), dropProbability * 100, seed));
@@ -138,7 +138,7 @@ public final class LossyUdpRelay implements AutoCloseable {
 
     Upstream(SocketAddress client) {
       try {
-        socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        socket = socket();
       } catch (SocketException e) {
         throw new IllegalStateException(e);
       }
@@ -167,6 +167,14 @@ public final class LossyUdpRelay implements AutoCloseable {
     }
     LOG.info(() -> "UDP relay closed: " + forwarded.get() + " datagrams forwarded, "
         + dropped.get() + " dropped, seed " + seed);
+  }
+
+  /** Large buffers: without delay the relay forwards at loopback speed (soak runs). */
+  private static DatagramSocket socket() throws SocketException {
+    DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+    socket.setReceiveBufferSize(4 << 20);
+    socket.setSendBufferSize(4 << 20);
+    return socket;
   }
 
   private static java.util.concurrent.ThreadFactory daemon(String name) {

@@ -73,7 +73,7 @@ public final class BenchRunner {
         case "-h", "--help" -> {
           System.out.println("options: [--quick|--full] [--out DIR] [--docs DIR] "
               + "[--only QUIC,NETTY_TLS,NETTY_H2C,RAW_KWIK] [--no-raw] "
-              + "[--profiles loopback,lan,4g,4g-1,4g-5|all] [--self-check]");
+              + "[--profiles loopback,lan,4g,4g-1,4g-5,4g-burst,4g-reorder|all] [--self-check]");
           return;
         }
         default -> throw new IllegalArgumentException("unknown option " + args[i]);

@@ -30,6 +30,12 @@ public record Profile(String name, double rttMs, double mbit, double lossPct, lo
   public static final Profile G4_LOSS_5 = new Profile("4g-5", 85, 12, 5);
 
   public static final List<Profile> STANDARD = List.of(LOOPBACK, LAN, G4, G4_LOSS_1, G4_LOSS_5);
+  /** 4G with 1 % loss that comes in bursts of 4 packets on average (Gilbert-Elliott). */
+  public static final Profile G4_BURST = new Profile("4g-burst", 85, 12, 1).withBurstLoss(4);
+  /** 4G without loss where 2 % of the packets arrive 10 ms late, behind later ones. */
+  public static final Profile G4_REORDER = new Profile("4g-reorder", 85, 12, 0).withReordering(2, 10);
+  /** Named on request only, not part of {@code all}. */
+  public static final List<Profile> EXTRA = List.of(G4_BURST, G4_REORDER);
 
   public Profile {
     if (rttMs < 0 || mbit < 0 || lossPct < 0 || lossPct >= 100 || reorderPct < 0
@@ -109,13 +115,19 @@ public record Profile(String name, double rttMs, double mbit, double lossPct, lo
 
   /** For a command line: a standard profile's name. */
   public static Profile named(String name) {
-    for (Profile p : STANDARD) {
+    for (Profile p : known()) {
       if (p.name.equalsIgnoreCase(name.trim())) {
         return p;
       }
     }
     throw new IllegalArgumentException("unknown profile " + name + "; known: "
-        + STANDARD.stream().map(Profile::name).toList());
+        + known().stream().map(Profile::name).toList());
+  }
+
+  private static List<Profile> known() {
+    List<Profile> all = new ArrayList<>(STANDARD);
+    all.addAll(EXTRA);
+    return all;
   }
 
   /** One line for reports: "85 ms RTT, 12 Mbit/s, 1 % loss, queue 127 KiB". */

@@ -80,6 +80,8 @@ final class Http3RequestStream implements StreamHandler {
   private final ArrayDeque<int[]> unwritten = new ArrayDeque<>();
   private volatile QuicStream stream;
   private volatile boolean failed;
+  /** The call is over: DATA that still arrives is not held for anyone. */
+  private volatile boolean released;
 
   Http3RequestStream(Listener listener, ConnectionErrorSink connectionErrors,
       long maxHeaderListSize, int receiveWindow, AtomicLong connectionBuffered) {
@@ -143,8 +145,9 @@ final class Http3RequestStream implements StreamHandler {
     }
   }
 
-  /** The call is over: what it held unconsumed no longer counts. */
+  /** The call is over: what it held unconsumed no longer counts, nor does what arrives later. */
   void release() {
+    released = true;
     drain(Long.MAX_VALUE);
   }
 
@@ -283,6 +286,11 @@ final class Http3RequestStream implements StreamHandler {
     public void onData(ByteBuffer payload) {
       buffered.addAndGet(payload.remaining());
       connectionBuffered.addAndGet(payload.remaining());
+      if (released) {
+        // Arrived after the call ended (a cancelled call's request, say). Counted first and then
+        // drained, so that a release() running meanwhile cannot miss these bytes.
+        drain(Long.MAX_VALUE);
+      }
       listener.onData(payload);
     }
   }

@@ -690,13 +690,13 @@ public final class FuzzTargets {
     }
   }
 
-  /** A QUIC stream that records credit and ignores writes. */
-  static final class FakeStream implements QuicStream {
+  /** A QUIC stream that records credit and ignores writes (also for unit tests elsewhere). */
+  public static final class FakeStream implements QuicStream {
     final long id;
     long credit;
     long requested;
 
-    FakeStream(long id) {
+    public FakeStream(long id) {
       this.id = id;
     }
 

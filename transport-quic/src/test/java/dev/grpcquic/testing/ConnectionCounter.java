@@ -41,6 +41,21 @@ public final class ConnectionCounter extends ServerTransportFilter {
     return sum;
   }
 
+  /**
+   * Polls until no live connection holds received bytes; false when the deadline passes first.
+   * A call's end and the release of what it held run on different threads.
+   */
+  public boolean awaitNothingBuffered(long time, TimeUnit unit) throws InterruptedException {
+    long deadline = System.nanoTime() + unit.toNanos(time);
+    while (bufferedBytes() != 0) {
+      if (System.nanoTime() - deadline > 0) {
+        return false;
+      }
+      TimeUnit.MILLISECONDS.sleep(20); // polling interval, not synchronisation
+    }
+    return true;
+  }
+
   public int live() {
     return live.get();
   }

@@ -22,7 +22,8 @@ public interface StreamHandler {
 
   /**
    * The peer reset its sending side (RESET_STREAM): no more inbound data.
-   * {@code applicationErrorCode} is -1 when the engine does not tell the code (kwik never does).
+   * {@code applicationErrorCode} is -1 when the engine does not know the code (the kwik engine
+   * knows it on client connections only).
    */
   void onReset(long applicationErrorCode);
 

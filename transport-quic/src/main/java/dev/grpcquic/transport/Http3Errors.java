@@ -11,7 +11,7 @@ final class Http3Errors {
   /** The status of a call whose stream the server reset with {@code code} (-1: code unknown). */
   static Status statusForServerReset(long code) {
     if (code < 0) {
-      // kwik does not tell a reset's code; a server resets a call it cancelled.
+      // Code unknown (engine without it): a server resets a call it cancelled.
       return Status.CANCELLED.withDescription("stream reset by server");
     }
     return statusForCode(code).augmentDescription(

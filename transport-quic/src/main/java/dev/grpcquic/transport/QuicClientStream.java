@@ -309,7 +309,11 @@ final class QuicClientStream extends AbstractClientStream {
           return;
         }
         cancelled = true;
-        transportReportStatus(Http3Errors.statusForServerReset(code), false, new Metadata());
+        // H3_REQUEST_REJECTED: the server did not process the request (RFC 9114 §4.1.1), so
+        // grpc-core may retry it transparently, as it does for HTTP/2's REFUSED_STREAM.
+        transportReportStatus(Http3Errors.statusForServerReset(code),
+            code == Http3ErrorCode.H3_REQUEST_REJECTED ? RpcProgress.REFUSED : RpcProgress.PROCESSED,
+            false, new Metadata());
         transport.streamFinished(QuicClientStream.this);
       }
     }

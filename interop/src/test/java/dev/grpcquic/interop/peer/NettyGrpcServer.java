@@ -56,6 +56,7 @@ final class NettyGrpcServer implements AutoCloseable {
   private final Channel udp;
   /** Every call the server got, in order of arrival of its headers. */
   final BlockingQueue<ServerCall> calls = new LinkedBlockingQueue<>();
+  private final java.util.Set<String> resetTokens = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   NettyGrpcServer(File certChain, File key) throws Exception {
     this(certChain, key, null);
@@ -125,6 +126,7 @@ final class NettyGrpcServer implements AutoCloseable {
     private final GrpcWire.Deframer deframer = new GrpcWire.Deframer();
     private int received;
     private boolean responded;
+    private boolean rejected;
 
     ServerCall(QuicStreamChannel stream) {
       this.stream = stream;
@@ -165,6 +167,15 @@ final class NettyGrpcServer implements AutoCloseable {
               finish(stream.writeAndFlush(new DefaultHttp3HeadersFrame(h)));
               break;
             }
+            case "reset-first": {
+              // The first call carrying this token is reset (both directions) with the code in
+              // x-peer-status; a retry of it is answered as usual.
+              if (resetTokens.add(header("x-peer-message"))) {
+                rejected = true;
+                stream.shutdown(Integer.decode(header("x-peer-status")));
+              }
+              break;
+            }
             case "http": {
               Http3Headers h = new DefaultHttp3Headers();
               h.status(header("x-peer-status"));
@@ -200,6 +211,9 @@ final class NettyGrpcServer implements AutoCloseable {
       @Override
       protected void channelInputClosed(ChannelHandlerContext ctx) throws Exception {
         requestEnded.complete(null);
+        if (rejected) {
+          return;
+        }
         String path = path();
         if (path.endsWith("/UnaryRpc")) {
           byte[] message = messages.peek();
@@ -210,6 +224,7 @@ final class NettyGrpcServer implements AutoCloseable {
               trailers(header("x-peer-status"), GrpcWire.percentEncode(text));
               return;
             case "":
+            case "reset-first":
               sendHeadersOnce();
               stream.write(data(response(text)));
               trailers("0", null);

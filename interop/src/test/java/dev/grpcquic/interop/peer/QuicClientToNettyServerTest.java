@@ -217,6 +217,29 @@ class QuicClientToNettyServerTest {
     assertEquals(special, e.getStatus().getDescription());
   }
 
+  /**
+   * A server's reset code decides what the call becomes: H3_REQUEST_REJECTED (the request was not
+   * processed) is retried at once by grpc-core and the retry succeeds; H3_REQUEST_CANCELLED ends
+   * the call CANCELLED without a retry.
+   */
+  @Test
+  void resetCodesOfTheServerAreHonoured() throws Exception {
+    server.calls.clear();
+    SimpleResponse r = blocking(mode("reset-first", "0x10b", "rejected once"))
+        .unaryRpc(request("after a retry"));
+    assertEquals("after a retry", r.getResponseMessage());
+    nextServerCall("UnaryRpc");
+    nextServerCall("UnaryRpc"); // the transparent retry
+
+    server.calls.clear();
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+        () -> blocking(mode("reset-first", "0x10c", "cancelled once")).unaryRpc(request("x")));
+    assertEquals(Status.Code.CANCELLED, e.getStatus().getCode(), e.getStatus().toString());
+    assertTrue(e.getStatus().getDescription().contains("H3_REQUEST_CANCELLED"), e.toString());
+    nextServerCall("UnaryRpc");
+    assertEquals(0, server.calls.size(), "a cancelled call was retried");
+  }
+
   @Test
   void malformedPercentEncodingIsNotAnError() {
     StatusRuntimeException e = assertThrows(StatusRuntimeException.class,

@@ -15,7 +15,8 @@ import tech.kwik.core.packet.QuicPacket;
  *
  * <p>A server logger may also feed a {@link MigrationTracker}: kwik calls {@code encrypted} just
  * before it decrypts a packet, {@code received} once it has, and {@code sent} right after a
- * datagram left the socket, whatever the log levels.
+ * datagram left the socket, whatever the log levels. A client logger feeds its connection's
+ * {@link PeerResetCodes} from {@code received}.
  */
 final class JulKwikLogger extends BaseLogger {
 
@@ -23,16 +24,15 @@ final class JulKwikLogger extends BaseLogger {
   private static final String ENCRYPTED_PAYLOAD = "Encrypted payload";
   private final String prefix;
   private final MigrationTracker tracker;
+  private final PeerResetCodes resetCodes;
   private final java.util.concurrent.atomic.AtomicLong zeroRttPackets =
       new java.util.concurrent.atomic.AtomicLong();
 
-  JulKwikLogger(String prefix) {
-    this(prefix, null);
-  }
-
-  JulKwikLogger(String prefix, MigrationTracker tracker) {
+  /** {@code tracker} and {@code resetCodes} may be null. */
+  JulKwikLogger(String prefix, MigrationTracker tracker, PeerResetCodes resetCodes) {
     this.prefix = prefix;
     this.tracker = tracker;
+    this.resetCodes = resetCodes;
     logDebug(false);
     logInfo(false);
     logWarning(LOG.isLoggable(Level.FINE));
@@ -93,6 +93,9 @@ final class JulKwikLogger extends BaseLogger {
   public void received(Instant timeReceived, int datagram, QuicPacket packet) {
     if (tracker != null) {
       tracker.received(packet);
+    }
+    if (resetCodes != null) {
+      resetCodes.received(packet);
     }
     super.received(timeReceived, datagram, packet);
   }

@@ -76,7 +76,8 @@ public final class KwikClientEngine implements QuicClientEngine {
             + " only, not the IP address " + serverName + ": connect by host name, or set the"
             + " channel's overrideAuthority to a DNS name of the server's certificate");
       }
-      JulKwikLogger logger = new JulKwikLogger("client: ");
+      PeerResetCodes resetCodes = new PeerResetCodes();
+      JulKwikLogger logger = new JulKwikLogger("client: ", null, resetCodes);
       QuicClientConnection.Builder builder = QuicClientConnection.newBuilder()
           .host(serverName)
           .port(options.port())
@@ -111,7 +112,7 @@ public final class KwikClientEngine implements QuicClientEngine {
         builder.secrets(keyLog.connectionFile());
       }
       kwik = builder.build();
-      connection = new KwikConnection(kwik, options.blockingExecutor(), handler);
+      connection = new KwikConnection(kwik, options.blockingExecutor(), handler, resetCodes);
       connection.setStreamReceiveWindow(options.streamReceiveWindow());
       kwik.setPeerInitiatedStreamCallback(connection::onPeerStream);
       ZeroRtt zeroRtt = new ZeroRtt(ticket, earlyStreams, logger);

@@ -82,18 +82,31 @@ final class KwikConnection implements QuicConnection {
   private boolean bidiOpenerRunning;
   private boolean uniOpenerRunning;
   private boolean established;
+  private final PeerResetCodes resetCodes;
 
   private record PendingOpen(CompletableFuture<QuicStream> future, StreamHandler handler) {}
 
-  KwikConnection(tech.kwik.core.QuicConnection kwik, Executor executor, ConnectionHandler handler) {
-    this(kwik, executor, handler, null);
+  /** A client connection; {@code resetCodes} is fed by the connection's kwik logger. */
+  KwikConnection(tech.kwik.core.QuicConnection kwik, Executor executor, ConnectionHandler handler,
+      PeerResetCodes resetCodes) {
+    this(kwik, executor, handler, null, resetCodes);
   }
 
-  /** {@code serverLocalAddress}: the endpoint's bound address, for a server-side connection. */
+  /**
+   * A server connection; {@code serverLocalAddress}: the endpoint's bound address. kwik's server
+   * logger serves every connection, so reset codes stay unknown here: a client resets a call only
+   * to cancel it, whatever the code.
+   */
   KwikConnection(tech.kwik.core.QuicConnection kwik, Executor executor, ConnectionHandler handler,
       InetSocketAddress serverLocalAddress) {
+    this(kwik, executor, handler, serverLocalAddress, new PeerResetCodes());
+  }
+
+  private KwikConnection(tech.kwik.core.QuicConnection kwik, Executor executor,
+      ConnectionHandler handler, InetSocketAddress serverLocalAddress, PeerResetCodes resetCodes) {
     this.kwik = kwik;
     this.serverLocalAddress = serverLocalAddress;
+    this.resetCodes = resetCodes;
     this.executor = executor;
     this.handler = handler;
     this.guard = new SendStallGuard(kwik);
@@ -490,7 +503,12 @@ final class KwikConnection implements QuicConnection {
   void streamMaybeDone(KwikStream stream) {
     if (stream.isDone()) {
       streams.remove(stream);
+      resetCodes.forget(stream.id());
     }
+  }
+
+  PeerResetCodes resetCodes() {
+    return resetCodes;
   }
 
   boolean isClosingOrClosed() {

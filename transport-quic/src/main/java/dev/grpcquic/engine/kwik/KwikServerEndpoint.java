@@ -108,7 +108,7 @@ public final class KwikServerEndpoint implements QuicServerEndpoint {
             .withSocket(socket)
             .withKeyStore(options.keyStore(), options.keyAlias(), options.keyPassword())
             .withConfiguration(config)
-            .withLogger(new JulKwikLogger("server: ", tracker))
+            .withLogger(new JulKwikLogger("server: ", tracker, null))
             .build());
       } catch (Exception | Error e) {
         result.set(e);

@@ -74,6 +74,9 @@ final class KwikStream implements QuicStream {
       outboundEnded = true;
       sendAbandoned = true;
     }
+    if (!inboundEnded) {
+      connection.resetCodes().track(kwik.getStreamId());
+    }
   }
 
   /** Installs the handler; events (and reads) start only from here on. */
@@ -216,7 +219,8 @@ final class KwikStream implements QuicStream {
     if (!silent && !connection.isClosingOrClosed()
         && !"Connection closed".equals(e.getMessage())) {
       LOG.log(Level.FINE, "stream " + id() + " read ended", e);
-      deliverTerminal(h -> h.onReset(-1));
+      long code = connection.resetCodes().code(id());
+      deliverTerminal(h -> h.onReset(code));
     }
     connection.streamMaybeDone(this);
   }

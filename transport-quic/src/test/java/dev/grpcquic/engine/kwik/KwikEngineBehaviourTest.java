@@ -102,7 +102,8 @@ class KwikEngineBehaviourTest {
       BulkPeer firstServer = serverPeers.poll(10, TimeUnit.SECONDS);
       assertTrue(eventually(() -> firstServer.received.get() == 100, 10_000));
       resetStream.reset(0x10c);
-      assertEquals(-1L, firstServer.reset.get(10, TimeUnit.SECONDS)); // kwik hides the code
+      // kwik hides the code, and a server connection has no logger of its own to learn it from.
+      assertEquals(-1L, firstServer.reset.get(10, TimeUnit.SECONDS));
 
       // stopSending: the server, blocked writing a download, sees onStopSending.
       KwikTestSupport.Recorder second = new KwikTestSupport.Recorder(null, false);
@@ -115,6 +116,39 @@ class KwikEngineBehaviourTest {
       assertFalse(secondServer.reset.isDone(), "the server's receiving side goes on");
       assertFalse(second.endOfStream.isDone());
       assertEquals(0, secondServer.overlaps.get());
+      connection.close(0x100, "");
+    }
+  }
+
+  /**
+   * The client learns the code of a server's RESET_STREAM (kwik drops it; the engine reads it off
+   * the received packet): H3_REQUEST_REJECTED is what lets a refused call be retried.
+   */
+  @Test
+  @Timeout(60)
+  void aServerResetTellsTheClientItsCode() throws Exception {
+    try (KwikServerEndpoint server = KwikServerEndpoint.start(KwikTestSupport.serverOptions(),
+        KwikTestSupport.acceptor(s -> {
+          s.request(1024);
+          return new KwikTestSupport.Recorder(s, false) {
+            @Override
+            public void onData(ByteBuffer data) {
+              super.onData(data);
+              s.reset(data.get(data.position()) == 'R' ? 0x10b : 0x10c);
+            }
+          };
+        }))) {
+      QuicConnection connection = KwikTestSupport.connect(server.localAddress(),
+          new KwikTestSupport.ClientHandler());
+      for (char kind : new char[] {'R', 'C', 'R'}) {
+        KwikTestSupport.Recorder client = new KwikTestSupport.Recorder(null, false);
+        QuicStream stream = connection.openStream(true, client).get(10, TimeUnit.SECONDS);
+        client.stream = stream;
+        stream.request(1024);
+        stream.write(ByteBuffer.wrap(new byte[] {(byte) kind}), false);
+        assertEquals(kind == 'R' ? 0x10bL : 0x10cL, client.reset.get(10, TimeUnit.SECONDS));
+        stream.reset(0x10c);
+      }
       connection.close(0x100, "");
     }
   }

@@ -16,7 +16,7 @@ import tech.kwik.core.packet.QuicPacket;
  * <p>A server logger may also feed a {@link MigrationTracker}: kwik calls {@code encrypted} just
  * before it decrypts a packet, {@code received} once it has, and {@code sent} right after a
  * datagram left the socket, whatever the log levels. A client logger feeds its connection's
- * {@link PeerResetCodes} from {@code received}.
+ * {@link StreamFrameLog} from both.
  */
 final class JulKwikLogger extends BaseLogger {
 
@@ -24,15 +24,15 @@ final class JulKwikLogger extends BaseLogger {
   private static final String ENCRYPTED_PAYLOAD = "Encrypted payload";
   private final String prefix;
   private final MigrationTracker tracker;
-  private final PeerResetCodes resetCodes;
+  private final StreamFrameLog frameLog;
   private final java.util.concurrent.atomic.AtomicLong zeroRttPackets =
       new java.util.concurrent.atomic.AtomicLong();
 
-  /** {@code tracker} and {@code resetCodes} may be null. */
-  JulKwikLogger(String prefix, MigrationTracker tracker, PeerResetCodes resetCodes) {
+  /** {@code tracker} and {@code frameLog} may be null. */
+  JulKwikLogger(String prefix, MigrationTracker tracker, StreamFrameLog frameLog) {
     this.prefix = prefix;
     this.tracker = tracker;
-    this.resetCodes = resetCodes;
+    this.frameLog = frameLog;
     logDebug(false);
     logInfo(false);
     logWarning(LOG.isLoggable(Level.FINE));
@@ -94,8 +94,8 @@ final class JulKwikLogger extends BaseLogger {
     if (tracker != null) {
       tracker.received(packet);
     }
-    if (resetCodes != null) {
-      resetCodes.received(packet);
+    if (frameLog != null) {
+      frameLog.received(packet);
     }
     super.received(timeReceived, datagram, packet);
   }
@@ -109,6 +109,9 @@ final class JulKwikLogger extends BaseLogger {
     }
     if (tracker != null) {
       tracker.sent(packets);
+    }
+    if (frameLog != null) {
+      frameLog.sent(packets);
     }
     super.sent(sent, packets);
   }

@@ -76,8 +76,8 @@ public final class KwikClientEngine implements QuicClientEngine {
             + " only, not the IP address " + serverName + ": connect by host name, or set the"
             + " channel's overrideAuthority to a DNS name of the server's certificate");
       }
-      PeerResetCodes resetCodes = new PeerResetCodes();
-      JulKwikLogger logger = new JulKwikLogger("client: ", null, resetCodes);
+      StreamFrameLog frameLog = new StreamFrameLog(true);
+      JulKwikLogger logger = new JulKwikLogger("client: ", null, frameLog);
       QuicClientConnection.Builder builder = QuicClientConnection.newBuilder()
           .host(serverName)
           .port(options.port())
@@ -112,7 +112,7 @@ public final class KwikClientEngine implements QuicClientEngine {
         builder.secrets(keyLog.connectionFile());
       }
       kwik = builder.build();
-      connection = new KwikConnection(kwik, options.blockingExecutor(), handler, resetCodes);
+      connection = new KwikConnection(kwik, options.blockingExecutor(), handler, frameLog);
       connection.setStreamReceiveWindow(options.streamReceiveWindow());
       kwik.setPeerInitiatedStreamCallback(connection::onPeerStream);
       ZeroRtt zeroRtt = new ZeroRtt(ticket, earlyStreams, logger);

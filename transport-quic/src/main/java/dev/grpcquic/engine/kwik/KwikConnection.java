@@ -82,31 +82,31 @@ final class KwikConnection implements QuicConnection {
   private boolean bidiOpenerRunning;
   private boolean uniOpenerRunning;
   private boolean established;
-  private final PeerResetCodes resetCodes;
+  private final StreamFrameLog frameLog;
 
   private record PendingOpen(CompletableFuture<QuicStream> future, StreamHandler handler) {}
 
-  /** A client connection; {@code resetCodes} is fed by the connection's kwik logger. */
+  /** A client connection; {@code frameLog} is fed by the connection's kwik logger. */
   KwikConnection(tech.kwik.core.QuicConnection kwik, Executor executor, ConnectionHandler handler,
-      PeerResetCodes resetCodes) {
-    this(kwik, executor, handler, null, resetCodes);
+      StreamFrameLog frameLog) {
+    this(kwik, executor, handler, null, frameLog);
   }
 
   /**
    * A server connection; {@code serverLocalAddress}: the endpoint's bound address. kwik's server
-   * logger serves every connection, so reset codes stay unknown here: a client resets a call only
-   * to cancel it, whatever the code.
+   * logger serves every connection, so its stream frame log is not fed: a client resets a call
+   * only to cancel it, whatever the code, and knows every stream the server opens.
    */
   KwikConnection(tech.kwik.core.QuicConnection kwik, Executor executor, ConnectionHandler handler,
       InetSocketAddress serverLocalAddress) {
-    this(kwik, executor, handler, serverLocalAddress, new PeerResetCodes());
+    this(kwik, executor, handler, serverLocalAddress, new StreamFrameLog(false));
   }
 
   private KwikConnection(tech.kwik.core.QuicConnection kwik, Executor executor,
-      ConnectionHandler handler, InetSocketAddress serverLocalAddress, PeerResetCodes resetCodes) {
+      ConnectionHandler handler, InetSocketAddress serverLocalAddress, StreamFrameLog frameLog) {
     this.kwik = kwik;
     this.serverLocalAddress = serverLocalAddress;
-    this.resetCodes = resetCodes;
+    this.frameLog = frameLog;
     this.executor = executor;
     this.handler = handler;
     this.guard = new SendStallGuard(kwik);
@@ -267,6 +267,7 @@ final class KwikConnection implements QuicConnection {
   /** Client connections, after the handshake: a stream kwik created for 0-RTT data. */
   void adoptEarlyStream(tech.kwik.core.QuicStream kwikStream, dev.grpcquic.engine.EarlyStream early) {
     KwikStream stream = new KwikStream(this, kwikStream, executor, true);
+    frameLog.markSeenByPeer(stream.id()); // kwik sent its data as 0-RTT
     if (early.fin()) {
       stream.finWrittenEarly();
     }
@@ -503,12 +504,12 @@ final class KwikConnection implements QuicConnection {
   void streamMaybeDone(KwikStream stream) {
     if (stream.isDone()) {
       streams.remove(stream);
-      resetCodes.forget(stream.id());
+      frameLog.forget(stream.id());
     }
   }
 
-  PeerResetCodes resetCodes() {
-    return resetCodes;
+  StreamFrameLog frameLog() {
+    return frameLog;
   }
 
   boolean isClosingOrClosed() {

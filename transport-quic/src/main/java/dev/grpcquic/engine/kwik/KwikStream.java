@@ -57,6 +57,11 @@ final class KwikStream implements QuicStream {
   private boolean writerRunning;
   private boolean outboundEnded;
   private boolean resetByUs;
+  /** Bytes (or a FIN) of ours went, or are going, to kwik: a STREAM frame will leave. */
+  private boolean handedToKwik;
+  /** Our reset waits for the peer to have a frame of the stream; the stream is not done before. */
+  private boolean resetWaiting;
+  private final boolean local;
   private volatile boolean finHandedToKwik;
   private volatile boolean sendAbandoned;
 
@@ -65,6 +70,7 @@ final class KwikStream implements QuicStream {
     this.connection = connection;
     this.kwik = kwik;
     this.executor = executor;
+    this.local = local;
     boolean bidi = kwik.isBidirectional();
     if (!bidi && local) {
       inboundEnded = true;
@@ -74,9 +80,7 @@ final class KwikStream implements QuicStream {
       outboundEnded = true;
       sendAbandoned = true;
     }
-    if (!inboundEnded) {
-      connection.resetCodes().track(kwik.getStreamId());
-    }
+    connection.frameLog().track(kwik.getStreamId());
   }
 
   /** Installs the handler; events (and reads) start only from here on. */
@@ -102,6 +106,9 @@ final class KwikStream implements QuicStream {
   /** Bytes kwik took before this stream existed for us (0-RTT data): report them written. */
   void reportWritten(int bytes) {
     if (bytes > 0) {
+      synchronized (this) {
+        handedToKwik = true;
+      }
       connection.guard().watch(this);
       events.execute(() -> handler.onWritten(bytes));
     }
@@ -219,7 +226,7 @@ final class KwikStream implements QuicStream {
     if (!silent && !connection.isClosingOrClosed()
         && !"Connection closed".equals(e.getMessage())) {
       LOG.log(Level.FINE, "stream " + id() + " read ended", e);
-      long code = connection.resetCodes().code(id());
+      long code = connection.frameLog().peerResetCode(id());
       deliverTerminal(h -> h.onReset(code));
     }
     connection.streamMaybeDone(this);
@@ -272,6 +279,7 @@ final class KwikStream implements QuicStream {
             writerRunning = false;
             return;
           }
+          handedToKwik = true;
         }
         if (head == null) {
           out.close(); // FIN after the last byte
@@ -317,6 +325,8 @@ final class KwikStream implements QuicStream {
   }
 
   private void writeFailed(IOException e) {
+    // A reset waiting for a frame that will not leave now goes at once.
+    connection.frameLog().noStreamFrameComing(id());
     boolean silent;
     synchronized (this) {
       writerRunning = false;
@@ -355,16 +365,31 @@ final class KwikStream implements QuicStream {
    * RESET_STREAM with the code unless the sending side already ended (after FIN kwik ignores it),
    * and, unless the receiving side already ended, STOP_SENDING with the same code: kwik frees the
    * stream's MAX_STREAMS slot only once both directions are finished.
+   *
+   * <p>On a stream we opened, both wait until the peer acknowledged a STREAM frame of it (about
+   * one RTT for a call cancelled as it starts): a kwik peer drops them while it has seen no frame
+   * of the stream, and the stream then holds one of the connection's slots there until the peer's
+   * request-headers timeout, if it ever learns of the stream. Queued bytes that kwik has not seen
+   * are dropped, except the first chunk of a stream that gave kwik nothing yet: that chunk opens
+   * the stream at the peer.
    */
   @Override
   public void reset(long applicationErrorCode) {
     boolean sendReset;
     boolean abortReading;
+    ByteBuffer opening = null;
+    boolean frameComing;
     synchronized (this) {
       sendReset = !outboundEnded;
       if (sendReset) {
         resetByUs = true;
+        if (local && !handedToKwik && !writeQueue.isEmpty()) {
+          opening = writeQueue.peek();
+          handedToKwik = true;
+        }
       }
+      frameComing = local && handedToKwik;
+      resetWaiting = frameComing;
       outboundEnded = true;
       writeQueue.clear();
       queuedBytes = 0;
@@ -374,17 +399,58 @@ final class KwikStream implements QuicStream {
         inboundEnded = true;
       }
     }
-    sendAbandoned = true;
     connection.stopSendingWatch().unwatch(this);
-    if (sendReset) {
-      kwik.resetStream(applicationErrorCode);
+    if (opening != null) {
+      handOver(opening);
     }
-    if (abortReading) {
-      kwik.abortReading(applicationErrorCode);
+    Runnable resetInKwik = () -> {
+      sendAbandoned = true;
+      if (sendReset) {
+        kwik.resetStream(applicationErrorCode);
+      }
+      if (abortReading) {
+        kwik.abortReading(applicationErrorCode);
+      }
+      synchronized (this) {
+        resetWaiting = false;
+      }
+      connection.streamMaybeDone(this);
+    };
+    boolean deferred = frameComing && (sendReset || abortReading)
+        && connection.frameLog().deferUntilPeerHasFrame(id(), () -> runElsewhere(resetInKwik));
+    if (!deferred) {
+      resetInKwik.run();
     }
-    connection.streamMaybeDone(this);
   }
 
+  /** Gives kwik the first chunk of {@code data} (it has room: nothing of ours is buffered yet). */
+  private void handOver(ByteBuffer data) {
+    int n = Math.min(data.remaining(), WRITE_CHUNK);
+    byte[] chunk = new byte[n];
+    data.duplicate().get(chunk);
+    try {
+      kwik.getOutputStream().write(chunk, 0, n);
+      connection.guard().watch(this);
+    } catch (IOException e) {
+      // kwik reset the stream already (the peer's STOP_SENDING): no frame will leave.
+      connection.frameLog().noStreamFrameComing(id());
+    }
+  }
+
+  private void runElsewhere(Runnable task) {
+    try {
+      executor.execute(task);
+    } catch (RejectedExecutionException e) {
+      task.run();
+    }
+  }
+
+  /**
+   * STOP_SENDING at once, even before the stream's first frame: a kwik peer then drops it, which
+   * costs nothing here (a request stream we stop reading also ends by FIN or reset, which the peer
+   * does see). Waiting for the frame, as {@link #reset} does, made a kwik server hand the stream's
+   * slot back later.
+   */
   @Override
   public void stopSending(long applicationErrorCode) {
     synchronized (this) {
@@ -404,6 +470,7 @@ final class KwikStream implements QuicStream {
     synchronized (this) {
       inboundEnded = true;
       outboundEnded = true;
+      resetWaiting = false; // no acknowledgement comes any more
       writeQueue.clear();
       queuedBytes = 0;
     }
@@ -412,7 +479,7 @@ final class KwikStream implements QuicStream {
   }
 
   synchronized boolean isDone() {
-    return inboundEnded && outboundEnded && !readerRunning && !writerRunning;
+    return inboundEnded && outboundEnded && !readerRunning && !writerRunning && !resetWaiting;
   }
 
   private void deliverTerminal(java.util.function.Consumer<StreamHandler> event) {

@@ -153,6 +153,43 @@ class KwikEngineBehaviourTest {
     }
   }
 
+  /**
+   * A stream reset right after its first write (a call cancelled as it starts): kwik's server
+   * drops a RESET_STREAM that comes before the stream's first frame, so the engine holds the reset
+   * back until that frame has left. Every stream must reach the server and end there as reset;
+   * with a limit of 4 streams, a lost one would also stall the streams after it.
+   */
+  @Test
+  @Timeout(60)
+  void aStreamResetAsItOpensReachesTheServerAsReset() throws Exception {
+    int streams = 200;
+    java.util.concurrent.CountDownLatch resets = new java.util.concurrent.CountDownLatch(streams);
+    try (KwikServerEndpoint server = KwikServerEndpoint.start(
+        KwikTestSupport.serverOptions(4, Duration.ofSeconds(30), 64 * 1024),
+        KwikTestSupport.acceptor(s -> {
+          s.request(1 << 16);
+          return new KwikTestSupport.Recorder(s, true) {
+            @Override
+            public void onReset(long code) {
+              super.onReset(code);
+              resets.countDown();
+            }
+          };
+        }))) {
+      QuicConnection connection = KwikTestSupport.connect(server.localAddress(),
+          new KwikTestSupport.ClientHandler());
+      for (int i = 0; i < streams; i++) {
+        QuicStream stream = connection.openStream(true, new KwikTestSupport.Recorder(null, false))
+            .get(10, TimeUnit.SECONDS);
+        stream.write(ByteBuffer.wrap(new byte[100]), false);
+        stream.reset(0x10c);
+      }
+      assertTrue(resets.await(20, TimeUnit.SECONDS),
+          resets.getCount() + " of " + streams + " streams never ended as reset at the server");
+      connection.close(0x100, "");
+    }
+  }
+
   @Test
   @Timeout(60)
   void peerCloseWithApplicationCodeReachesOnClosed() throws Exception {

@@ -512,6 +512,10 @@ final class KwikConnection implements QuicConnection {
     return frameLog;
   }
 
+  int smoothedRttMillis() {
+    return kwik.getStats().smoothedRtt();
+  }
+
   boolean isClosingOrClosed() {
     return closeRequested.get() || terminated.get();
   }

@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -32,6 +33,8 @@ final class KwikStream implements QuicStream {
   private static final int READ_CHUNK = 32 * 1024;
   /** Below kwik's 50 KiB send buffer, so that a write blocks only until part of it drained. */
   private static final int WRITE_CHUNK = 16 * 1024;
+  /** The least time a reset waits for the peer to acknowledge the stream's first frame. */
+  static final long ACK_WAIT_MIN_MILLIS = 250;
 
   private final KwikConnection connection;
   private final tech.kwik.core.QuicStream kwik;
@@ -326,7 +329,7 @@ final class KwikStream implements QuicStream {
 
   private void writeFailed(IOException e) {
     // A reset waiting for a frame that will not leave now goes at once.
-    connection.frameLog().noStreamFrameComing(id());
+    connection.frameLog().stopWaiting(id());
     boolean silent;
     synchronized (this) {
       writerRunning = false;
@@ -418,7 +421,13 @@ final class KwikStream implements QuicStream {
     };
     boolean deferred = frameComing && (sendReset || abortReading)
         && connection.frameLog().deferUntilPeerHasFrame(id(), () -> runElsewhere(resetInKwik));
-    if (!deferred) {
+    if (deferred) {
+      // An ACK comes within an RTT and the peer's ack delay; should it have been missed, wait
+      // no longer than a few of those.
+      long waitMillis = Math.max(ACK_WAIT_MIN_MILLIS, 4L * connection.smoothedRttMillis());
+      SendStallGuard.TIMER.schedule(() -> connection.frameLog().stopWaiting(id()),
+          waitMillis, TimeUnit.MILLISECONDS);
+    } else {
       resetInKwik.run();
     }
   }
@@ -433,7 +442,7 @@ final class KwikStream implements QuicStream {
       connection.guard().watch(this);
     } catch (IOException e) {
       // kwik reset the stream already (the peer's STOP_SENDING): no frame will leave.
-      connection.frameLog().noStreamFrameComing(id());
+      connection.frameLog().stopWaiting(id());
     }
   }
 

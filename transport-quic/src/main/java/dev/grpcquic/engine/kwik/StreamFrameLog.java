@@ -27,8 +27,11 @@ final class StreamFrameLog {
   private static final int RECENT_PACKETS = 8;
   private final boolean fed;
   private final ConcurrentHashMap<Long, Entry> streams = new ConcurrentHashMap<>();
-  /** Streams with an action waiting for the acknowledgement. */
-  private final ConcurrentHashMap<Long, Entry> waiting = new ConcurrentHashMap<>();
+  /**
+   * Streams with frames sent and none acknowledged yet: each stays about one RTT, from its first
+   * frame to the first ACK that covers one (ACK ranges do not repeat, so every ACK is looked at).
+   */
+  private final ConcurrentHashMap<Long, Entry> unacked = new ConcurrentHashMap<>();
 
   private static final class Entry {
     volatile long peerResetCode = -1;
@@ -63,6 +66,7 @@ final class StreamFrameLog {
   /** The stream is done (a stream with an action waiting is not done before it ran). */
   void forget(long streamId) {
     streams.remove(streamId);
+    unacked.remove(streamId);
   }
 
   /** On kwik's receiver thread, before the packet is processed. */
@@ -77,15 +81,15 @@ final class StreamFrameLog {
           e.peerResetCode = reset.getErrorCode();
         }
       } else if (frame instanceof AckFrame ack && packet.getPnSpace() == PnSpace.App
-          && !waiting.isEmpty()) {
+          && !unacked.isEmpty()) {
         acknowledged(ack.getAcknowledgedRanges());
       }
     }
   }
 
   private void acknowledged(List<Range> ranges) {
-    for (Long streamId : waiting.keySet()) {
-      Entry e = waiting.get(streamId);
+    for (Long streamId : unacked.keySet()) {
+      Entry e = unacked.get(streamId);
       if (e == null) {
         continue;
       }
@@ -114,7 +118,12 @@ final class StreamFrameLog {
           Entry e = streams.get((long) stream.getStreamId());
           if (e != null && !e.frameAcked) {
             synchronized (e) {
-              e.packets[e.packetCount++ % RECENT_PACKETS] = packet.getPacketNumber();
+              if (!e.frameAcked) {
+                if (e.packetCount == 0) {
+                  unacked.put((long) stream.getStreamId(), e);
+                }
+                e.packets[e.packetCount++ % RECENT_PACKETS] = packet.getPacketNumber();
+              }
             }
           }
         }
@@ -129,14 +138,18 @@ final class StreamFrameLog {
       action = e.afterAck;
       e.afterAck = null;
     }
-    waiting.remove(streamId, e);
+    unacked.remove(streamId, e);
     if (action != null) {
       action.run();
     }
   }
 
-  /** No frame of this stream will leave any more (kwik refused its bytes): run what waits now. */
-  void noStreamFrameComing(long streamId) {
+  /**
+   * Runs what waits now: no frame of this stream will leave any more (kwik refused its bytes), or
+   * the acknowledgement was missed (an ACK processed before the sent datagram was logged; ACK
+   * ranges repeat only while the peer keeps acknowledging).
+   */
+  void stopWaiting(long streamId) {
     Entry e = streams.get(streamId);
     if (e != null) {
       frameAcked(streamId, e);
@@ -164,7 +177,6 @@ final class StreamFrameLog {
         return false;
       }
       e.afterAck = action;
-      waiting.put(streamId, e); // before an acknowledgement can look for it
     }
     return true;
   }

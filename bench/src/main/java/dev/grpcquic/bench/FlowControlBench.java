@@ -223,9 +223,7 @@ public final class FlowControlBench {
     if (t != Transport.QUIC) {
       return GrpcEndpoint.newChannel(t, tls, host, port, 0, null);
     }
-    return quicOptions.apply(QuicChannelBuilder.forAddress(host, port)
-        .overrideAuthority("localhost")
-        .trustCertificates(tls.caPem.toFile())).build();
+    return quicOptions.apply(GrpcEndpoint.quicChannelBuilder(tls, host, port)).build();
   }
 
   private static void close(ManagedChannel channel) throws InterruptedException {

@@ -159,9 +159,7 @@ final class GrpcEndpoint implements AutoCloseable {
       int maxConcurrentCalls, java.time.Duration keepAlive) throws IOException {
     switch (transport) {
       case QUIC: {
-        QuicChannelBuilder builder = QuicChannelBuilder.forAddress(host, port)
-            .overrideAuthority("localhost") // kwik checks DNS names only
-            .trustCertificates(tls.caPem.toFile());
+        QuicChannelBuilder builder = quicChannelBuilder(tls, host, port);
         if (maxConcurrentCalls > 0) {
           builder.maxConcurrentCallsPerConnection(maxConcurrentCalls);
         }
@@ -191,6 +189,14 @@ final class GrpcEndpoint implements AutoCloseable {
       default:
         throw new AssertionError(transport);
     }
+  }
+
+  /** A QUIC channel builder to {@code host:port} that verifies the name "localhost". */
+  static QuicChannelBuilder quicChannelBuilder(TlsFiles tls, String host, int port)
+      throws IOException {
+    return QuicChannelBuilder.forAddress(host, port)
+        .overrideAuthority("localhost") // kwik checks DNS names only
+        .trustCertificates(tls.caPem.toFile());
   }
 
   static int port(Server server) {

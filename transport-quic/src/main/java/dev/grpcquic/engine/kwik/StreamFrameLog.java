@@ -52,7 +52,9 @@ final class StreamFrameLog {
   }
 
   void track(long streamId) {
-    streams.putIfAbsent(streamId, new Entry());
+    if (fed) {
+      streams.putIfAbsent(streamId, new Entry());
+    }
   }
 
   /** kwik sent frames of this stream before we tracked it (0-RTT data): nothing waits for them. */

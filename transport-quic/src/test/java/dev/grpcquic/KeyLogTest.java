@@ -106,7 +106,8 @@ class KeyLogTest {
         }
       }
     }
-    assertEquals(List.of(ECHO_PATH), paths, "HEADERS frames seen by tshark: " + frames);
+    assertEquals(List.of(ECHO_PATH), paths, () -> "HEADERS frames seen by tshark: " + frames
+        + "; the capture as tshark decodes it with the keys:\n" + decoded(capture, keyLog));
   }
 
   @Test
@@ -161,6 +162,22 @@ class KeyLogTest {
   }
 
   /** The payloads (hex) of the HEADERS frames tshark finds in the capture. */
+  /** For a failure message: one line per packet, with what tshark decrypted of it. */
+  private static String decoded(Path capture, Path keyLog) {
+    try {
+      Process p = new ProcessBuilder("tshark", "-n", "-r", capture.toString(),
+          "-o", "tls.keylog_file:" + keyLog, "-T", "fields", "-e", "frame.number",
+          "-e", "frame.time_relative", "-e", "udp.srcport", "-e", "udp.length",
+          "-e", "quic.long.packet_type", "-e", "quic.frame_type", "-e", "_ws.expert.message")
+          .redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+      p.waitFor(60, TimeUnit.SECONDS);
+      return out.length() > 20_000 ? out.substring(0, 20_000) + "..." : out;
+    } catch (IOException | InterruptedException e) {
+      return "(tshark failed: " + e + ")";
+    }
+  }
+
   private List<String> headersFrames(Path capture, Path keyLog) throws Exception {
     List<String> command = new ArrayList<>(List.of("tshark", "-n", "-r", capture.toString()));
     if (keyLog != null) {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.grpcquic.http3.Header;
 import dev.grpcquic.http3.QpackDecoder;
+import dev.grpcquic.testing.LogCapture;
 import dev.grpcquic.testing.QuicTestServer;
 import dev.grpcquic.testing.TestService;
 import io.grpc.CallOptions;
@@ -31,11 +32,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.logging.Handler;
 import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
-import java.util.logging.SimpleFormatter;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -113,25 +110,7 @@ class KeyLogTest {
   @Test
   void noKeyLogUnlessAskedAndSecretsNeverReachTheLogs() throws Exception {
     Path keyLog = dir.resolve("keys.log");
-    List<String> logged = new CopyOnWriteArrayList<>();
-    Handler capture = new Handler() {
-      private final SimpleFormatter formatter = new SimpleFormatter();
-
-      @Override
-      public void publish(LogRecord record) {
-        logged.add(formatter.format(record));
-      }
-
-      @Override
-      public void flush() {}
-
-      @Override
-      public void close() {}
-    };
-    Logger root = Logger.getLogger("dev.grpcquic");
-    Level before = root.getLevel();
-    root.setLevel(Level.ALL);
-    root.addHandler(capture);
+    LogCapture capture = new LogCapture("dev.grpcquic", Level.ALL);
     try (QuicTestServer server = new QuicTestServer()) {
       ManagedChannel plain = server.channel();
       ClientCalls.blockingUnaryCall(plain, TestService.ECHO,
@@ -144,9 +123,9 @@ class KeyLogTest {
       ClientCalls.blockingUnaryCall(logging, TestService.ECHO,
           CallOptions.DEFAULT.withDeadlineAfter(30, TimeUnit.SECONDS), new byte[1]);
     } finally {
-      root.removeHandler(capture);
-      root.setLevel(before);
+      capture.close();
     }
+    List<String> logged = capture.lines();
     List<String> secrets = Files.readAllLines(keyLog).stream()
         .map(line -> line.substring(line.lastIndexOf(' ') + 1).toLowerCase())
         .collect(Collectors.toList());

@@ -12,6 +12,7 @@ import dev.grpcquic.http3.Http3ErrorCode;
 import dev.grpcquic.http3.VarInt;
 import dev.grpcquic.testing.CallCounter;
 import dev.grpcquic.testing.ConnectionCounter;
+import dev.grpcquic.testing.LogCapture;
 import dev.grpcquic.testing.QuicTestServer;
 import dev.grpcquic.testing.RawHttp3Client;
 import dev.grpcquic.testing.TestService;
@@ -28,10 +29,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
-import java.util.logging.Handler;
 import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -133,27 +131,7 @@ class HostilePeerTest {
 
   @Test
   void headersNeverFinishedAreRejectedAfterTheTimeoutAndFreeTheirSlots() throws Exception {
-    List<LogRecord> rejected = new ArrayList<>();
-    Handler capture = new Handler() {
-      @Override
-      public void publish(LogRecord record) {
-        if (record.getMessage().contains("no HEADERS")) {
-          synchronized (rejected) {
-            rejected.add(record);
-          }
-        }
-      }
-
-      @Override
-      public void flush() {}
-
-      @Override
-      public void close() {}
-    };
-    Logger log = Logger.getLogger(QuicServerTransport.class.getName());
-    Level level = log.getLevel();
-    log.setLevel(Level.FINE);
-    log.addHandler(capture);
+    LogCapture log = new LogCapture(QuicServerTransport.class.getName(), Level.FINE);
     try {
       whileGoodClientCalls(() -> {
         try (RawHttp3Client client = new RawHttp3Client(server.port())) {
@@ -180,12 +158,10 @@ class HostilePeerTest {
         }
       });
     } finally {
-      log.removeHandler(capture);
-      log.setLevel(level);
+      log.close();
     }
-    synchronized (rejected) {
-      assertEquals(2 * MAX_STREAMS, rejected.size());
-    }
+    assertEquals(2 * MAX_STREAMS, log.records().stream()
+        .filter(r -> r.getMessage().contains("no HEADERS")).count());
   }
 
   private static ByteBuffer truncated(ByteBuffer frame, int length) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.grpcquic.QuicChannelBuilder;
+import dev.grpcquic.testing.LogCapture;
 import dev.grpcquic.testing.PingPongCall;
 import dev.grpcquic.testing.QuicTestServer;
 import dev.grpcquic.testing.TestTls;
@@ -23,12 +24,14 @@ import io.grpc.stub.ClientCalls;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** Shutdown with GOAWAY, shutdownNow, a peer that goes away, QUIC idle timeout. */
 @Timeout(60)
 class LifecycleTest {
+  private static final String QUIET_PATH_PROBE = "dev.grpcquic.engine.kwik.QuietPathProbe";
 
   /** A started bidi call with its received messages and final status. */
   @Test
@@ -95,7 +98,10 @@ class LifecycleTest {
   @Test
   @Timeout(90)
   void quicIdleTimeoutClosesQuietConnectionAndChannelReconnects() throws Exception {
-    try (QuicTestServer server = new QuicTestServer(
+    // A PING of the quiet-path probe (which pings only while request streams are open) keeps
+    // the connection out of idle; on failure its log says which streams were open.
+    try (LogCapture probe = new LogCapture(QUIET_PATH_PROBE, Level.FINE);
+        QuicTestServer server = new QuicTestServer(
         b -> b.quicIdleTimeout(1, TimeUnit.SECONDS))) {
       // The transport's own end, as grpc-core reports it to transport filters: no sleep, and no
       // race with the channel's state moving on.
@@ -112,7 +118,8 @@ class LifecycleTest {
       assertEquals(1, ClientCalls.blockingUnaryCall(channel, TestService.ECHO,
           CallOptions.DEFAULT, new byte[1]).length);
       // kwik stretches the idle period to three probe timeouts: seconds, more on a loaded machine.
-      assertTrue(terminated.await(60, TimeUnit.SECONDS), "connection did not time out");
+      assertTrue(terminated.await(60, TimeUnit.SECONDS),
+          () -> "connection did not time out; probe log: " + probe.lines());
       assertEquals(2, ClientCalls.blockingUnaryCall(channel, TestService.ECHO,
           CallOptions.DEFAULT, new byte[2]).length);
     }

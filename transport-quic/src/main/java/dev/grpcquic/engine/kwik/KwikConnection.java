@@ -60,6 +60,7 @@ final class KwikConnection implements QuicConnection {
   private final Set<KwikStream> streams = ConcurrentHashMap.newKeySet();
   private final SendStallGuard guard;
   private final StopSendingWatch stopSendingWatch = new StopSendingWatch();
+  private final ReadWakeupWatch readWakeupWatch = new ReadWakeupWatch();
   private volatile ScheduledFuture<?> keepAlive;
   private volatile QuietPathProbe quietPathProbe;
   private final AtomicBoolean closeRequested = new AtomicBoolean();
@@ -168,6 +169,10 @@ final class KwikConnection implements QuicConnection {
 
   StopSendingWatch stopSendingWatch() {
     return stopSendingWatch;
+  }
+
+  ReadWakeupWatch readWakeupWatch() {
+    return readWakeupWatch;
   }
 
   /**
@@ -476,6 +481,7 @@ final class KwikConnection implements QuicConnection {
     closeInfo = info;
     guard.stop();
     stopSendingWatch.stop();
+    readWakeupWatch.stop();
     ScheduledFuture<?> pings = keepAlive;
     if (pings != null) {
       pings.cancel(false);
@@ -524,10 +530,26 @@ final class KwikConnection implements QuicConnection {
   boolean hasOpenRequestStream() {
     for (KwikStream stream : streams) {
       if (stream.isBidirectional()) {
-        return true;
+        if (!stream.isDone()) {
+          return true;
+        }
+        // Ended without being collected (a bug): it must not keep the connection out of idle.
+        LOG.log(Level.FINE, "{0} was done but still held", stream);
+        streamMaybeDone(stream);
       }
     }
     return false;
+  }
+
+  /** The request streams still open, with their state (for logs). */
+  String describeRequestStreams() {
+    StringBuilder out = new StringBuilder();
+    for (KwikStream stream : streams) {
+      if (stream.isBidirectional()) {
+        out.append(out.isEmpty() ? "" : ", ").append(stream.describe());
+      }
+    }
+    return out.toString();
   }
 
   int openStreamCount() {

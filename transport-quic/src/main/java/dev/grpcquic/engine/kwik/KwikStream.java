@@ -47,13 +47,15 @@ final class KwikStream implements QuicStream {
   // Guarded by this.
   private long credit;
   private boolean readerRunning;
+  /** The thread inside {@link #readLoop}, for {@link ReadWakeupWatch}. */
+  private Thread readerThread;
   private boolean inboundEnded;
   private boolean terminalDelivered;
   /** A reset or connection close was delivered (an end of stream alone still lets a send reset through). */
   private boolean abortDelivered;
   private boolean stoppedByUs;
-  /** The peer's STOP_SENDING was reported. */
-  private boolean stopSendingDelivered;
+  /** kwik reset our output for the peer's STOP_SENDING, and we ended the sending side. */
+  private boolean outputResetSeen;
   private final ArrayDeque<ByteBuffer> writeQueue = new ArrayDeque<>();
   private long queuedBytes;
   private boolean finRequested;
@@ -170,15 +172,28 @@ final class KwikStream implements QuicStream {
   private void readLoop() {
     InputStream in = kwik.getInputStream();
     Thread.interrupted(); // kwik interrupts blocked readers; never carry a stale flag over
+    synchronized (this) {
+      readerThread = Thread.currentThread();
+      connection.readWakeupWatch().watch(this);
+    }
     try {
       while (true) {
         int want;
+        boolean ended;
         synchronized (this) {
-          if (inboundEnded || credit <= 0) {
+          ended = inboundEnded;
+          if (ended || credit <= 0) {
             readerRunning = false;
-            return;
           }
           want = (int) Math.min(credit, READ_CHUNK);
+        }
+        if (ended) {
+          // Ended by a reset or STOP_SENDING while this reader ran: it was not done then.
+          connection.streamMaybeDone(this);
+          return;
+        }
+        if (want <= 0) {
+          return;
         }
         byte[] buffer = new byte[want];
         int read;
@@ -186,6 +201,11 @@ final class KwikStream implements QuicStream {
           read = in.read(buffer, 0, want);
         } catch (IOException e) {
           readFailed(e);
+          return;
+        } catch (RuntimeException e) {
+          // kwik's read races with its discarding of a reset or aborted input and can throw
+          // (NoSuchElementException); uncaught, it would leave the stream marked as reading.
+          readFailed(new IOException("kwik read failed", e));
           return;
         }
         if (read < 0) {
@@ -215,7 +235,13 @@ final class KwikStream implements QuicStream {
         }
       }
     } finally {
-      Thread.interrupted();
+      synchronized (this) {
+        if (readerThread == Thread.currentThread()) {
+          readerThread = null;
+          connection.readWakeupWatch().unwatch(this);
+        }
+      }
+      Thread.interrupted(); // a late wake-up must not reach the pool thread's next task
     }
   }
 
@@ -271,18 +297,25 @@ final class KwikStream implements QuicStream {
     Thread.interrupted(); // a stale interrupt would make kwik's blocking write fail
     try {
       while (true) {
-        ByteBuffer head;
+        ByteBuffer head = null;
+        boolean ended;
         synchronized (this) {
-          if (outboundEnded) {
+          ended = outboundEnded;
+          if (ended) {
             writerRunning = false;
-            return;
+          } else {
+            head = writeQueue.peek();
+            if (head == null && !finRequested) {
+              writerRunning = false;
+              return;
+            }
+            handedToKwik = true;
           }
-          head = writeQueue.peek();
-          if (head == null && !finRequested) {
-            writerRunning = false;
-            return;
-          }
-          handedToKwik = true;
+        }
+        if (ended) {
+          // Ended by a reset while this writer ran: the stream was not done then.
+          connection.streamMaybeDone(this);
+          return;
         }
         if (head == null) {
           out.close(); // FIN after the last byte
@@ -296,15 +329,7 @@ final class KwikStream implements QuicStream {
           connection.streamMaybeDone(this);
           return;
         }
-        int n = Math.min(head.remaining(), WRITE_CHUNK);
-        if (head.hasArray()) {
-          out.write(head.array(), head.arrayOffset() + head.position(), n);
-          head.position(head.position() + n);
-        } else {
-          byte[] chunk = new byte[n];
-          head.get(chunk);
-          out.write(chunk, 0, n);
-        }
+        int n = writeChunk(out, head);
         connection.guard().watch(this);
         boolean report;
         synchronized (this) {
@@ -322,6 +347,8 @@ final class KwikStream implements QuicStream {
       }
     } catch (IOException e) {
       writeFailed(e);
+    } catch (RuntimeException e) {
+      writeFailed(new IOException("kwik write failed", e)); // as for reads: never leave it marked
     } finally {
       Thread.interrupted();
     }
@@ -329,7 +356,7 @@ final class KwikStream implements QuicStream {
 
   private void writeFailed(IOException e) {
     // A reset waiting for a frame that will not leave now goes at once.
-    connection.frameLog().stopWaiting(id());
+    connection.frameLog().runWaitingNow(id());
     boolean silent;
     synchronized (this) {
       writerRunning = false;
@@ -413,6 +440,7 @@ final class KwikStream implements QuicStream {
       }
       if (abortReading) {
         kwik.abortReading(applicationErrorCode);
+        AbandonedInputCredit.give(kwik.getInputStream());
       }
       synchronized (this) {
         resetWaiting = false;
@@ -425,7 +453,7 @@ final class KwikStream implements QuicStream {
       // An ACK comes within an RTT and the peer's ack delay; should it have been missed, wait
       // no longer than a few of those.
       long waitMillis = Math.max(ACK_WAIT_MIN_MILLIS, 4L * connection.smoothedRttMillis());
-      SendStallGuard.TIMER.schedule(() -> connection.frameLog().stopWaiting(id()),
+      SendStallGuard.TIMER.schedule(() -> connection.frameLog().runWaitingNow(id()),
           waitMillis, TimeUnit.MILLISECONDS);
     } else {
       resetInKwik.run();
@@ -434,16 +462,27 @@ final class KwikStream implements QuicStream {
 
   /** Gives kwik the first chunk of {@code data} (it has room: nothing of ours is buffered yet). */
   private void handOver(ByteBuffer data) {
-    int n = Math.min(data.remaining(), WRITE_CHUNK);
-    byte[] chunk = new byte[n];
-    data.duplicate().get(chunk);
     try {
-      kwik.getOutputStream().write(chunk, 0, n);
+      writeChunk(kwik.getOutputStream(), data.duplicate());
       connection.guard().watch(this);
     } catch (IOException e) {
       // kwik reset the stream already (the peer's STOP_SENDING): no frame will leave.
-      connection.frameLog().stopWaiting(id());
+      connection.frameLog().runWaitingNow(id());
     }
+  }
+
+  /** Hands kwik up to {@link #WRITE_CHUNK} bytes of {@code data} (may block); returns how many. */
+  private static int writeChunk(OutputStream out, ByteBuffer data) throws IOException {
+    int n = Math.min(data.remaining(), WRITE_CHUNK);
+    if (data.hasArray()) {
+      out.write(data.array(), data.arrayOffset() + data.position(), n);
+      data.position(data.position() + n);
+    } else {
+      byte[] chunk = new byte[n];
+      data.get(chunk);
+      out.write(chunk, 0, n);
+    }
+    return n;
   }
 
   private void runElsewhere(Runnable task) {
@@ -471,7 +510,19 @@ final class KwikStream implements QuicStream {
     }
     // Never InputStream.close(): that sends STOP_SENDING with code 0, invalid in HTTP/3.
     kwik.abortReading(applicationErrorCode);
+    AbandonedInputCredit.give(kwik.getInputStream());
     connection.streamMaybeDone(this);
+  }
+
+  /** Interrupts the reader if one runs (see {@link ReadWakeupWatch}). */
+  synchronized void wakeReader() {
+    if (readerThread != null) {
+      readerThread.interrupt();
+    }
+  }
+
+  InputStream kwikInput() {
+    return kwik.getInputStream();
   }
 
   /** The connection ended: ends both sides and tells the handler unless a terminal event was sent. */
@@ -514,19 +565,36 @@ final class KwikStream implements QuicStream {
 
   /** kwik reset our output because the peer sent STOP_SENDING (seen by a write or the watch). */
   void outputResetByKwik() {
+    boolean report;
     synchronized (this) {
-      if (resetByUs || stopSendingDelivered || abortDelivered) {
+      if (resetByUs || outputResetSeen) {
         return;
       }
-      stopSendingDelivered = true;
+      outputResetSeen = true;
+      // After a terminal event (the peer's reset) the handler hears nothing more; the sending
+      // side ends all the same, or the stream would never be done.
+      report = !abortDelivered;
       outboundEnded = true;
       writeQueue.clear();
       queuedBytes = 0;
     }
     sendAbandoned = true;
     connection.stopSendingWatch().unwatch(this);
-    events.execute(() -> handler.onStopSending(-1));
+    if (report) {
+      events.execute(() -> handler.onStopSending(-1));
+    }
     connection.streamMaybeDone(this);
+  }
+
+  /** The stream and its state, for logs. */
+  synchronized String describe() {
+    return "stream " + id() + (inboundEnded ? " in:ended" : " in:open")
+        + (readerRunning ? "+reading" : "") + " credit " + credit
+        + (outboundEnded ? " out:ended" : " out:open")
+        + (writerRunning ? "+writing" : "") + " queued " + queuedBytes
+        + (resetWaiting ? " reset-waiting" : "")
+        + (connection.frameLog().peerResetCode(id()) >= 0 ? " reset-by-peer-seen" : "")
+        + (ReadWakeupWatch.inputEnded(kwik.getInputStream()) ? " kwik-input-ended" : "");
   }
 
   @Override

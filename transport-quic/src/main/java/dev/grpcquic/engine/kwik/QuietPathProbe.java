@@ -55,8 +55,11 @@ final class QuietPathProbe {
       if (now - lastReceiveNanos >= quietNanos && now - lastProbeNanos >= quietNanos
           && connection.hasOpenRequestStream()) {
         lastProbeNanos = now;
-        LOG.log(Level.FINE, "calls in flight and nothing received for {0} ms: PING",
-            TimeUnit.NANOSECONDS.toMillis(now - lastReceiveNanos));
+        if (LOG.isLoggable(Level.FINE)) {
+          LOG.log(Level.FINE, "calls in flight and nothing received for {0} ms: PING ({1})",
+              new Object[] {TimeUnit.NANOSECONDS.toMillis(now - lastReceiveNanos),
+                  connection.describeRequestStreams()});
+        }
         kwik.send(new PingFrame(), frame -> { }, true);
       }
     }, period, period, TimeUnit.NANOSECONDS);

@@ -151,7 +151,7 @@ final class StreamFrameLog {
    * the acknowledgement was missed (an ACK processed before the sent datagram was logged; ACK
    * ranges repeat only while the peer keeps acknowledging).
    */
-  void stopWaiting(long streamId) {
+  void runWaitingNow(long streamId) {
     Entry e = streams.get(streamId);
     if (e != null) {
       frameAcked(streamId, e);

@@ -190,6 +190,129 @@ class KwikEngineBehaviourTest {
     }
   }
 
+  /**
+   * A stream reset while its writer (or reader) is busy is let go once they stop: a stream kept
+   * by the connection after it ended would, on a client, keep the quiet-path probe pinging and
+   * the connection out of idle for good.
+   */
+  @Test
+  @Timeout(60)
+  void streamsResetWhileBusyAreLetGo() throws Exception {
+    try (KwikServerEndpoint server = KwikServerEndpoint.start(KwikTestSupport.serverOptions(),
+        KwikTestSupport.acceptor(s -> {
+          s.request(Integer.MAX_VALUE);
+          s.write(ByteBuffer.wrap(new byte[256 * 1024]), false);
+          return new KwikTestSupport.Recorder(s, true);
+        }))) {
+      KwikTestSupport.ClientHandler handler = new KwikTestSupport.ClientHandler();
+      QuicConnection connection = KwikTestSupport.connect(server.localAddress(), handler);
+      for (int i = 0; i < 100; i++) {
+        KwikTestSupport.Recorder reader = new KwikTestSupport.Recorder(null, true);
+        QuicStream stream;
+        try {
+          stream = connection.openStream(true, reader).get(10, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+          ConnectionCloseInfo closed = null;
+          try {
+            closed = handler.closed.get(5, TimeUnit.SECONDS);
+          } catch (java.util.concurrent.TimeoutException notClosed) {
+          }
+          throw new AssertionError("stream " + i + ": connection " + closed, e);
+        }
+        reader.stream = stream;
+        stream.request(Integer.MAX_VALUE);
+        for (int j = 0; j < 32; j++) {
+          stream.write(ByteBuffer.wrap(new byte[16 * 1024]), false);
+        }
+        long queued = stream.queuedBytes();
+        assertTrue(eventually(() -> stream.queuedBytes() < queued, 10_000), "writer started");
+        stream.reset(0x10c);
+      }
+      KwikConnection client = (KwikConnection) connection;
+      assertTrue(eventually(() -> client.openStreamCount() == 0, 20_000),
+          client.openStreamCount() + " streams still held: " + client.describeRequestStreams());
+      connection.close(0x100, "");
+    }
+  }
+
+  /**
+   * Streams the server resets while the client reads them all end as reset at the client (kwik
+   * can miss waking a reader for a reset; see ReadWakeupWatch) and are let go.
+   */
+  @Test
+  @Timeout(60)
+  void streamsTheServerResetsWhileTheClientReadsEndAsReset() throws Exception {
+    try (KwikServerEndpoint server = KwikServerEndpoint.start(KwikTestSupport.serverOptions(),
+        KwikTestSupport.acceptor(s -> {
+          s.write(ByteBuffer.wrap(new byte[64 * 1024]), false);
+          s.reset(0x10c);
+          return new KwikTestSupport.Recorder(s, true);
+        }))) {
+      QuicConnection connection = KwikTestSupport.connect(server.localAddress(),
+          new KwikTestSupport.ClientHandler());
+      List<KwikTestSupport.Recorder> readers = new ArrayList<>();
+      for (int i = 0; i < 100; i++) {
+        KwikTestSupport.Recorder reader = new KwikTestSupport.Recorder(null, true);
+        QuicStream stream = connection.openStream(true, reader).get(10, TimeUnit.SECONDS);
+        reader.stream = stream;
+        stream.request(Integer.MAX_VALUE);
+        stream.write(ByteBuffer.wrap(new byte[] {1}), true);
+        readers.add(reader);
+      }
+      KwikConnection client = (KwikConnection) connection;
+      for (KwikTestSupport.Recorder reader : readers) {
+        try {
+          reader.reset.get(20, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+          throw new AssertionError("a reset never reached the reader; held: "
+              + client.describeRequestStreams(), e);
+        }
+      }
+      assertTrue(eventually(() -> client.openStreamCount() == 0, 20_000),
+          client.openStreamCount() + " streams still held: " + client.describeRequestStreams());
+      connection.close(0x100, "");
+    }
+  }
+
+  /**
+   * Bytes of a stream we stopped reading still count against the connection's receive window:
+   * the peer counts them as sent. Streams abandoned full must not use the window up.
+   */
+  @Test
+  @Timeout(60)
+  void abandonedStreamsDoNotUseUpTheConnectionWindow() throws Exception {
+    int streamWindow = 64 * 1024;
+    try (KwikServerEndpoint server = KwikServerEndpoint.start(KwikTestSupport.serverOptions(),
+        KwikTestSupport.acceptor(s -> {
+          s.request(1 << 16);
+          s.write(ByteBuffer.wrap(new byte[streamWindow]), true);
+          return new KwikTestSupport.Recorder(s, true);
+        }))) {
+      QuicConnection connection = new KwikClientEngine().connect(
+          KwikTestSupport.clientOptions(server.localAddress(), Duration.ofSeconds(30), streamWindow),
+          new KwikTestSupport.ClientHandler()).get(15, TimeUnit.SECONDS);
+      // The connection window is 10 stream windows: 20 streams abandoned full would use it up.
+      for (int i = 0; i < 20; i++) {
+        QuicStream stream = connection.openStream(true, new KwikTestSupport.Recorder(null, false))
+            .get(10, TimeUnit.SECONDS);
+        stream.write(ByteBuffer.wrap(new byte[] {1}), true);
+        KwikStream kwikStream = (KwikStream) stream;
+        int n = i;
+        assertTrue(eventually(() -> kwikStream.unreadBytes() == streamWindow, 10_000),
+            () -> "stream " + n + " got " + kwikStream.unreadBytes() + " bytes");
+        stream.stopSending(0x10c);
+      }
+      KwikTestSupport.Recorder reader = new KwikTestSupport.Recorder(null, true);
+      QuicStream last = connection.openStream(true, reader).get(10, TimeUnit.SECONDS);
+      reader.stream = last;
+      last.request(Integer.MAX_VALUE);
+      last.write(ByteBuffer.wrap(new byte[] {1}), true);
+      reader.endOfStream.get(10, TimeUnit.SECONDS);
+      assertEquals(streamWindow, reader.received.get());
+      connection.close(0x100, "");
+    }
+  }
+
   @Test
   @Timeout(60)
   void peerCloseWithApplicationCodeReachesOnClosed() throws Exception {

@@ -337,6 +337,22 @@ public final class LinkEmulator implements AutoCloseable {
     }
   }
 
+  /** Whether another process's emulator holds the slot of {@code namespace} now (for tests). */
+  static boolean slotHeldElsewhere(String namespace) throws IOException {
+    int slot = Integer.parseInt(namespace.substring("gqemu-".length()));
+    try (FileChannel channel = FileChannel.open(STATE_DIR.resolve("slot-" + slot + ".lock"),
+        StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+      FileLock lock = channel.tryLock();
+      if (lock == null) {
+        return true;
+      }
+      lock.release();
+      return false;
+    } catch (java.nio.channels.OverlappingFileLockException e) {
+      return false; // held in this JVM: not elsewhere
+    }
+  }
+
   /** What a crashed run left in this slot: the relay (if still alive) and the namespace. */
   private void removeStale() throws IOException {
     Path relayPid = STATE_DIR.resolve("slot-" + slot + ".relay");

@@ -87,6 +87,11 @@ class LinkEmulatorTest {
     // What a killed runner leaves: the namespace (its relay died with its stdin).
     ip("netns", "add", namespace);
     try (LinkEmulator second = LinkEmulator.start(profile)) {
+      // A benchmark or suite running beside this one may take the slot in between (and clean it
+      // itself); then there is nothing left here to test.
+      boolean ours = namespace.equals(second.namespace());
+      assumeTrue(ours || !LinkEmulator.slotHeldElsewhere(namespace),
+          "slot " + namespace + " taken by a concurrent run");
       assertEquals(namespace, second.namespace(), "the lowest free slot again");
       // The path works and delays as set up (load can only add delay: the 10 % band of the full
       // check is for benchmark runs on a quiet machine).

@@ -439,8 +439,7 @@ final class KwikStream implements QuicStream {
         kwik.resetStream(applicationErrorCode);
       }
       if (abortReading) {
-        kwik.abortReading(applicationErrorCode);
-        AbandonedInputCredit.give(kwik.getInputStream());
+        abortKwikReading(applicationErrorCode);
       }
       synchronized (this) {
         resetWaiting = false;
@@ -508,10 +507,15 @@ final class KwikStream implements QuicStream {
       stoppedByUs = true;
       inboundEnded = true;
     }
+    abortKwikReading(applicationErrorCode);
+    connection.streamMaybeDone(this);
+  }
+
+  /** STOP_SENDING through kwik, and the connection window back for what it discards. */
+  private void abortKwikReading(long applicationErrorCode) {
     // Never InputStream.close(): that sends STOP_SENDING with code 0, invalid in HTTP/3.
     kwik.abortReading(applicationErrorCode);
     AbandonedInputCredit.give(kwik.getInputStream());
-    connection.streamMaybeDone(this);
   }
 
   /** Interrupts the reader if one runs (see {@link ReadWakeupWatch}). */

@@ -1,7 +1,6 @@
 package dev.grpcquic;
 
 import dev.grpcquic.engine.kwik.KwikExecutors;
-import dev.grpcquic.engine.kwik.KwikServerEndpoint;
 import dev.grpcquic.transport.ConnectionWindows;
 import dev.grpcquic.transport.QuicInternalServer;
 import dev.grpcquic.transport.ServerTransportSettings;
@@ -59,6 +58,7 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
   private boolean allowClientMigration = true;
   private int maxConnections = DEFAULT_MAX_CONNECTIONS;
   private Duration requestHeadersTimeout = DEFAULT_REQUEST_HEADERS_TIMEOUT;
+  private QuicEngine engine = QuicEngines.kwik();
 
   private QuicServerBuilder(InetSocketAddress address) {
     this.address = address;
@@ -225,6 +225,17 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
     return this;
   }
 
+  /**
+   * The QUIC implementation: {@link QuicEngines#kwik()} (pure Java, the default) or
+   * {@link QuicEngines#quiche()} (native, faster; needs Netty's QUIC codec and its native library
+   * for the platform, which {@code build()} checks). Clients of either engine can call servers of
+   * either.
+   */
+  public QuicServerBuilder engine(QuicEngine engine) {
+    this.engine = java.util.Objects.requireNonNull(engine, "engine");
+    return this;
+  }
+
   /** Runs the transport's blocking I/O. By default a cached pool of daemon threads. */
   public QuicServerBuilder transportExecutor(Executor executor) {
     this.transportExecutor = executor;
@@ -237,6 +248,7 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
       throw new IllegalStateException("QUIC needs TLS: call useTransportSecurity(certChain, key)"
           + " or keyStore(...) first");
     }
+    engine.checkAvailable();
     Executor executor = transportExecutor;
     ExecutorService owned = null;
     if (executor == null) {
@@ -248,7 +260,7 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
         : ConnectionWindows.budgetFor(flowControlWindow, maxConcurrentCallsPerConnection);
     ConnectionWindows windows =
         ConnectionWindows.fit(flowControlWindow, maxConcurrentCallsPerConnection, budget);
-    ServerTransportSettings settings = new ServerTransportSettings(KwikServerEndpoint::start,
+    ServerTransportSettings settings = new ServerTransportSettings(engine.newServerEngine(),
         address, credentials.keyStore(), credentials.alias(), credentials.password(),
         windows.streamWindow(), maxInboundMetadataSize, maxInboundMessageSize,
         windows.maxStreams(), quicIdleTimeout, executor, allowClientMigration,

@@ -154,6 +154,16 @@ public final class QuicheClientEngine implements QuicClientEngine {
             + " was refused: " + refused.getMessage());
       }
     }
+    if (cause instanceof io.netty.handler.codec.quic.QuicClosedChannelException closed
+        && closed.event() != null) {
+      String text = "QUIC connection to " + target + " closed by the server during the handshake: "
+          + CloseDescriptions.describe(closed.event());
+      if (!closed.event().isApplicationClose() && !closed.event().isTlsError()
+          && closed.event().error() == QuicheServerEngine.CONNECTION_REFUSED) {
+        text += " (the server is shutting down or full)";
+      }
+      return new java.net.ConnectException(text);
+    }
     return cause;
   }
 

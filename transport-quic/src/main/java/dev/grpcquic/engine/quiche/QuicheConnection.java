@@ -46,6 +46,9 @@ final class QuicheConnection extends ChannelInboundHandlerAdapter implements Qui
   private static final Logger LOG = Logger.getLogger(QuicheConnection.class.getName());
   /** How long {@link #stats} waits for the event loop before it returns the last snapshot. */
   private static final long STATS_WAIT_MILLIS = 200;
+  static final long STOP_SENDING_TICK_MILLIS = 20;
+  /** A stopped stream not complete by then (its RESET_STREAM never acknowledged) is left. */
+  private static final long COLLECT_GIVE_UP_NANOS = TimeUnit.SECONDS.toNanos(30);
 
   private volatile QuicChannel channel;
   private final long streamReceiveWindow;
@@ -58,6 +61,18 @@ final class QuicheConnection extends ChannelInboundHandlerAdapter implements Qui
 
   // Event loop only.
   private final ArrayDeque<PendingOpen> pendingOpens = new ArrayDeque<>();
+  /** Peer streams that came before the handler (a server connection in its handshake). */
+  private final ArrayDeque<QuicStreamChannel> earlyPeerStreams = new ArrayDeque<>();
+  /** Streams whose peer finished sending while this end still has to answer. */
+  private final java.util.Set<QuicheStream> answering = new java.util.LinkedHashSet<>();
+  private io.netty.util.concurrent.ScheduledFuture<?> stopSendingTick;
+  /**
+   * Closed streams the peer stopped, with the time they were closed: quiche frees them only when
+   * asked for their capacity after they completed ({@link NettyQuicInternals}).
+   */
+  private final java.util.Map<Long, Long> stoppedStreams = new java.util.HashMap<>();
+  /** Server connections: hands the connection to the acceptor once its handshake is done. */
+  private java.util.function.Consumer<QuicheConnection> onEstablished;
   private volatile QuicConnectionCloseEvent peerClose;
   private volatile ConnectionCloseInfo localClose;
 
@@ -71,8 +86,23 @@ final class QuicheConnection extends ChannelInboundHandlerAdapter implements Qui
     this.lastStats = emptyStats();
   }
 
+  /** Client connections: the handler is known before the connection starts. */
   void setHandler(ConnectionHandler handler) {
     this.handler = handler;
+  }
+
+  /** Server connections: {@code accept} gives the connection its handler at channelActive. */
+  void onEstablished(java.util.function.Consumer<QuicheConnection> accept) {
+    this.onEstablished = accept;
+  }
+
+  /** On the event loop: sets the handler and gives it the peer streams that waited for it. */
+  void setHandlerOnLoop(ConnectionHandler handler) {
+    this.handler = handler;
+    QuicStreamChannel early;
+    while ((early = earlyPeerStreams.poll()) != null) {
+      acceptPeerStream(early);
+    }
   }
 
   QuicChannel channel() {
@@ -84,6 +114,10 @@ final class QuicheConnection extends ChannelInboundHandlerAdapter implements Qui
   @Override
   public CompletableFuture<QuicStream> openStream(boolean bidirectional, StreamHandler handler) {
     CompletableFuture<QuicStream> future = new CompletableFuture<>();
+    if (closedReported.get()) {
+      future.completeExceptionally(new IllegalStateException("QUIC connection closed"));
+      return future;
+    }
     if (!run(() -> {
       if (!channel.isActive()) {
         future.completeExceptionally(new IllegalStateException("QUIC connection closed"));
@@ -126,14 +160,14 @@ final class QuicheConnection extends ChannelInboundHandlerAdapter implements Qui
 
   /** A stream the peer opened: asks the connection's handler for the stream's handler. */
   void acceptPeerStream(QuicStreamChannel streamChannel) {
+    ConnectionHandler h = handler;
+    if (h == null) {
+      earlyPeerStreams.add(streamChannel);
+      return;
+    }
     boolean bidirectional = streamChannel.type() == QuicStreamType.BIDIRECTIONAL;
     QuicheStream stream = new QuicheStream(this, null, bidirectional, false, !bidirectional);
     stream.attach(streamChannel);
-    ConnectionHandler h = handler;
-    if (h == null) {
-      streamChannel.close();
-      return;
-    }
     stream.setHandler(h.onPeerStream(stream));
     streamChannel.pipeline().addLast(stream);
   }
@@ -149,7 +183,13 @@ final class QuicheConnection extends ChannelInboundHandlerAdapter implements Qui
     });
   }
 
-  /** Closes with a QUIC transport error (CONNECTION_REFUSED when a server does not accept). */
+  /**
+   * Closes with a QUIC transport error (CONNECTION_REFUSED from a server that does not accept).
+   * Posted, not inline: a connection closed before quiche has read the client's Initial goes
+   * without a word, and the client waits for its connect timeout. So quiche answers the
+   * handshake first, and the client sees the close right after it (a grpc-quic client reports
+   * a connection ready only at the server's SETTINGS, which a refusing server never sends).
+   */
   void closeWithTransportError(int code, String reason) {
     run(() -> {
       localClose = new ConnectionCloseInfo(ConnectionCloseInfo.Reason.CLOSED, false, -1, code,
@@ -245,6 +285,54 @@ final class QuicheConnection extends ChannelInboundHandlerAdapter implements Qui
 
   // ---- bookkeeping for streams ----
 
+  /**
+   * Event loop: the peer finished its side of this stream and this end still has to answer.
+   * Until it does, a STOP_SENDING from the peer (its cancellation) is looked for every
+   * {@link #STOP_SENDING_TICK_MILLIS} ms, since Netty reports it only to a write.
+   */
+  void watchStopSending(QuicheStream stream) {
+    if (NettyQuicInternals.canWatchStopSending() && answering.add(stream)) {
+      startTick();
+    }
+  }
+
+  void unwatchStopSending(QuicheStream stream) {
+    answering.remove(stream);
+  }
+
+  /** Event loop: a stream the peer stopped was closed here; ask quiche until it lets it go. */
+  void collectWhenComplete(long streamId) {
+    if (!NettyQuicInternals.canWatchStopSending() || !channel.isActive()) {
+      return;
+    }
+    stoppedStreams.put(streamId, System.nanoTime());
+    startTick();
+  }
+
+  private void startTick() {
+    if (stopSendingTick == null) {
+      stopSendingTick = channel.eventLoop().scheduleAtFixedRate(this::checkStopSending,
+          STOP_SENDING_TICK_MILLIS, STOP_SENDING_TICK_MILLIS, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  private void checkStopSending() {
+    for (java.util.Iterator<QuicheStream> it = answering.iterator(); it.hasNext(); ) {
+      QuicheStream stream = it.next();
+      if (NettyQuicInternals.isStopped(channel, stream.id())) {
+        it.remove();
+        stream.onPeerStopSending();
+      }
+    }
+    long now = System.nanoTime();
+    stoppedStreams.entrySet().removeIf(e -> !NettyQuicInternals.isCollectable(channel, e.getKey())
+        || now - e.getValue() > COLLECT_GIVE_UP_NANOS);
+    if ((answering.isEmpty() && stoppedStreams.isEmpty()) || !channel.isActive()) {
+      stopSendingTick.cancel(false);
+      stopSendingTick = null;
+    }
+  }
+
   void addUnread(long bytes) {
     unread.addAndGet(bytes);
   }
@@ -299,7 +387,22 @@ final class QuicheConnection extends ChannelInboundHandlerAdapter implements Qui
   }
 
   @Override
+  public void channelActive(ChannelHandlerContext ctx) {
+    if (onEstablished != null) {
+      onEstablished.accept(this);
+    }
+    ctx.fireChannelActive();
+  }
+
+  @Override
   public void channelInactive(ChannelHandlerContext ctx) {
+    if (stopSendingTick != null) {
+      stopSendingTick.cancel(false);
+      stopSendingTick = null;
+    }
+    answering.clear();
+    stoppedStreams.clear();
+    earlyPeerStreams.clear();
     ConnectionCloseInfo info = closeInfo();
     PendingOpen open;
     while ((open = pendingOpens.poll()) != null) {

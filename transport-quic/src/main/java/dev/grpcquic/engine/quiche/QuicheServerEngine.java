@@ -117,7 +117,9 @@ public final class QuicheServerEngine implements QuicServerEngine {
         }
         open.add(connection);
         channel.closeFuture().addListener(f -> open.remove(connection));
-        connection.setHandler(acceptor.onConnection(connection));
+        // Handed over once the handshake is done: a close in the handshake (the transport's
+        // H3_EXCESSIVE_LOAD beyond maxConnections) would not reach the client as such.
+        connection.onEstablished(c -> c.setHandlerOnLoop(acceptor.onConnection(c)));
       }
     }
 

@@ -124,6 +124,7 @@ final class QuicheStream extends ChannelInboundHandlerAdapter implements QuicStr
     Object message = buf;
     if (fin) {
       outputDone = true;
+      connection.unwatchStopSending(this);
       message = new DefaultQuicStreamFrame(buf, true);
     }
     channel.writeAndFlush(message).addListener(f -> onWriteDone(f, bytes));
@@ -142,6 +143,7 @@ final class QuicheStream extends ChannelInboundHandlerAdapter implements QuicStr
       // The peer's STOP_SENDING: quiche answered it with RESET_STREAM. Netty tells neither the
       // code nor the moment, only this failed write.
       outputDone = true;
+      connection.unwatchStopSending(this);
       if (!stopSendingSeen) {
         stopSendingSeen = true;
         handler.onStopSending(-1);
@@ -164,6 +166,7 @@ final class QuicheStream extends ChannelInboundHandlerAdapter implements QuicStr
       boolean resetOutput = !outputDone;
       boolean stopInput = !inputDone && !finReceived;
       outputDone = true;
+      connection.unwatchStopSending(this);
       endInput();
       if (resetOutput && stopInput) {
         channel.shutdown(code);
@@ -188,6 +191,16 @@ final class QuicheStream extends ChannelInboundHandlerAdapter implements QuicStr
         channel.shutdownInput((int) applicationErrorCode);
       }
     });
+  }
+
+  /** Event loop: the connection saw that the peer stopped this stream's sending side. */
+  void onPeerStopSending() {
+    if (outputDone || abandoned || stopSendingSeen) {
+      return;
+    }
+    outputDone = true;
+    stopSendingSeen = true;
+    handler.onStopSending(-1);
   }
 
   // ---- channel events ----
@@ -227,6 +240,11 @@ final class QuicheStream extends ChannelInboundHandlerAdapter implements QuicStr
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
+    connection.unwatchStopSending(this);
+    if (stopSendingSeen || abandoned) {
+      // The peer may have stopped this stream, told or not: quiche may need asking to free it.
+      connection.collectWhenComplete(channel.streamId());
+    }
     // Closed after both sides finished (then the end was seen), by reset (abandoned), or with the
     // connection. Data already read stays deliverable; what never came ends the stream.
     if (inputDone || abandoned || finReceived) {
@@ -261,6 +279,9 @@ final class QuicheStream extends ChannelInboundHandlerAdapter implements QuicStr
     if (finReceived) {
       inputDone = true;
       handler.onEndOfStream();
+      if (!outputDone && !abandoned && bidirectional) {
+        connection.watchStopSending(this);
+      }
     } else if (credit > 0 && !readPending && channel.isActive()) {
       readPending = true;
       channel.read();

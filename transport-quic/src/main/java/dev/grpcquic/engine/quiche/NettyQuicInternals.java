@@ -61,14 +61,16 @@ final class NettyQuicInternals {
 
   /**
    * Asks quiche for the stream's capacity, which collects a stopped stream that has completed.
-   * True while the stream is still stopped and held (ask again later). Event loop only.
+   * True once quiche no longer knows the stream (collected); false while it holds it, or when
+   * the internals are out of reach. Event loop only.
    */
-  static boolean isCollectable(QuicChannel connection, long streamId) {
+  static boolean isCollected(QuicChannel connection, long streamId) {
     if (STREAM_CAPACITY == null) {
       return false;
     }
     try {
-      return (long) STREAM_CAPACITY.invoke(connection, streamId) == STREAM_STOPPED;
+      long capacity = (long) STREAM_CAPACITY.invoke(connection, streamId);
+      return capacity < 0 && capacity != DONE && capacity != STREAM_STOPPED;
     } catch (Throwable e) {
       return false;
     }

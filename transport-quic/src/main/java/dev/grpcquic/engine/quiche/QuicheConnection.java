@@ -300,7 +300,10 @@ final class QuicheConnection extends ChannelInboundHandlerAdapter implements Qui
     answering.remove(stream);
   }
 
-  /** Event loop: a stream the peer stopped was closed here; ask quiche until it lets it go. */
+  /**
+   * Event loop: a stream that was reset, or that the peer stopped, was closed here; ask quiche
+   * until it lets it go (a STOP_SENDING may still be on its way).
+   */
   void collectWhenComplete(long streamId) {
     if (!NettyQuicInternals.canWatchStopSending() || !channel.isActive()) {
       return;
@@ -325,7 +328,7 @@ final class QuicheConnection extends ChannelInboundHandlerAdapter implements Qui
       }
     }
     long now = System.nanoTime();
-    stoppedStreams.entrySet().removeIf(e -> !NettyQuicInternals.isCollectable(channel, e.getKey())
+    stoppedStreams.entrySet().removeIf(e -> NettyQuicInternals.isCollected(channel, e.getKey())
         || now - e.getValue() > COLLECT_GIVE_UP_NANOS);
     if ((answering.isEmpty() && stoppedStreams.isEmpty()) || !channel.isActive()) {
       stopSendingTick.cancel(false);

@@ -16,6 +16,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.security.KeyStore;
+import javax.net.ssl.X509TrustManager;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Executor;
@@ -59,6 +60,7 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
   private int maxConnections = DEFAULT_MAX_CONNECTIONS;
   private Duration requestHeadersTimeout = DEFAULT_REQUEST_HEADERS_TIMEOUT;
   private QuicEngine engine = QuicEngines.kwik();
+  private X509TrustManager clientTrust;
 
   private QuicServerBuilder(InetSocketAddress address) {
     this.address = address;
@@ -116,12 +118,24 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
   }
 
   /**
-   * Not available: kwik's server never sends a TLS CertificateRequest, so it cannot ask clients
-   * for certificates. Authenticate clients with call credentials (tokens) instead.
+   * Mutual TLS: every client must present a certificate issued by one of the CAs in this PEM
+   * file, or its handshake fails. The quiche engine only ({@link QuicEngines#quiche()}): kwik's
+   * server never asks for client certificates, and {@code build()} says so.
    */
+  public QuicServerBuilder requireClientAuth(File clientCaPem) throws IOException {
+    return requireClientAuth(QuicChannelCredentials.trustCertificates(clientCaPem).trustManager());
+  }
+
+  /** Mutual TLS, with client certificates checked by {@code trustManager} (quiche engine). */
+  public QuicServerBuilder requireClientAuth(X509TrustManager trustManager) {
+    this.clientTrust = java.util.Objects.requireNonNull(trustManager, "trustManager");
+    return this;
+  }
+
+  /** Use {@link #requireClientAuth(File)}: the server must know which CAs to accept. */
   public QuicServerBuilder requireClientAuth() {
-    throw new UnsupportedOperationException("client certificates (mutual TLS) are not supported:"
-        + " the kwik QUIC server cannot request a client certificate; use call credentials");
+    throw new UnsupportedOperationException("name the client CAs: requireClientAuth(File caPem)"
+        + " or requireClientAuth(X509TrustManager), with engine(QuicEngines.quiche())");
   }
 
   /** Initial receive window of each stream, in bytes. */
@@ -249,6 +263,11 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
           + " or keyStore(...) first");
     }
     engine.checkAvailable();
+    if (clientTrust != null && !engine.supports(QuicEngine.Feature.CLIENT_AUTH)) {
+      throw new IllegalStateException("the " + engine.name() + " engine's server cannot ask for"
+          + " client certificates: use engine(QuicEngines.quiche()) with requireClientAuth, or"
+          + " authenticate clients with call credentials");
+    }
     Executor executor = transportExecutor;
     ExecutorService owned = null;
     if (executor == null) {
@@ -264,7 +283,7 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
         address, credentials.keyStore(), credentials.alias(), credentials.password(),
         windows.streamWindow(), maxInboundMetadataSize, maxInboundMessageSize,
         windows.maxStreams(), quicIdleTimeout, executor, allowClientMigration,
-        maxConnections, requestHeadersTimeout);
+        maxConnections, requestHeadersTimeout, clientTrust);
     return new QuicInternalServer(settings, tracerFactories, () -> {
       if (toShutdown != null) {
         toShutdown.shutdown();

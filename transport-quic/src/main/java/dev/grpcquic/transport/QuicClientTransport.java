@@ -271,10 +271,34 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
     synchronized (lock) {
       if (!settingsSeen) {
         readyOnSettings = l;
+        if (timer != null) {
+          timer.schedule(this::settingsTimedOut, settings.connectTimeout().toMillis(),
+              TimeUnit.MILLISECONDS);
+        }
         return;
       }
     }
     l.transportReady();
+  }
+
+  /**
+   * No SETTINGS within the connect timeout of the handshake's end: a server that refused the
+   * connection after its handshake (a TLS 1.3 server checks a client certificate after the
+   * client is done) may close it in a way the client never hears of.
+   */
+  private void settingsTimedOut() {
+    synchronized (lock) {
+      if (settingsSeen || shutdownStatus != null || terminated) {
+        return;
+      }
+      Status status = Status.UNAVAILABLE.withDescription("QUIC connection to " + address
+          + ": the handshake completed but the server sent no HTTP/3 SETTINGS within "
+          + settings.connectTimeout().toMillis() + " ms; it may have refused the connection"
+          + " (for instance for a missing client certificate)");
+      startShutdown(status);
+      failAll(status, RpcProgress.REFUSED);
+      closeConnection(Http3ErrorCode.H3_NO_ERROR, "no SETTINGS");
+    }
   }
 
   /**

@@ -47,7 +47,7 @@ public final class QuicheServerEngine implements QuicServerEngine {
     QuicSslContext tls;
     try {
       tls = QuicheTls.server(options.applicationProtocol(), options.keyStore(),
-          options.keyAlias(), options.keyPassword(), null, null);
+          options.keyAlias(), options.keyPassword(), options.clientTrust(), null);
     } catch (GeneralSecurityException e) {
       throw new IOException("the server's key or certificate cannot be used: " + e.getMessage(),
           e);

@@ -70,6 +70,9 @@ final class ServerHelloGate {
     long deadline = System.nanoTime() + MAX_HOLD;
     boolean logged = false;
     while (!handshakeStarted()) {
+      if (Thread.currentThread().isInterrupted()) {
+        break; // kwik stops its receiver: let it see the interrupt (a park would not wait)
+      }
       if (System.nanoTime() - deadline > 0) {
         LOG.log(Level.FINE, "TLS engine still in Start after {0} ms; letting datagrams through",
             TimeUnit.NANOSECONDS.toMillis(MAX_HOLD));

@@ -15,12 +15,13 @@ import tech.kwik.core.QuicClientConnection;
  * sends it at once, and only then sets its state from {@code Start} to {@code WaitServerHello};
  * {@code received(ServerHello)} in any other state returns without a word. kwik processes the
  * server's answer on its receiver thread. When the connecting thread loses the CPU between the
- * two (seen: 85 ms beside a CPU burner), the ServerHello is dropped, yet kwik has acknowledged the
+ * two (seen: 96 ms beside a CPU burner), the ServerHello is dropped, yet kwik has acknowledged the
  * Initial packet that carried it, so the server never sends it again. The client then has no
  * Handshake keys: it discards every Handshake packet of the server and keeps probing with Initial
  * PINGs, which the server acknowledges, until the connect timeout (20 s by default). No probe
  * timeout (RFC 9002 6.2) recovers a message the receiver has consumed and acknowledged, so the
- * connection is stuck for good: about 1 in 2000 connections on a loaded 2-core machine.
+ * connection is stuck for good: 1 of 5500 connections beside a CPU burner on a 2-core machine,
+ * up to 2 in 100 in the interop runs that reported it (HandshakeUnderLoadTest; docs/operations.md).
  *
  * <p>The workaround: {@link ClientDatagramSocket#receive} (kwik's receiver thread) asks
  * {@link #awaitOpen} before it hands a datagram to kwik; until the engine has left {@code Start}

@@ -93,6 +93,8 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
   /** The server's SETTINGS arrived; until then a new connection is not reported ready. */
   @GuardedBy("lock") private boolean settingsSeen;
   @GuardedBy("lock") private Listener readyOnSettings;
+  /** Server streams that came before the connection was handed over (see EarlyPeerStream). */
+  @GuardedBy("lock") private final List<EarlyPeerStream> earlyPeerStreams = new ArrayList<>();
   /** The server refused this connection (CONNECTION_REFUSED): its tickets are not kept. */
   @GuardedBy("lock") private boolean refusedByServer;
   /** Chosen once, when the connection is made. */
@@ -250,6 +252,14 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
       if (settings.connectionRegistry() != null) {
         settings.connectionRegistry().add(conn);
       }
+    }
+    List<EarlyPeerStream> early;
+    synchronized (lock) {
+      early = new ArrayList<>(earlyPeerStreams);
+      earlyPeerStreams.clear();
+    }
+    for (EarlyPeerStream e : early) {
+      e.attach(control.onPeerUnidirectionalStream(e.stream()));
     }
     control.start().whenComplete((ok, error) -> {
       if (error != null) {
@@ -671,6 +681,11 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
     Http3Control c;
     synchronized (lock) {
       c = control;
+      if (c == null && !stream.isBidirectional() && !terminated) {
+        EarlyPeerStream early = new EarlyPeerStream(stream);
+        earlyPeerStreams.add(early);
+        return early;
+      }
     }
     if (!stream.isBidirectional() && c != null) {
       return c.onPeerUnidirectionalStream(stream);

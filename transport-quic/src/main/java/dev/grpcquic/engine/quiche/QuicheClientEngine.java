@@ -95,7 +95,7 @@ public final class QuicheClientEngine implements QuicClientEngine {
             ch.pipeline().addLast(codec, udpErrors);
           }
         })
-        .connect(remote)
+        .bind(new InetSocketAddress(remote.getAddress() instanceof java.net.Inet6Address ? "::" : "0.0.0.0", 0))
         .addListener(bound -> {
           if (!bound.isSuccess()) {
             future.completeExceptionally(bound.cause());

@@ -1,5 +1,6 @@
 package dev.grpcquic.engine.kwik;
 
+import dev.grpcquic.engine.EngineTestSupport;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -61,6 +62,21 @@ class HandshakeUnderLoadTest {
     assertTrue(run.connections() >= AT_LEAST, run.toString());
   }
 
+  /** The same on the quiche engine (issue 15 asks for both). */
+  @Test
+  @Timeout(120)
+  void quicheHandshakesBesideACpuBurnerNeverHang() throws Exception {
+    LoadRun run = openConnectionsBesideBurner(
+        new dev.grpcquic.engine.quiche.QuicheClientEngine(
+            dev.grpcquic.engine.quiche.QuicheSettings.DEFAULT),
+        new dev.grpcquic.engine.quiche.QuicheServerEngine(
+            dev.grpcquic.engine.quiche.QuicheSettings.DEFAULT),
+        CONNECTIONS, BUDGET);
+    System.out.println("quiche: " + run);
+    assertEquals(List.of(), run.stuck(), run.toString());
+    assertTrue(run.connections() >= AT_LEAST, run.toString());
+  }
+
   /**
    * The race itself, made certain: kwik's packet log lets the test stop the connecting thread
    * right after it sent the ClientHello (inside {@code TlsClientEngineImpl.startHandshake}, before
@@ -104,8 +120,8 @@ class HandshakeUnderLoadTest {
     Level packetsBefore = packets.getLevel();
     Level gateBefore = gate.getLevel();
     try (QuicServerEndpoint server =
-        KwikServerEndpoint.start(KwikTestSupport.serverOptions(),
-            KwikTestSupport.acceptor(KwikTestSupport::echo))) {
+        KwikServerEndpoint.start(EngineTestSupport.serverOptions(),
+            EngineTestSupport.acceptor(EngineTestSupport::echo))) {
       packets.setLevel(Level.FINE);
       gate.setLevel(Level.FINE);
       packets.addHandler(widenRace);
@@ -113,7 +129,7 @@ class HandshakeUnderLoadTest {
       QuicConnection connection;
       try {
         connection = new KwikClientEngine()
-            .connect(clientOptions(server.localAddress()), new KwikTestSupport.ClientHandler())
+            .connect(clientOptions(server.localAddress()), new EngineTestSupport.ClientHandler())
             .get(STUCK.toSeconds() + 10, TimeUnit.SECONDS);
       } finally {
         packets.removeHandler(widenRace);
@@ -152,8 +168,8 @@ class HandshakeUnderLoadTest {
     long[] millis = new long[connections];
     int opened = 0;
     CpuBurner burner = new CpuBurner(Runtime.getRuntime().availableProcessors());
-    try (QuicServerEndpoint endpoint = server.bind(KwikTestSupport.serverOptions(),
-        KwikTestSupport.acceptor(KwikTestSupport::echo))) {
+    try (QuicServerEndpoint endpoint = server.bind(EngineTestSupport.serverOptions(),
+        EngineTestSupport.acceptor(EngineTestSupport::echo))) {
       burner.start();
       long end = System.nanoTime() + budget.toNanos();
       for (int i = 0; i < connections && System.nanoTime() - end < 0; i++) {
@@ -161,7 +177,7 @@ class HandshakeUnderLoadTest {
         long start = System.nanoTime();
         try {
           QuicConnection connection = client
-              .connect(clientOptions(endpoint.localAddress()), new KwikTestSupport.ClientHandler())
+              .connect(clientOptions(endpoint.localAddress()), new EngineTestSupport.ClientHandler())
               .get(STUCK.toSeconds() + 10, TimeUnit.SECONDS);
           connection.close(0, "done");
         } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
@@ -188,7 +204,7 @@ class HandshakeUnderLoadTest {
   static ClientConnectionOptions clientOptions(InetSocketAddress server) {
     return new ClientConnectionOptions("127.0.0.1", server.getPort(), "localhost", "h3",
         TestTls.get().trustManager(), STUCK, Duration.ofSeconds(30), 1 << 20, 10 << 20, 3, 0,
-        KwikTestSupport.EXECUTOR);
+        EngineTestSupport.EXECUTOR);
   }
 
   private static String loadAverage() {

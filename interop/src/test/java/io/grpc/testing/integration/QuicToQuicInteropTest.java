@@ -34,7 +34,7 @@ public class QuicToQuicInteropTest extends AbstractInteropTest {
     int port = ((InetSocketAddress) getListenAddress()).getPort();
     try {
       return QuicChannelBuilder.forAddress("127.0.0.1", port)
-          // kwik checks the certificate against DNS names only; the dev certificate has localhost.
+          // The interop suite expects :authority to be a host name; the dev certificate has localhost.
           .overrideAuthority("localhost")
           .trustCertificates(InteropTls.caPem())
           .flowControlWindow(TEST_FLOW_CONTROL_WINDOW)

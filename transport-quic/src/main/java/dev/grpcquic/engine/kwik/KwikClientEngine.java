@@ -6,6 +6,8 @@ import dev.grpcquic.engine.ConnectionHandler;
 import dev.grpcquic.engine.QuicClientEngine;
 import dev.grpcquic.engine.QuicConnection;
 import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.util.concurrent.atomic.AtomicReference;
 import java.net.SocketException;
 import java.util.List;
 import dev.grpcquic.engine.EarlyStream;
@@ -67,10 +69,13 @@ public final class KwikClientEngine implements QuicClientEngine {
     KwikAssertions.ensureApplied();
     QuietPathProbe probe = new QuietPathProbe(options.quietPathProbe());
     KeyLog keyLog = null;
+    ServerCertificateCheck check = null;
+    AtomicReference<ClientDatagramSocket> firstSocket = new AtomicReference<>();
     try {
       String serverName = options.serverName() == null || options.serverName().isEmpty()
           ? options.host() : options.serverName();
-      if (options.trustManager() != null && isIpLiteral(serverName)) {
+      if (options.trustManager() != null && ServerCertificateCheck.isIpLiteral(serverName)
+          && !ServerCertificateCheck.verifiesIpAddresses()) {
         // agent15 matches the server name against DNS entries of the certificate only.
         throw new IllegalArgumentException("kwik verifies server certificates against DNS names"
             + " only, not the IP address " + serverName + ": connect by host name, or set the"
@@ -88,7 +93,11 @@ public final class KwikClientEngine implements QuicClientEngine {
           .maxOpenPeerInitiatedUnidirectionalStreams(
               Math.max(3, options.maxPeerUnidirectionalStreams()))
           .maxOpenPeerInitiatedBidirectionalStreams(0)
-          .socketFactory(destination -> newSocket(probe))
+          .socketFactory(destination -> {
+            ClientDatagramSocket socket = newSocket(probe, destination, options.port());
+            firstSocket.compareAndSet(null, socket);
+            return socket;
+          })
           .logger(logger);
       QuicSessionTicket ticket = ZeroRtt.ticket(options.sessionTicket());
       if (ticket != null) {
@@ -103,7 +112,8 @@ public final class KwikClientEngine implements QuicClientEngine {
         builder.clientKeyManager(options.clientKeyManager());
       }
       if (options.trustManager() != null) {
-        builder.customTrustManager(new Tls13TrustManager(options.trustManager()));
+        check = new ServerCertificateCheck(options.trustManager());
+        builder.customTrustManager(check);
       } else {
         builder.noServerCertificateCheck();
       }
@@ -112,7 +122,13 @@ public final class KwikClientEngine implements QuicClientEngine {
         builder.secrets(keyLog.connectionFile());
       }
       kwik = builder.build();
+      if (check != null) {
+        check.install(kwik);
+      }
       connection = new KwikConnection(kwik, options.blockingExecutor(), handler, frameLog);
+      ServerCertificateCheck certificateCheck = check;
+      connection.explainHandshakeFailure(
+          () -> explain(options, certificateCheck, firstSocket.get(), null));
       connection.setStreamReceiveWindow(options.streamReceiveWindow());
       kwik.setPeerInitiatedStreamCallback(connection::onPeerStream);
       ZeroRtt zeroRtt = new ZeroRtt(ticket, earlyStreams, logger);
@@ -146,7 +162,8 @@ public final class KwikClientEngine implements QuicClientEngine {
           // already failed
         }
       }
-      future.completeExceptionally(e);
+      String why = explain(options, check, firstSocket.get(), e);
+      future.completeExceptionally(why == null ? e : new java.io.IOException(why, e));
     } finally {
       if (keyLog != null) {
         keyLog.publish(); // a failed handshake's secrets help to see why it failed
@@ -154,12 +171,31 @@ public final class KwikClientEngine implements QuicClientEngine {
     }
   }
 
-  static boolean isIpLiteral(String name) {
-    return name.indexOf(':') >= 0 || name.matches("[0-9.]+");
+  /**
+   * Why a handshake failed, in words that say what to fix, or null when kwik's own say it: the
+   * certificate check's reason, an ICMP port unreachable, or silence until the connect timeout
+   * ({@code error} null: the connection's close, before connect() threw).
+   */
+  private static String explain(ClientConnectionOptions options, ServerCertificateCheck check,
+      ClientDatagramSocket socket, Throwable error) {
+    String where = options.host() + ":" + options.port();
+    if (check != null && check.failure() != null) {
+      return check.failure();
+    }
+    if (socket != null && socket.portUnreachable()) {
+      return "no QUIC server answered at " + where + " (UDP): port unreachable";
+    }
+    if (socket != null && !socket.received() && error instanceof java.net.ConnectException
+        && String.valueOf(error.getMessage()).contains("timed out")) {
+      return "no QUIC server answered at " + where + " (UDP) within "
+          + options.connectTimeout().toMillis() + " ms: no server there, or the path drops UDP";
+    }
+    return null;
   }
 
-  private static DatagramSocket newSocket(QuietPathProbe probe) throws SocketException {
-    DatagramSocket socket = new ClientDatagramSocket(probe);
+  private static ClientDatagramSocket newSocket(QuietPathProbe probe, InetAddress server, int port)
+      throws SocketException {
+    ClientDatagramSocket socket = new ClientDatagramSocket(probe, server, port);
     enlargeBuffers(socket);
     return socket;
   }

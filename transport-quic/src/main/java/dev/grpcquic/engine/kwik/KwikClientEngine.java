@@ -5,15 +5,16 @@ import dev.grpcquic.engine.ClientConnectionOptions;
 import dev.grpcquic.engine.ConnectionHandler;
 import dev.grpcquic.engine.QuicClientEngine;
 import dev.grpcquic.engine.QuicConnection;
+import java.io.IOException;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
-import java.util.concurrent.atomic.AtomicReference;
 import java.net.SocketException;
 import java.util.List;
 import dev.grpcquic.engine.EarlyStream;
 import tech.kwik.core.QuicSessionTicket;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import tech.kwik.core.QuicClientConnection;
@@ -26,6 +27,11 @@ import tech.kwik.core.QuicClientConnection;
  * and, unless {@code proxy(..)} is set, for the address to send to. When {@code serverName} differs
  * from {@code host} (for instance host is a literal IP), the engine passes serverName as kwik's host
  * and the real host as kwik's proxy, so packets go to {@code host} and TLS uses {@code serverName}.
+ *
+ * <p>The server certificate: {@link ServerCertificateCheck} (trust path and name, DNS or IP).
+ * A failed handshake says why in the close description and the connect error: the check's
+ * reason, an ICMP port unreachable on the connected socket ({@link ClientDatagramSocket}), or
+ * nothing received before the connect timeout.
  *
  * <p>Resumption and 0-RTT: see {@link ZeroRtt}.
  *
@@ -163,7 +169,7 @@ public final class KwikClientEngine implements QuicClientEngine {
         }
       }
       String why = explain(options, check, firstSocket.get(), e);
-      future.completeExceptionally(why == null ? e : new java.io.IOException(why, e));
+      future.completeExceptionally(why == null ? e : new IOException(why, e));
     } finally {
       if (keyLog != null) {
         keyLog.publish(); // a failed handshake's secrets help to see why it failed

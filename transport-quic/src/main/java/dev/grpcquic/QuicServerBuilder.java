@@ -1,7 +1,6 @@
 package dev.grpcquic;
 
 import dev.grpcquic.engine.kwik.KwikExecutors;
-import dev.grpcquic.engine.kwik.KwikServerEndpoint;
 import dev.grpcquic.transport.ConnectionWindows;
 import dev.grpcquic.transport.QuicInternalServer;
 import dev.grpcquic.transport.ServerTransportSettings;
@@ -17,6 +16,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.security.KeyStore;
+import javax.net.ssl.X509TrustManager;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Executor;
@@ -59,6 +59,8 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
   private boolean allowClientMigration = true;
   private int maxConnections = DEFAULT_MAX_CONNECTIONS;
   private Duration requestHeadersTimeout = DEFAULT_REQUEST_HEADERS_TIMEOUT;
+  private QuicEngine engine = QuicEngines.kwik();
+  private X509TrustManager clientTrust;
 
   private QuicServerBuilder(InetSocketAddress address) {
     this.address = address;
@@ -116,12 +118,24 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
   }
 
   /**
-   * Not available: kwik's server never sends a TLS CertificateRequest, so it cannot ask clients
-   * for certificates. Authenticate clients with call credentials (tokens) instead.
+   * Mutual TLS: every client must present a certificate issued by one of the CAs in this PEM
+   * file, or its handshake fails. The quiche engine only ({@link QuicEngines#quiche()}): kwik's
+   * server never asks for client certificates, and {@code build()} says so.
    */
+  public QuicServerBuilder requireClientAuth(File clientCaPem) throws IOException {
+    return requireClientAuth(QuicChannelCredentials.trustCertificates(clientCaPem).trustManager());
+  }
+
+  /** Mutual TLS, with client certificates checked by {@code trustManager} (quiche engine). */
+  public QuicServerBuilder requireClientAuth(X509TrustManager trustManager) {
+    this.clientTrust = java.util.Objects.requireNonNull(trustManager, "trustManager");
+    return this;
+  }
+
+  /** Use {@link #requireClientAuth(File)}: the server must know which CAs to accept. */
   public QuicServerBuilder requireClientAuth() {
-    throw new UnsupportedOperationException("client certificates (mutual TLS) are not supported:"
-        + " the kwik QUIC server cannot request a client certificate; use call credentials");
+    throw new UnsupportedOperationException("name the client CAs: requireClientAuth(File caPem)"
+        + " or requireClientAuth(X509TrustManager), with engine(QuicEngines.quiche())");
   }
 
   /** Initial receive window of each stream, in bytes. */
@@ -225,6 +239,17 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
     return this;
   }
 
+  /**
+   * The QUIC implementation: {@link QuicEngines#kwik()} (pure Java, the default) or
+   * {@link QuicEngines#quiche()} (native, faster; needs Netty's QUIC codec and its native library
+   * for the platform, which {@code build()} checks). Clients of either engine can call servers of
+   * either.
+   */
+  public QuicServerBuilder engine(QuicEngine engine) {
+    this.engine = java.util.Objects.requireNonNull(engine, "engine");
+    return this;
+  }
+
   /** Runs the transport's blocking I/O. By default a cached pool of daemon threads. */
   public QuicServerBuilder transportExecutor(Executor executor) {
     this.transportExecutor = executor;
@@ -237,6 +262,12 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
       throw new IllegalStateException("QUIC needs TLS: call useTransportSecurity(certChain, key)"
           + " or keyStore(...) first");
     }
+    engine.checkAvailable();
+    if (clientTrust != null && !engine.supports(QuicEngine.Feature.CLIENT_AUTH)) {
+      throw new IllegalStateException("the " + engine.name() + " engine's server cannot ask for"
+          + " client certificates: use engine(QuicEngines.quiche()) with requireClientAuth, or"
+          + " authenticate clients with call credentials");
+    }
     Executor executor = transportExecutor;
     ExecutorService owned = null;
     if (executor == null) {
@@ -248,11 +279,11 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
         : ConnectionWindows.budgetFor(flowControlWindow, maxConcurrentCallsPerConnection);
     ConnectionWindows windows =
         ConnectionWindows.fit(flowControlWindow, maxConcurrentCallsPerConnection, budget);
-    ServerTransportSettings settings = new ServerTransportSettings(KwikServerEndpoint::start,
+    ServerTransportSettings settings = new ServerTransportSettings(engine.newServerEngine(),
         address, credentials.keyStore(), credentials.alias(), credentials.password(),
         windows.streamWindow(), maxInboundMetadataSize, maxInboundMessageSize,
         windows.maxStreams(), quicIdleTimeout, executor, allowClientMigration,
-        maxConnections, requestHeadersTimeout);
+        maxConnections, requestHeadersTimeout, clientTrust);
     return new QuicInternalServer(settings, tracerFactories, () -> {
       if (toShutdown != null) {
         toShutdown.shutdown();

@@ -8,22 +8,25 @@ import java.net.PortUnreachableException;
 import java.net.SocketException;
 
 /**
- * A client connection's UDP socket, connected to the server's address: tells the connection's
- * {@link QuietPathProbe} what arrives, and what the network said when nothing did. Connected,
- * because only a connected UDP socket hears ICMP port unreachable (as PortUnreachableException).
- * Before the server ever answered, that ends the handshake at once (kwik aborts the connection
- * when a receive throws); afterwards it is ignored, and QUIC's own timers decide, as RFC 9000
- * wants of an unauthenticated signal.
+ * A client connection's UDP socket, connected to the server's address: holds what arrives until
+ * the TLS engine can take the ServerHello ({@link ServerHelloGate}), tells the connection's
+ * {@link QuietPathProbe} what arrives, and remembers what the network said when nothing did.
+ * Connected, because only a connected UDP socket hears ICMP port unreachable (as
+ * PortUnreachableException). Before the server ever answered, that ends the handshake at once
+ * (kwik aborts the connection when a receive throws); afterwards it is ignored, and QUIC's own
+ * timers decide, as RFC 9000 wants of an unauthenticated signal.
  */
 final class ClientDatagramSocket extends DatagramSocket {
 
   private final QuietPathProbe probe;
+  private final ServerHelloGate gate;
   private volatile boolean received;
   private volatile boolean portUnreachable;
 
-  ClientDatagramSocket(QuietPathProbe probe, InetAddress server, int port)
+  ClientDatagramSocket(QuietPathProbe probe, ServerHelloGate gate, InetAddress server, int port)
       throws SocketException {
     this.probe = probe;
+    this.gate = gate;
     connect(server, port);
   }
 
@@ -41,6 +44,7 @@ final class ClientDatagramSocket extends DatagramSocket {
       }
     }
     received = true;
+    gate.awaitOpen();
     probe.received();
   }
 

@@ -35,6 +35,9 @@ import tech.kwik.core.QuicClientConnection;
  *
  * <p>Resumption and 0-RTT: see {@link ZeroRtt}.
  *
+ * <p>A ServerHello that arrives before agent15's TLS engine waits for it is dropped and the
+ * handshake hangs: {@link ServerHelloGate} holds received datagrams until it waits.
+ *
  * <p>kwik's public client builder fixes the connection window at 10x the stream window;
  * {@link ConnectionWindow} sets {@code connectionReceiveWindow} instead.
  */
@@ -74,6 +77,7 @@ public final class KwikClientEngine implements QuicClientEngine {
     KwikConnection connection = null;
     KwikAssertions.ensureApplied();
     QuietPathProbe probe = new QuietPathProbe(options.quietPathProbe());
+    ServerHelloGate gate = new ServerHelloGate();
     KeyLog keyLog = null;
     ServerCertificateCheck check = null;
     AtomicReference<ClientDatagramSocket> firstSocket = new AtomicReference<>();
@@ -100,7 +104,7 @@ public final class KwikClientEngine implements QuicClientEngine {
               Math.max(3, options.maxPeerUnidirectionalStreams()))
           .maxOpenPeerInitiatedBidirectionalStreams(0)
           .socketFactory(destination -> {
-            ClientDatagramSocket socket = newSocket(probe, destination, options.port());
+            ClientDatagramSocket socket = newSocket(probe, gate, destination, options.port());
             firstSocket.compareAndSet(null, socket);
             return socket;
           })
@@ -131,6 +135,7 @@ public final class KwikClientEngine implements QuicClientEngine {
       if (check != null) {
         check.install(kwik);
       }
+      gate.watch(kwik);
       connection = new KwikConnection(kwik, options.blockingExecutor(), handler, frameLog);
       ServerCertificateCheck certificateCheck = check;
       connection.explainHandshakeFailure(
@@ -199,9 +204,9 @@ public final class KwikClientEngine implements QuicClientEngine {
     return null;
   }
 
-  private static ClientDatagramSocket newSocket(QuietPathProbe probe, InetAddress server, int port)
-      throws SocketException {
-    ClientDatagramSocket socket = new ClientDatagramSocket(probe, server, port);
+  private static ClientDatagramSocket newSocket(QuietPathProbe probe, ServerHelloGate gate,
+      InetAddress server, int port) throws SocketException {
+    ClientDatagramSocket socket = new ClientDatagramSocket(probe, gate, server, port);
     enlargeBuffers(socket);
     return socket;
   }

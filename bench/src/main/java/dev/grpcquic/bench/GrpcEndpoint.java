@@ -195,7 +195,7 @@ final class GrpcEndpoint implements AutoCloseable {
   static QuicChannelBuilder quicChannelBuilder(TlsFiles tls, String host, int port)
       throws IOException {
     return QuicChannelBuilder.forAddress(host, port)
-        .overrideAuthority("localhost") // kwik checks DNS names only
+        .overrideAuthority("localhost") // the dev certificate's DNS name, whatever host dials
         .trustCertificates(tls.caPem.toFile());
   }
 

@@ -38,8 +38,8 @@ import java.util.concurrent.TimeoutException;
  * --test_case=NAME|all          default all
  * --ca_file=PEM                 trust these CAs (default: the JDK's trust store)
  * --server_host_override=NAME   the name the certificate must carry (and :authority); default
- *                               localhost, the dev certificate's name. kwik checks DNS names only,
- *                               so dialing an IP address over QUIC needs this.
+ *                               localhost, the dev certificate's name (which also holds
+ *                               127.0.0.1 and ::1: DNS and IP entries are both checked).
  * --insecure                    do not verify the server certificate (tests only)
  * </pre>
  */

@@ -1,48 +1,40 @@
 package dev.grpcquic.tls;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.io.Reader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
 import java.security.KeyStore;
+import java.security.NoSuchAlgorithmException;
 import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.Signature;
 import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
+import java.security.spec.InvalidKeySpecException;
+import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import javax.crypto.spec.PBEParameterSpec;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509TrustManager;
-import org.bouncycastle.asn1.ASN1Encodable;
-import org.bouncycastle.asn1.ASN1Null;
-import org.bouncycastle.asn1.ASN1ObjectIdentifier;
-import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
-import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
-import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
-import org.bouncycastle.cert.X509CertificateHolder;
-import org.bouncycastle.openssl.PEMEncryptedKeyPair;
-import org.bouncycastle.openssl.PEMKeyPair;
-import org.bouncycastle.openssl.PEMParser;
-import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
-import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
-import org.bouncycastle.pkcs.PKCS8EncryptedPrivateKeyInfo;
 
 /**
  * Reads PEM certificates and private keys and turns them into the JDK types TLS setup needs.
  *
- * <p>BouncyCastle is used only to parse PEM; it is not registered as a JCA provider, so keys,
- * certificates and trust decisions come from the JDK's own providers. Streams passed in are read
- * to the end but not closed.
+ * <p>The JDK reads certificates and PKCS#8 keys. BouncyCastle, slow to load, is loaded only for
+ * OpenSSL's traditional key formats (PKCS#1 RSA, SEC1 EC, see {@link TraditionalKeys}); it is
+ * never registered as a JCA provider, so keys, certificates and trust decisions come from the
+ * JDK's own providers. Streams passed in are read to the end but not closed.
  */
 public final class PemFiles {
 
@@ -59,21 +51,23 @@ public final class PemFiles {
    */
   public static List<X509Certificate> readCertificates(InputStream pem) throws IOException {
     Objects.requireNonNull(pem, "pem");
-    JcaX509CertificateConverter converter = new JcaX509CertificateConverter();
+    CertificateFactory factory;
+    try {
+      factory = CertificateFactory.getInstance("X.509");
+    } catch (CertificateException e) {
+      throw new IllegalStateException("the JDK offers no X.509 certificate factory", e);
+    }
     List<X509Certificate> certificates = new ArrayList<>();
-    try (PEMParser parser = new PEMParser(reader(pem))) {
-      Object object;
-      while ((object = parser.readObject()) != null) {
-        if (object instanceof X509CertificateHolder holder) {
-          try {
-            certificates.add(converter.getCertificate(holder));
-          } catch (CertificateException e) {
-            throw new IOException("cannot decode certificate " + holder.getSubject(), e);
-          }
-        } else {
-          logger.log(Level.FINE, "skipping PEM object {0} while reading certificates",
-              object.getClass().getSimpleName());
+    for (PemBlock block : PemBlock.parse(pem)) {
+      if (block.label().equals("CERTIFICATE")) {
+        try {
+          certificates.add((X509Certificate) factory.generateCertificate(
+              new ByteArrayInputStream(block.der())));
+        } catch (CertificateException e) {
+          throw new IOException("cannot decode certificate " + (certificates.size() + 1), e);
         }
+      } else {
+        logger.log(Level.FINE, "skipping PEM block {0} while reading certificates", block.label());
       }
     }
     if (certificates.isEmpty()) {
@@ -102,41 +96,46 @@ public final class PemFiles {
    */
   public static PrivateKey readPrivateKey(InputStream pem) throws IOException {
     Objects.requireNonNull(pem, "pem");
-    JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
-    PrivateKey key = null;
-    ASN1ObjectIdentifier namedCurve = null;
-    try (PEMParser parser = new PEMParser(reader(pem))) {
-      Object object;
-      while ((object = parser.readObject()) != null) {
-        PrivateKeyInfo info;
-        if (object instanceof PrivateKeyInfo pkcs8) {
-          info = pkcs8;
-        } else if (object instanceof PEMKeyPair pair) {
-          info = withCurve(pair.getPrivateKeyInfo(), namedCurve);
-        } else if (object instanceof ASN1ObjectIdentifier curve) { // EC PARAMETERS
-          namedCurve = curve;
-          continue;
-        } else if (object instanceof PKCS8EncryptedPrivateKeyInfo
-            || object instanceof PEMEncryptedKeyPair) {
-          throw new IllegalArgumentException(
-              "encrypted private keys are not supported; decrypt it first, e.g. with "
-                  + "'openssl pkcs8 -in key.pem -out key-plain.pem'");
-        } else {
-          logger.log(Level.FINE, "skipping PEM object {0} while reading a private key",
-              object.getClass().getSimpleName());
-          continue;
+    byte[] text = pem.readAllBytes();
+    List<PemBlock> blocks = PemBlock.parse(new ByteArrayInputStream(text));
+    PemBlock pkcs8 = null;
+    for (PemBlock block : blocks) {
+      switch (block.label()) {
+        case "RSA PRIVATE KEY", "EC PRIVATE KEY", "EC PARAMETERS" -> {
+          // OpenSSL's traditional formats: the JDK reads none of them, BouncyCastle does.
+          return TraditionalKeys.readPrivateKey(new ByteArrayInputStream(text));
         }
-        if (key != null) {
-          throw new IllegalArgumentException("more than one private key in PEM input");
+        case "ENCRYPTED PRIVATE KEY" -> throw new IllegalArgumentException(
+            "encrypted private keys are not supported; decrypt it first, e.g. with "
+                + "'openssl pkcs8 -in key.pem -out key-plain.pem'");
+        case "PRIVATE KEY" -> {
+          if (pkcs8 != null) {
+            throw new IllegalArgumentException("more than one private key in PEM input");
+          }
+          pkcs8 = block;
         }
-        key = converter.getPrivateKey(info);
+        default -> logger.log(Level.FINE, "skipping PEM block {0} while reading a private key",
+            block.label());
       }
     }
-    if (key == null) {
+    if (pkcs8 == null) {
       throw new IllegalArgumentException(
           "no PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY found in PEM input");
     }
-    return key;
+    return pkcs8Key(pkcs8.der());
+  }
+
+  /** A PKCS#8 key through the JDK: the key's algorithm is tried among those a QUIC server takes. */
+  private static PrivateKey pkcs8Key(byte[] der) throws IOException {
+    PKCS8EncodedKeySpec spec = new PKCS8EncodedKeySpec(der);
+    for (String algorithm : List.of("EC", "RSA", "Ed25519", "Ed448", "RSASSA-PSS")) {
+      try {
+        return KeyFactory.getInstance(algorithm).generatePrivate(spec);
+      } catch (InvalidKeySpecException | NoSuchAlgorithmException e) {
+        // not this algorithm
+      }
+    }
+    throw new IOException("cannot decode the PKCS#8 private key (not EC, RSA or EdDSA)");
   }
 
   /** {@link #readPrivateKey(InputStream)} of a file. */
@@ -189,7 +188,18 @@ public final class PemFiles {
     requireMatchingKey(key, chain.get(0));
     KeyStore store = KeyStore.getInstance("PKCS12");
     store.load(null, null);
-    store.setKeyEntry(alias, key, password, chain.toArray(X509Certificate[]::new));
+    X509Certificate[] certificates = chain.toArray(X509Certificate[]::new);
+    if (password.length == 0) {
+      // An empty password protects nothing, and PKCS12's default key protection (10000 PBKDF2
+      // rounds) cost a few hundred ms at start-up: once here, once when the server reads it back.
+      byte[] salt = new byte[16];
+      new SecureRandom().nextBytes(salt);
+      store.setEntry(alias, new KeyStore.PrivateKeyEntry(key, certificates),
+          new KeyStore.PasswordProtection(password, "PBEWithHmacSHA256AndAES_256",
+              new PBEParameterSpec(salt, 1)));
+    } else {
+      store.setKeyEntry(alias, key, password, certificates);
+    }
     return store;
   }
 
@@ -238,31 +248,6 @@ public final class PemFiles {
       store.setCertificateEntry("ca-" + i, trusted.get(i));
     }
     return store;
-  }
-
-  /**
-   * A SEC1 key without the optional curve parameters turns into PKCS#8 without them, which no
-   * KeyFactory accepts; fill in the curve of an earlier EC PARAMETERS block, or fail clearly.
-   */
-  private static PrivateKeyInfo withCurve(PrivateKeyInfo info, ASN1ObjectIdentifier namedCurve)
-      throws IOException {
-    AlgorithmIdentifier algorithm = info.getPrivateKeyAlgorithm();
-    boolean ec = X9ObjectIdentifiers.id_ecPublicKey.equals(algorithm.getAlgorithm());
-    ASN1Encodable parameters = algorithm.getParameters();
-    if (!ec || (parameters != null && !(parameters instanceof ASN1Null))) {
-      return info;
-    }
-    if (namedCurve == null) {
-      throw new IllegalArgumentException(
-          "EC PRIVATE KEY does not name its curve and no EC PARAMETERS block precedes it");
-    }
-    return new PrivateKeyInfo(
-        new AlgorithmIdentifier(X9ObjectIdentifiers.id_ecPublicKey, namedCurve),
-        info.parsePrivateKey());
-  }
-
-  private static Reader reader(InputStream in) {
-    return new InputStreamReader(in, StandardCharsets.US_ASCII);
   }
 
   /** Signs a random challenge with the key and verifies it with the certificate's public key. */

@@ -47,8 +47,16 @@ final class Http3Errors {
     }
   }
 
+  /** QUIC's CONNECTION_REFUSED: what our servers answer a new connection while they drain. */
+  private static final long CONNECTION_REFUSED = 0x2;
+
   /** Calls on a connection that ended fail UNAVAILABLE, with the reason. */
   static Status statusForConnectionClose(ConnectionCloseInfo info) {
+    if (info.byPeer() && info.transportErrorCode() == CONNECTION_REFUSED) {
+      // Reads like a network fault otherwise; it is the server's shutdown() at work.
+      return Status.UNAVAILABLE.withDescription("the server refused the QUIC connection: it is"
+          + " shutting down (draining), try another server [" + info + "]");
+    }
     return Status.UNAVAILABLE.withDescription("QUIC connection closed: " + info);
   }
 }

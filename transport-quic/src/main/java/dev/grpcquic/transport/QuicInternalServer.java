@@ -6,17 +6,22 @@ import dev.grpcquic.engine.ConnectionHandler;
 import dev.grpcquic.engine.QuicConnection;
 import dev.grpcquic.engine.QuicServerEndpoint;
 import dev.grpcquic.engine.ServerEndpointOptions;
+import io.grpc.Attributes;
 import io.grpc.InternalChannelz.SocketStats;
 import io.grpc.InternalInstrumented;
 import io.grpc.InternalLogId;
+import io.grpc.Metadata;
 import io.grpc.ServerStreamTracer;
 import io.grpc.internal.GrpcUtil;
 import io.grpc.internal.InternalServer;
 import io.grpc.internal.ServerListener;
+import io.grpc.internal.ServerStream;
+import io.grpc.internal.ServerTransportListener;
 import io.grpc.internal.SharedResourceHolder;
 import java.io.IOException;
 import java.net.SocketAddress;
 import dev.grpcquic.http3.Http3ErrorCode;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
@@ -40,6 +45,8 @@ public final class QuicInternalServer implements InternalServer {
   @GuardedBy("lock") private final Set<QuicServerTransport> transports = new HashSet<>();
   @GuardedBy("lock") private boolean shutdown;
   @GuardedBy("lock") private boolean closed;
+  /** grpc-core's notices held back until the endpoint has closed (see {@link #shutdown}). */
+  @GuardedBy("lock") private final List<Runnable> afterClose = new ArrayList<>();
 
   /**
    * @param settings what the server's transports share
@@ -102,7 +109,7 @@ public final class QuicInternalServer implements InternalServer {
           tracerFactories, timer, () -> transportTerminated(holder[0]));
       holder[0] = transport;
       transports.add(transport);
-      transport.start(listener.transportCreated(transport));
+      transport.start(new LastNoticeAfterClose(transport, listener.transportCreated(transport)));
       return transport;
     }
   }
@@ -117,11 +124,15 @@ public final class QuicInternalServer implements InternalServer {
   /**
    * Stops accepting connections and lets grpc-core shut down the transports. The endpoint (and its
    * socket) stays open until the last transport has terminated, so that draining calls can finish.
+   * grpc-core counts the server terminated once it heard serverShutdown() and the end of every
+   * transport; the last of these notices waits until the endpoint has closed, so that nothing of
+   * the engine (threads, socket) outlives a true awaitTermination().
    */
   @Override
   public void shutdown() {
     ServerListener l;
     QuicServerEndpoint e;
+    boolean idle;
     synchronized (lock) {
       if (shutdown) {
         return;
@@ -129,18 +140,39 @@ public final class QuicInternalServer implements InternalServer {
       shutdown = true;
       l = listener;
       e = endpoint;
+      idle = transports.isEmpty();
     }
     if (e != null) {
       // Like closing a TCP listener: new handshakes fail, so clients (and their load balancers)
       // go elsewhere at once instead of reaching a server that only closes again.
       e.stopAccepting();
     }
+    synchronized (lock) {
+      if (l != null && idle) {
+        afterClose.add(l::serverShutdown);
+        l = null;
+      }
+    }
     if (l != null) {
+      // grpc-core shuts its transports down when it hears this.
       l.serverShutdown();
     }
     synchronized (lock) {
       maybeClose();
     }
+  }
+
+  /** A transport ended: grpc-core hears it now, or after the close if it was the last one. */
+  private void transportEnded(QuicServerTransport transport, Runnable notice) {
+    synchronized (lock) {
+      transports.remove(transport);
+      if (shutdown && transports.isEmpty() && !closed) {
+        afterClose.add(notice);
+        maybeClose();
+        return;
+      }
+    }
+    notice.run();
   }
 
   @GuardedBy("lock")
@@ -160,9 +192,41 @@ public final class QuicInternalServer implements InternalServer {
         toClose.close();
       }
       onTerminated.run();
+      List<Runnable> notices;
+      synchronized (lock) {
+        notices = new ArrayList<>(afterClose);
+        afterClose.clear();
+      }
+      notices.forEach(Runnable::run);
     }, "grpc-quic-server-close");
     closer.setDaemon(true);
     closer.start();
+  }
+
+  /** grpc-core's listener of one transport, whose end {@link #transportEnded} may hold back. */
+  private final class LastNoticeAfterClose implements ServerTransportListener {
+    private final QuicServerTransport transport;
+    private final ServerTransportListener delegate;
+
+    LastNoticeAfterClose(QuicServerTransport transport, ServerTransportListener delegate) {
+      this.transport = transport;
+      this.delegate = delegate;
+    }
+
+    @Override
+    public void streamCreated(ServerStream stream, String method, Metadata headers) {
+      delegate.streamCreated(stream, method, headers);
+    }
+
+    @Override
+    public Attributes transportReady(Attributes attributes) {
+      return delegate.transportReady(attributes);
+    }
+
+    @Override
+    public void transportTerminated() {
+      transportEnded(transport, delegate::transportTerminated);
+    }
   }
 
   @Override

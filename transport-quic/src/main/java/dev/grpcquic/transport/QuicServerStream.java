@@ -144,28 +144,41 @@ final class QuicServerStream extends AbstractServerStream {
       if (closed) {
         return;
       }
+      writeTrailers(trailers, trailersOnly);
+      complete();
+      transport.streamFinished(QuicServerStream.this);
+    }
+
+    /** Ends the stream on the wire; the listener and the transport are told by the caller. */
+    @GuardedBy("lock")
+    private void writeTrailers(Metadata trailers, boolean trailersOnly) {
       closed = true;
       http3.writeHeaders(HeaderBlocks.trailers(trailers, trailersOnly), true);
       if (!inboundEnded) {
         // RFC 9114 §4.1.2: the response is complete, the rest of the request is not needed.
         http3.stopReading(Http3ErrorCode.H3_NO_ERROR);
       }
-      complete();
-      transport.streamFinished(QuicServerStream.this);
     }
 
     @Override
     public void deframeFailed(Throwable cause) {
-      // A message over the size limit, a bad compression flag...: tell the client why.
+      // A message over the size limit, a bad compression flag...: the client's fault, not the
+      // server's, so FINE. The call ends here without the application: transportReportStatus
+      // closes grpc-core's listener with the status; complete() is only for a call the
+      // application closed (grpc-core refuses it otherwise), so the trailers go out without it.
       Status status = Status.fromThrowable(cause);
       log.log(Level.FINE, "deframing failed on stream " + http3.id(), cause);
+      if (closed) {
+        return;
+      }
       Metadata trailers = new Metadata();
       trailers.put(InternalStatus.CODE_KEY, status);
       if (status.getDescription() != null) {
         trailers.put(InternalStatus.MESSAGE_KEY, status.getDescription());
       }
+      writeTrailers(trailers, !headersWritten);
       transportReportStatus(status);
-      sendTrailers(trailers, !headersWritten);
+      transport.streamFinished(QuicServerStream.this);
     }
 
     @Override

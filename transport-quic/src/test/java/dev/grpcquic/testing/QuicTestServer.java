@@ -41,7 +41,7 @@ public final class QuicTestServer implements AutoCloseable {
 
   /**
    * A channel builder for this server, trusting the test CA. It dials 127.0.0.1 ("localhost" may
-   * resolve to ::1 first) and checks the certificate for "localhost": kwik matches DNS names only.
+   * resolve to ::1 first) and checks the certificate for "localhost".
    */
   public QuicChannelBuilder channelBuilder() {
     return channelBuilder(port());

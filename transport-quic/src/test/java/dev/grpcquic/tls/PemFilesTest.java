@@ -27,6 +27,7 @@ import java.security.interfaces.ECPrivateKey;
 import java.security.interfaces.RSAPrivateCrtKey;
 import java.security.spec.ECGenParameterSpec;
 import java.util.Arrays;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.X509TrustManager;
@@ -143,6 +144,24 @@ class PemFilesTest {
     assertEquals(null, Security.getProvider("BC"));
     assertTrue(!PemFiles.readPrivateKey(tls.serverKeyPem()).getClass().getName()
         .startsWith("org.bouncycastle"));
+  }
+
+  /** BouncyCastle takes hundreds of milliseconds to load: the common formats do without it. */
+  @Test
+  void certificatesAndPkcs8KeysNeedNoBouncyCastle() throws Exception {
+    String classPath = java.util.Arrays.stream(
+            System.getProperty("java.class.path").split(java.io.File.pathSeparator))
+        .filter(entry -> !entry.contains("bouncycastle"))
+        .collect(java.util.stream.Collectors.joining(java.io.File.pathSeparator));
+    Process child = new ProcessBuilder(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", classPath,
+        PemWithoutBouncyCastle.class.getName(), tls.serverCertChainPem().toString(),
+        tls.serverKeyPem().toString(), tls.caPem().toString())
+        .redirectErrorStream(true).start();
+    String out = new String(child.getInputStream().readAllBytes(),
+        StandardCharsets.UTF_8);
+    assertEquals(0, child.waitFor(), out);
+    assertEquals("OK", out.strip());
   }
 
   @Test

@@ -192,17 +192,6 @@ class CallKindsTest {
   }
 
   @Test
-  void ipLiteralAuthorityFailsWithAClearReason() {
-    ManagedChannel byIp = server.track(dev.grpcquic.QuicChannelBuilder
-        .forAddress("127.0.0.1", server.port()).trustManager(TestTls.get().trustManager()).build());
-    StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
-        () -> ClientCalls.blockingUnaryCall(byIp, TestService.ECHO,
-            CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), new byte[1]));
-    assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode());
-    assertTrue(e.getStatus().getDescription().contains("DNS names"), e.toString());
-  }
-
-  @Test
   void callAttributesExposeConnectionStats() {
     AtomicReference<ConnectionStats> stats = new AtomicReference<>();
     ClientInterceptor capture = new ClientInterceptor() {

@@ -39,7 +39,7 @@ public class QuicToQuicInteropTest extends AbstractInteropTest {
     try {
       return QuicChannelBuilder.forAddress("127.0.0.1", port)
           .engine(clientEngine())
-          // kwik checks the certificate against DNS names only; the dev certificate has localhost.
+          // The interop suite expects :authority to be a host name; the dev certificate has localhost.
           .overrideAuthority("localhost")
           .trustCertificates(InteropTls.caPem())
           .flowControlWindow(TEST_FLOW_CONTROL_WINDOW)

@@ -5,13 +5,16 @@ import dev.grpcquic.engine.ClientConnectionOptions;
 import dev.grpcquic.engine.ConnectionHandler;
 import dev.grpcquic.engine.QuicClientEngine;
 import dev.grpcquic.engine.QuicConnection;
+import java.io.IOException;
 import java.net.DatagramSocket;
+import java.net.InetAddress;
 import java.net.SocketException;
 import java.util.List;
 import dev.grpcquic.engine.EarlyStream;
 import tech.kwik.core.QuicSessionTicket;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import tech.kwik.core.QuicClientConnection;
@@ -24,6 +27,11 @@ import tech.kwik.core.QuicClientConnection;
  * and, unless {@code proxy(..)} is set, for the address to send to. When {@code serverName} differs
  * from {@code host} (for instance host is a literal IP), the engine passes serverName as kwik's host
  * and the real host as kwik's proxy, so packets go to {@code host} and TLS uses {@code serverName}.
+ *
+ * <p>The server certificate: {@link ServerCertificateCheck} (trust path and name, DNS or IP).
+ * A failed handshake says why in the close description and the connect error: the check's
+ * reason, an ICMP port unreachable on the connected socket ({@link ClientDatagramSocket}), or
+ * nothing received before the connect timeout.
  *
  * <p>Resumption and 0-RTT: see {@link ZeroRtt}.
  *
@@ -71,10 +79,13 @@ public final class KwikClientEngine implements QuicClientEngine {
     QuietPathProbe probe = new QuietPathProbe(options.quietPathProbe());
     ServerHelloGate gate = new ServerHelloGate();
     KeyLog keyLog = null;
+    ServerCertificateCheck check = null;
+    AtomicReference<ClientDatagramSocket> firstSocket = new AtomicReference<>();
     try {
       String serverName = options.serverName() == null || options.serverName().isEmpty()
           ? options.host() : options.serverName();
-      if (options.trustManager() != null && isIpLiteral(serverName)) {
+      if (options.trustManager() != null && ServerCertificateCheck.isIpLiteral(serverName)
+          && !ServerCertificateCheck.verifiesIpAddresses()) {
         // agent15 matches the server name against DNS entries of the certificate only.
         throw new IllegalArgumentException("kwik verifies server certificates against DNS names"
             + " only, not the IP address " + serverName + ": connect by host name, or set the"
@@ -92,7 +103,11 @@ public final class KwikClientEngine implements QuicClientEngine {
           .maxOpenPeerInitiatedUnidirectionalStreams(
               Math.max(3, options.maxPeerUnidirectionalStreams()))
           .maxOpenPeerInitiatedBidirectionalStreams(0)
-          .socketFactory(destination -> newSocket(probe, gate))
+          .socketFactory(destination -> {
+            ClientDatagramSocket socket = newSocket(probe, gate, destination, options.port());
+            firstSocket.compareAndSet(null, socket);
+            return socket;
+          })
           .logger(logger);
       QuicSessionTicket ticket = ZeroRtt.ticket(options.sessionTicket());
       if (ticket != null) {
@@ -107,7 +122,8 @@ public final class KwikClientEngine implements QuicClientEngine {
         builder.clientKeyManager(options.clientKeyManager());
       }
       if (options.trustManager() != null) {
-        builder.customTrustManager(new Tls13TrustManager(options.trustManager()));
+        check = new ServerCertificateCheck(options.trustManager());
+        builder.customTrustManager(check);
       } else {
         builder.noServerCertificateCheck();
       }
@@ -116,8 +132,14 @@ public final class KwikClientEngine implements QuicClientEngine {
         builder.secrets(keyLog.connectionFile());
       }
       kwik = builder.build();
+      if (check != null) {
+        check.install(kwik);
+      }
       gate.watch(kwik);
       connection = new KwikConnection(kwik, options.blockingExecutor(), handler, frameLog);
+      ServerCertificateCheck certificateCheck = check;
+      connection.explainHandshakeFailure(
+          () -> explain(options, certificateCheck, firstSocket.get(), null));
       connection.setStreamReceiveWindow(options.streamReceiveWindow());
       kwik.setPeerInitiatedStreamCallback(connection::onPeerStream);
       ZeroRtt zeroRtt = new ZeroRtt(ticket, earlyStreams, logger);
@@ -151,7 +173,8 @@ public final class KwikClientEngine implements QuicClientEngine {
           // already failed
         }
       }
-      future.completeExceptionally(e);
+      String why = explain(options, check, firstSocket.get(), e);
+      future.completeExceptionally(why == null ? e : new IOException(why, e));
     } finally {
       if (keyLog != null) {
         keyLog.publish(); // a failed handshake's secrets help to see why it failed
@@ -159,13 +182,31 @@ public final class KwikClientEngine implements QuicClientEngine {
     }
   }
 
-  static boolean isIpLiteral(String name) {
-    return name.indexOf(':') >= 0 || name.matches("[0-9.]+");
+  /**
+   * Why a handshake failed, in words that say what to fix, or null when kwik's own say it: the
+   * certificate check's reason, an ICMP port unreachable, or silence until the connect timeout
+   * ({@code error} null: the connection's close, before connect() threw).
+   */
+  private static String explain(ClientConnectionOptions options, ServerCertificateCheck check,
+      ClientDatagramSocket socket, Throwable error) {
+    String where = options.host() + ":" + options.port();
+    if (check != null && check.failure() != null) {
+      return check.failure();
+    }
+    if (socket != null && socket.portUnreachable()) {
+      return "no QUIC server answered at " + where + " (UDP): port unreachable";
+    }
+    if (socket != null && !socket.received() && error instanceof java.net.ConnectException
+        && String.valueOf(error.getMessage()).contains("timed out")) {
+      return "no QUIC server answered at " + where + " (UDP) within "
+          + options.connectTimeout().toMillis() + " ms: no server there, or the path drops UDP";
+    }
+    return null;
   }
 
-  private static DatagramSocket newSocket(QuietPathProbe probe, ServerHelloGate gate)
-      throws SocketException {
-    DatagramSocket socket = new ClientDatagramSocket(probe, gate);
+  private static ClientDatagramSocket newSocket(QuietPathProbe probe, ServerHelloGate gate,
+      InetAddress server, int port) throws SocketException {
+    ClientDatagramSocket socket = new ClientDatagramSocket(probe, gate, server, port);
     enlargeBuffers(socket);
     return socket;
   }

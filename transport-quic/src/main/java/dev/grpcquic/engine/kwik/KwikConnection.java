@@ -75,6 +75,8 @@ final class KwikConnection implements QuicConnection {
   private final DeliveryRateMeter deliveryRate;
   /** The stream window this end advertised; set by the endpoint or engine that made it. */
   private volatile long streamReceiveWindow;
+  /** Client connections: why the handshake failed, when kwik's close says only an alert. */
+  private volatile java.util.function.Supplier<String> handshakeFailure = () -> null;
 
   private final Object lock = new Object();
   private final ArrayDeque<PendingOpen> bidiOpens = new ArrayDeque<>();
@@ -121,7 +123,7 @@ final class KwikConnection implements QuicConnection {
 
       @Override
       public void disconnected(ConnectionTerminatedEvent event) {
-        terminated(toCloseInfo(event));
+        terminated(explained(toCloseInfo(event)));
       }
     });
   }
@@ -206,6 +208,24 @@ final class KwikConnection implements QuicConnection {
         probe.stop();
       }
     }
+  }
+
+  /** Client connections: what {@link #explained} says of a failed handshake. */
+  void explainHandshakeFailure(java.util.function.Supplier<String> why) {
+    handshakeFailure = why;
+  }
+
+  /** A handshake's end with the reason the check that failed gave, ahead of kwik's words. */
+  private ConnectionCloseInfo explained(ConnectionCloseInfo info) {
+    synchronized (lock) {
+      if (established) {
+        return info;
+      }
+    }
+    String why = handshakeFailure.get();
+    return why == null ? info : new ConnectionCloseInfo(info.reason(), info.byPeer(),
+        info.applicationErrorCode(), info.transportErrorCode(),
+        why + (info.description().isEmpty() ? "" : " [" + info.description() + "]"));
   }
 
   void markEstablished() {

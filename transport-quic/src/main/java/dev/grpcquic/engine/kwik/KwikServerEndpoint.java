@@ -12,10 +12,12 @@ import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import tech.kwik.agent15.engine.TlsServerEngineFactory;
 import tech.kwik.core.QuicConnection;
 import tech.kwik.core.QuicStream;
 import tech.kwik.core.server.ApplicationProtocolConnection;
@@ -36,9 +38,11 @@ import tech.kwik.core.server.impl.ServerConnectionImpl;
  *       the connector is closed before the socket (kwik's own close stops its receiver first).</li>
  *   <li>Non-daemon threads: the connector is built on a daemon thread, so the threads it creates by
  *       inheritance (server receive loop, then per-connection receiver and sender threads) are
- *       daemons; its shared scheduled executor uses the JDK default (non-daemon) factory and keeps
- *       delayed tasks (a 30 s cleanup) after shutdown, so close() also calls shutdownNow on it.</li>
- *   <li>close() waiting up to 30 s: the connector's {@code close(Duration)} is called with 2 s.</li>
+ *       daemons; its shared scheduled executor and agent15's TLS session registry use the JDK
+ *       default (non-daemon) factory and outlive kwik's close, so close() stops both and waits
+ *       for their threads.</li>
+ *   <li>close() waiting up to 30 s: the connector's {@code close(Duration)} is called with
+ *       {@link #CLOSE_WAIT}.</li>
  *   <li>Settings clamped to the factory's ApplicationProtocolSettings: the factory reports exactly
  *       the configured windows and stream counts as its min and max, and the configuration sets
  *       every buffer and count explicitly.</li>
@@ -47,7 +51,14 @@ import tech.kwik.core.server.impl.ServerConnectionImpl;
 public final class KwikServerEndpoint implements QuicServerEndpoint {
 
   private static final Logger LOG = Logger.getLogger(KwikServerEndpoint.class.getName());
-  static final Duration CLOSE_WAIT = Duration.ofSeconds(2);
+  /**
+   * How long close() lets kwik keep closed connections in their closing period (3 PTO: answering
+   * late packets with CONNECTION_CLOSE again). Every connection has sent its CONNECTION_CLOSE by
+   * then; waiting longer only delayed a server's exit (up to 2 s, then the wait was 2 s).
+   */
+  static final Duration CLOSE_WAIT = Duration.ofMillis(250);
+  /** How long close() waits for each of kwik's executor threads to end. */
+  private static final Duration STOP_WAIT = Duration.ofSeconds(1);
 
   private final ServerConnector connector;
   private final GuardedDatagramSocket socket;
@@ -82,6 +93,7 @@ public final class KwikServerEndpoint implements QuicServerEndpoint {
       socket.close();
       throw e;
     }
+    nameExecutorThreads(connector);
     KwikServerEndpoint endpoint = new KwikServerEndpoint(connector, socket, tracker);
     connector.registerApplicationProtocol(options.applicationProtocol(),
         endpoint.new Factory(options, acceptor));
@@ -165,6 +177,7 @@ public final class KwikServerEndpoint implements QuicServerEndpoint {
       LOG.log(Level.WARNING, "closing the kwik connector failed", e);
     }
     shutdownScheduledExecutor();
+    disposeTlsSessions();
     socket.close();
     connections.clear();
   }
@@ -181,17 +194,78 @@ public final class KwikServerEndpoint implements QuicServerEndpoint {
     connector.close();
   }
 
+  /**
+   * Stops the connector's shared scheduled executor and waits for its thread: a non-daemon thread
+   * of the JDK's default factory, which kwik's close leaves running (with a 30 s cleanup task).
+   */
   private void shutdownScheduledExecutor() {
-    try {
-      Field field = connector.getClass().getDeclaredField("sharedScheduledExecutor");
-      field.setAccessible(true);
-      Object executor = field.get(connector);
-      if (executor instanceof ExecutorService service) {
-        service.shutdownNow();
-      }
-    } catch (ReflectiveOperationException | RuntimeException e) {
-      LOG.log(Level.FINE, "kwik's scheduled executor not reachable", e);
+    stopExecutor(field(connector, "sharedScheduledExecutor"));
+  }
+
+  /**
+   * Ends agent15's TLS session registry (the server's 0-RTT tickets): its cleanup timer is another
+   * non-daemon thread of the JDK's default factory, and kwik's close never disposes of it.
+   */
+  private void disposeTlsSessions() {
+    Object factory = field(connector, "tlsEngineFactory");
+    if (factory instanceof TlsServerEngineFactory tls) {
+      Object registry = field(tls, "tlsSessionRegistry");
+      tls.dispose();
+      stopExecutor(registry == null ? null : field(registry, "scheduledExecutorService"));
     }
+  }
+
+  /**
+   * Names the threads of the connector's two single-thread executors that use the JDK's default
+   * factory ("pool-N-thread-M", non-daemon; the JDK's wrapper hides their factory): a task on each
+   * renames its thread. They stay non-daemon while the server runs; close() stops both.
+   */
+  private static void nameExecutorThreads(ServerConnector connector) {
+    nameThread(field(connector, "sharedScheduledExecutor"), "grpc-quic-kwik-server-timer");
+    Object factory = field(connector, "tlsEngineFactory");
+    Object registry = factory == null ? null : field(factory, "tlsSessionRegistry");
+    nameThread(registry == null ? null : field(registry, "scheduledExecutorService"),
+        "grpc-quic-kwik-tls-sessions");
+  }
+
+  private static void nameThread(Object executor, String name) {
+    if (executor instanceof ExecutorService service) {
+      try {
+        service.execute(() -> Thread.currentThread().setName(name));
+      } catch (RuntimeException e) {
+        LOG.log(Level.FINE, "cannot name a kwik executor thread " + name, e);
+      }
+    }
+  }
+
+  private static void stopExecutor(Object executor) {
+    if (executor instanceof ExecutorService service) {
+      service.shutdownNow();
+      try {
+        if (!service.awaitTermination(STOP_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+          LOG.log(Level.FINE, "a kwik executor thread did not stop within {0}", STOP_WAIT);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private static Object field(Object owner, String name) {
+    for (Class<?> type = owner.getClass(); type != null; type = type.getSuperclass()) {
+      try {
+        Field field = type.getDeclaredField(name);
+        field.setAccessible(true);
+        return field.get(owner);
+      } catch (NoSuchFieldException e) {
+        // look in the superclass
+      } catch (ReflectiveOperationException | RuntimeException e) {
+        break;
+      }
+    }
+    LOG.log(Level.FINE, "kwik field {0} not reachable in {1}",
+        new Object[] {name, owner.getClass().getName()});
+    return null;
   }
 
   /** For tests: the socket kwik receives on. */

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.grpcquic.engine.ClientConnectionOptions;
+import dev.grpcquic.engine.EngineTestSupport;
 import dev.grpcquic.engine.QuicClientEngine;
 import dev.grpcquic.engine.QuicConnection;
 import dev.grpcquic.engine.QuicServerEndpoint;

@@ -36,7 +36,7 @@ public final class BenchRunner {
     Path out = Files.isDirectory(Paths.get("bench")) ? Paths.get("bench", "results") : Paths.get("results");
     Path docs = null;
     List<Transport> transports = new ArrayList<>(List.of(
-        Transport.NETTY_TLS, Transport.NETTY_H2C, Transport.QUIC));
+        Transport.NETTY_TLS, Transport.NETTY_H2C, Transport.QUIC, Transport.QUIC_QUICHE));
     List<Profile> profiles = new ArrayList<>(List.of(Profile.LOOPBACK));
     boolean raw = true;
     boolean checkOnly = false;

@@ -98,7 +98,9 @@ final class GrpcEndpoint implements AutoCloseable {
       throw e;
     }
     double firstMicros = (System.nanoTime() - start) / 1000.0;
-    String sec = transport == Transport.QUIC ? "QUIC v1, TLS 1.3 (kwik)" : security.get();
+    String sec = transport == Transport.QUIC ? "QUIC v1, TLS 1.3 (kwik)"
+        : transport == Transport.QUIC_QUICHE ? "QUIC v1, TLS 1.3 (quiche, BoringSSL)"
+        : security.get();
     return new GrpcEndpoint(transport, server, channel, firstMicros, sec);
   }
 
@@ -117,8 +119,10 @@ final class GrpcEndpoint implements AutoCloseable {
   private static Server startServer(Transport transport, TlsFiles tls, InetSocketAddress bind,
       int maxConcurrentCalls) throws IOException {
     switch (transport) {
-      case QUIC: {
+      case QUIC:
+      case QUIC_QUICHE: {
         QuicServerBuilder builder = QuicServerBuilder.forAddress(bind)
+            .engine(engine(transport))
             .useTransportSecurity(tls.serverChainPem.toFile(), tls.serverKeyPem.toFile())
             .addService(BenchService.definition());
         if (maxConcurrentCalls > 0) {
@@ -158,8 +162,9 @@ final class GrpcEndpoint implements AutoCloseable {
   static ManagedChannel newChannel(Transport transport, TlsFiles tls, String host, int port,
       int maxConcurrentCalls, java.time.Duration keepAlive) throws IOException {
     switch (transport) {
-      case QUIC: {
-        QuicChannelBuilder builder = quicChannelBuilder(tls, host, port);
+      case QUIC:
+      case QUIC_QUICHE: {
+        QuicChannelBuilder builder = quicChannelBuilder(tls, host, port).engine(engine(transport));
         if (maxConcurrentCalls > 0) {
           builder.maxConcurrentCallsPerConnection(maxConcurrentCalls);
         }
@@ -189,6 +194,11 @@ final class GrpcEndpoint implements AutoCloseable {
       default:
         throw new AssertionError(transport);
     }
+  }
+
+  static dev.grpcquic.QuicEngine engine(Transport transport) {
+    return transport == Transport.QUIC_QUICHE ? dev.grpcquic.QuicEngines.quiche()
+        : dev.grpcquic.QuicEngines.kwik();
   }
 
   /** A QUIC channel builder to {@code host:port} that verifies the name "localhost". */

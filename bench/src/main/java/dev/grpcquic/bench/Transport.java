@@ -4,6 +4,8 @@ package dev.grpcquic.bench;
 public enum Transport {
   /** This project: gRPC over HTTP/3 over QUIC (kwik), TLS 1.3. */
   QUIC("QUIC (grpc-quic)"),
+  /** This project on its second engine: quiche through Netty's QUIC codec. */
+  QUIC_QUICHE("QUIC on quiche (grpc-quic)"),
   /** grpc-java Netty, HTTP/2 over TCP with TLS 1.3 (JDK provider): the baseline of every ratio. */
   NETTY_TLS("Netty TCP+TLS"),
   /** grpc-java Netty, HTTP/2 over TCP in plaintext (h2c): a reference without encryption. */

@@ -27,16 +27,28 @@ public final class InteropMatrix {
   /** Report class and column title, in column order, for each table. */
   private static final Map<String, String> SUITE = new LinkedHashMap<>();
   private static final Map<String, String> PEER = new LinkedHashMap<>();
+  /** A class run again with our side on quiche: its report is in surefire-reports-quiche. */
+  private static final String QUICHE = "quiche:";
 
   static {
-    SUITE.put("io.grpc.testing.integration.QuicToQuicInteropTest", "QUIC -> QUIC");
+    SUITE.put("io.grpc.testing.integration.QuicToQuicInteropTest", "kwik -> kwik");
+    SUITE.put("io.grpc.testing.integration.KwikToQuicheInteropTest", "kwik -> quiche");
+    SUITE.put("io.grpc.testing.integration.QuicheToKwikInteropTest", "quiche -> kwik");
+    SUITE.put("io.grpc.testing.integration.QuicheToQuicheInteropTest", "quiche -> quiche");
     SUITE.put("io.grpc.testing.integration.NettyTlsInteropTest", "Netty TCP -> Netty TCP");
     SUITE.put("io.grpc.testing.integration.QuicLossyRelayInteropTest",
-        "QUIC -> QUIC over lossy relay");
-    PEER.put("dev.grpcquic.interop.peer.NettyClientToQuicServerTest", "Netty-H3 peer -> QUIC");
-    PEER.put("dev.grpcquic.interop.peer.QuicClientToNettyServerTest", "QUIC -> Netty-H3 peer");
-    PEER.put("dev.grpcquic.interop.peer.ClientCertificateTest", "QUIC -> Netty-H3 peer (mTLS)");
-    PEER.put("dev.grpcquic.interop.peer.GtlsclientTest", "ngtcp2 gtlsclient -> QUIC");
+        "kwik -> kwik over lossy relay");
+    PEER.put("dev.grpcquic.interop.peer.NettyClientToQuicServerTest", "Netty-H3 peer -> kwik");
+    PEER.put(QUICHE + "dev.grpcquic.interop.peer.NettyClientToQuicServerTest",
+        "Netty-H3 peer -> quiche");
+    PEER.put("dev.grpcquic.interop.peer.QuicClientToNettyServerTest", "kwik -> Netty-H3 peer");
+    PEER.put(QUICHE + "dev.grpcquic.interop.peer.QuicClientToNettyServerTest",
+        "quiche -> Netty-H3 peer");
+    PEER.put("dev.grpcquic.interop.peer.ClientCertificateTest", "kwik -> Netty-H3 peer (mTLS)");
+    PEER.put(QUICHE + "dev.grpcquic.interop.peer.ClientCertificateTest",
+        "quiche -> Netty-H3 peer (mTLS)");
+    PEER.put("dev.grpcquic.interop.peer.GtlsclientTest", "ngtcp2 gtlsclient -> kwik");
+    PEER.put(QUICHE + "dev.grpcquic.interop.peer.GtlsclientTest", "ngtcp2 gtlsclient -> quiche");
     PEER.put("dev.grpcquic.interop.InteropClientServerTest", "InteropClient -> InteropServer");
   }
 
@@ -63,12 +75,19 @@ public final class InteropMatrix {
     System.out.println("wrote the matrix into " + doc);
   }
 
+  private static Path report(Path reports, String suite) {
+    return suite.startsWith(QUICHE)
+        ? reports.resolveSibling("surefire-reports-quiche")
+            .resolve("TEST-" + suite.substring(QUICHE.length()) + ".xml")
+        : reports.resolve("TEST-" + suite + ".xml");
+  }
+
   private static void table(StringBuilder out, Path reports, Map<String, String> columns)
       throws IOException {
     Map<String, Map<String, String>> cells = new LinkedHashMap<>();
     TreeSet<String> rows = new TreeSet<>();
     for (String suite : columns.keySet()) {
-      Map<String, String> results = results(reports.resolve("TEST-" + suite + ".xml"));
+      Map<String, String> results = results(report(reports, suite));
       cells.put(suite, results);
       rows.addAll(results.keySet());
     }

@@ -217,7 +217,8 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
         .set(GrpcAttributes.ATTR_CLIENT_EAG_ATTRS, eagAttributes)
         .set(dev.grpcquic.QuicAttributes.CONNECTION_STATS, this::connectionStats)
         .set(dev.grpcquic.QuicAttributes.EARLY_DATA, this::earlyDataStats)
-        .set(dev.grpcquic.QuicAttributes.RECEIVE_BUFFERED_BYTES, bufferedBytes::get);
+        .set(dev.grpcquic.QuicAttributes.RECEIVE_BUFFERED_BYTES, bufferedBytes::get)
+        .set(dev.grpcquic.QuicAttributes.TRANSPORT_PROTOCOL, "h3");
     if (conn != null) {
       b.set(Grpc.TRANSPORT_ATTR_LOCAL_ADDR, conn.localAddress());
     }

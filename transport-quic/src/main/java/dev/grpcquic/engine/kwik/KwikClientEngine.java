@@ -6,6 +6,7 @@ import dev.grpcquic.engine.ConnectionHandler;
 import dev.grpcquic.engine.QuicClientEngine;
 import dev.grpcquic.engine.QuicConnection;
 import java.net.DatagramSocket;
+import java.net.InetSocketAddress;
 import java.net.SocketException;
 import java.util.List;
 import dev.grpcquic.engine.EarlyStream;
@@ -88,7 +89,8 @@ public final class KwikClientEngine implements QuicClientEngine {
           .maxOpenPeerInitiatedUnidirectionalStreams(
               Math.max(3, options.maxPeerUnidirectionalStreams()))
           .maxOpenPeerInitiatedBidirectionalStreams(0)
-          .socketFactory(destination -> newSocket(probe))
+          .socketFactory(destination -> newSocket(probe,
+              new InetSocketAddress(destination, options.port())))
           .logger(logger);
       QuicSessionTicket ticket = ZeroRtt.ticket(options.sessionTicket());
       if (ticket != null) {
@@ -158,8 +160,9 @@ public final class KwikClientEngine implements QuicClientEngine {
     return name.indexOf(':') >= 0 || name.matches("[0-9.]+");
   }
 
-  private static DatagramSocket newSocket(QuietPathProbe probe) throws SocketException {
-    DatagramSocket socket = new ClientDatagramSocket(probe);
+  private static DatagramSocket newSocket(QuietPathProbe probe, InetSocketAddress server)
+      throws SocketException {
+    DatagramSocket socket = new ClientDatagramSocket(probe, server);
     enlargeBuffers(socket);
     return socket;
   }

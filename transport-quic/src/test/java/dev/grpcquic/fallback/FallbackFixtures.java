@@ -153,7 +153,17 @@ final class FallbackFixtures {
     @Override
     public void transportTerminated(Attributes attributes) {
       if (attributes.get(QuicAttributes.CONNECTION_STATS) == null) {
-        tcpLive.decrementAndGet();
+        synchronized (this) {
+          tcpLive.decrementAndGet();
+          notifyAll();
+        }
+      }
+    }
+
+    /** Waits until no HTTP/2 connection is open (the test's timeout bounds it). */
+    synchronized void awaitNoTcp() throws InterruptedException {
+      while (tcpLive.get() != 0) {
+        wait();
       }
     }
   }

@@ -42,11 +42,11 @@ import javax.annotation.concurrent.GuardedBy;
  *   <li>QUIC starts first, unless the endpoint is marked broken ({@link BrokenQuicMarks}): then
  *       TCP alone.
  *   <li>TCP starts when QUIC is not ready after the race delay, or at once when QUIC fails.
- *   <li>When TCP won, the QUIC handshake goes on: its failure marks QUIC broken, its late success
- *       clears the marks. Once the server has advertised HTTP/3 ({@code alt-svc}), a QUIC
- *       connection that completes (the late one, or a probe started when the broken mark expires)
- *       moves the channel to QUIC: this transport reports shutdown so that grpc-core makes a new
- *       one for new calls, and its calls in flight finish on TCP.
+ *   <li>When TCP won, the QUIC handshake goes on: its failure marks QUIC broken; if it completes,
+ *       new calls go to it and TCP is closed once its calls in flight have finished. When the
+ *       server advertises HTTP/3 ({@code alt-svc}) while TCP carries the calls, a QUIC connection
+ *       is tried beside it (at once, or when the endpoint's broken mark expires), with the same
+ *       outcome.
  * </ul>
  *
  * <p>Lock: {@link #lock} guards the attempts and the lifecycle. Nothing is called on another
@@ -77,7 +77,12 @@ final class RacingClientTransport implements ConnectionClientTransport {
   /** Attempts started and not yet terminated. */
   @GuardedBy("lock") private int live;
   @GuardedBy("lock") private final List<String> failures = new ArrayList<>();
+  /** The attempt that takes new calls. */
   private volatile Attempt winner;
+  /** Whether grpc-core was last told that some call is in flight (on any attempt). */
+  @GuardedBy("lock") private boolean reportedInUse;
+  private final io.grpc.SynchronizationContext listenerCalls = new io.grpc.SynchronizationContext(
+      (thread, error) -> log.log(Level.WARNING, "transport listener failed", error));
 
   RacingClientTransport(QuicPreferredTransportFactory factory, InetSocketAddress address,
       ClientTransportOptions options, ChannelLogger channelLogger) {
@@ -159,14 +164,18 @@ final class RacingClientTransport implements ConnectionClientTransport {
 
   private void onReady(Attempt attempt) {
     Listener report = null;
-    List<Attempt> toClose = new ArrayList<>();
-    boolean moveToQuic = false;
+    Attempt toClose = null;
+    Attempt retiring = null;
     synchronized (lock) {
       attempt.ready = true;
       if (attempt.protocol == WireProtocol.H3) {
         factory.marks().confirm(markKey(attempt.to));
       }
-      if (winner == null && !shutdownRequested && !attempt.isProbe) {
+      if (shutdownRequested || shutdownReported) {
+        return; // every attempt has been, or is being, closed
+      }
+      Attempt w = winner;
+      if (w == null) {
         winner = attempt;
         report = listener;
         if (tcpTimer != null) {
@@ -174,14 +183,16 @@ final class RacingClientTransport implements ConnectionClientTransport {
           tcpTimer = null;
         }
         if (attempt.protocol == WireProtocol.H3 && tcp != null && !tcp.down) {
-          toClose.add(tcp); // TCP lost the race; a QUIC loser keeps going (see above)
+          toClose = tcp; // TCP lost the race; a QUIC loser keeps going (see above)
         }
-      } else if (attempt != winner) {
-        // A late QUIC handshake or a probe: QUIC works. It carries nothing; the calls move only
-        // if the server said it serves HTTP/3 and this transport still carries calls on TCP.
-        toClose.add(attempt);
-        moveToQuic = attempt.protocol == WireProtocol.H3 && winner != null
-            && winner.protocol == WireProtocol.H2 && factory.altSvc().get(authority) != null;
+      } else if (attempt != w && attempt.protocol == WireProtocol.H3
+          && w.protocol == WireProtocol.H2) {
+        // A late QUIC handshake or a probe: QUIC works. New calls go to it from now on; those
+        // on TCP finish there.
+        winner = attempt;
+        retiring = w;
+      } else if (attempt != w) {
+        toClose = attempt;
       }
     }
     if (report != null) {
@@ -189,12 +200,17 @@ final class RacingClientTransport implements ConnectionClientTransport {
           attempt.protocol.alpn, attempt.to});
       report.transportReady();
     }
-    for (Attempt loser : toClose) {
-      loser.abandon(Status.UNAVAILABLE.withDescription("not needed: "
-          + (winner == null ? "none" : winner.protocol.alpn) + " carries the calls"));
+    if (toClose != null) {
+      toClose.abandon(Status.UNAVAILABLE.withDescription("not needed: "
+          + winner.protocol.alpn + " carries the calls"));
     }
-    if (moveToQuic) {
-      moveToQuic();
+    if (retiring != null) {
+      Status status = Status.UNAVAILABLE.withDescription(
+          "QUIC works: new calls go over HTTP/3, calls in flight finish over HTTP/2");
+      log.log(Level.FINE, "{0}: {1}", new Object[] {logId, status.getDescription()});
+      channelLogger.log(ChannelLogger.ChannelLogLevel.INFO, "moving from HTTP/2 to HTTP/3 ({0})",
+          attempt.to);
+      retiring.transport.shutdown(status);
     }
   }
 
@@ -350,30 +366,6 @@ final class RacingClientTransport implements ConnectionClientTransport {
     maybeProbe();
   }
 
-  /**
-   * QUIC works and the server offers it: this transport stops taking calls, so that grpc-core
-   * makes a new one (which starts with QUIC); the calls in flight finish on TCP.
-   */
-  private void moveToQuic() {
-    Listener report;
-    Attempt tcpWinner;
-    synchronized (lock) {
-      if (shutdownRequested || shutdownReported) {
-        return;
-      }
-      shutdownReported = true;
-      cancelTimers();
-      report = listener;
-      tcpWinner = winner;
-    }
-    Status status = Status.UNAVAILABLE.withDescription(
-        "QUIC works again: new calls go over HTTP/3, calls in flight finish over HTTP/2");
-    log.log(Level.FINE, "{0}: {1}", new Object[] {logId, status.getDescription()});
-    channelLogger.log(ChannelLogger.ChannelLogLevel.INFO, "moving from HTTP/2 to HTTP/3");
-    report.transportShutdown(status, SimpleDisconnectError.UNKNOWN);
-    tcpWinner.transport.shutdown(status);
-  }
-
   @Override
   public ClientStream newStream(MethodDescriptor<?, ?> method, Metadata headers,
       CallOptions callOptions, ClientStreamTracer[] tracers) {
@@ -524,6 +516,7 @@ final class RacingClientTransport implements ConnectionClientTransport {
     @GuardedBy("lock") boolean down;
     /** Closed by this transport, not failed: says nothing about the path. */
     @GuardedBy("lock") boolean abandoned;
+    @GuardedBy("lock") boolean inUse;
 
     Attempt(WireProtocol protocol, InetSocketAddress to, ConnectionClientTransport transport,
         boolean isProbe) {
@@ -565,13 +558,17 @@ final class RacingClientTransport implements ConnectionClientTransport {
 
     @Override
     public void transportInUse(boolean inUse) {
-      Listener l;
       synchronized (lock) {
-        l = winner == this ? listener : null;
+        this.inUse = inUse;
+        boolean any = attempts().stream().anyMatch(attempt -> attempt.inUse);
+        if (any != reportedInUse) {
+          reportedInUse = any;
+          Listener l = listener;
+          // In order, and never under the lock.
+          listenerCalls.executeLater(() -> l.transportInUse(any));
+        }
       }
-      if (l != null) {
-        l.transportInUse(inUse);
-      }
+      listenerCalls.drain();
     }
   }
 }

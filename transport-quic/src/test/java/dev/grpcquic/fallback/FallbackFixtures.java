@@ -116,6 +116,34 @@ final class FallbackFixtures {
     return result;
   }
 
+  /**
+   * The protocol that channelz shows for the connection of the channel whose target names this
+   * port (a socket option of the subchannel's socket); null when there is none.
+   */
+  static String channelzProtocol(int port) throws Exception {
+    io.grpc.InternalChannelz channelz = io.grpc.InternalChannelz.instance();
+    for (io.grpc.InternalInstrumented<io.grpc.InternalChannelz.ChannelStats> root
+        : channelz.getRootChannels(0, 1000).channels) {
+      io.grpc.InternalChannelz.ChannelStats channel = root.getStats().get();
+      if (channel.target == null || !channel.target.endsWith(":" + port)) {
+        continue;
+      }
+      for (io.grpc.InternalWithLogId sub : channel.subchannels) {
+        var subchannel = channelz.getSubchannel(sub.getLogId().getId());
+        if (subchannel == null) {
+          continue;
+        }
+        for (io.grpc.InternalWithLogId socket : subchannel.getStats().get().sockets) {
+          var stats = channelz.getSocket(socket.getLogId().getId());
+          if (stats != null && stats.getStats().get().socketOptions != null) {
+            return stats.getStats().get().socketOptions.others.get("grpc-quic.protocol");
+          }
+        }
+      }
+    }
+    return null;
+  }
+
   /** Adds {@code alt-svc} to every response, as a server that offers HTTP/3 elsewhere would. */
   static ServerInterceptor altSvc(String value) {
     return new ServerInterceptor() {

@@ -41,6 +41,7 @@ class TcpFallbackTest {
       assertTrue(result.status().isOk(), result.toString());
       assertEquals("h2", result.protocol());
       assertEquals("h2", echo(channel).protocol(), "the next call stays on the connection");
+      assertEquals("h2", FallbackFixtures.channelzProtocol(port), "channelz shows it");
     } finally {
       channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
       tcpOnly.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
@@ -88,6 +89,7 @@ class TcpFallbackTest {
       }
       assertEquals(0, counter.tcpOpened.get());
       assertEquals(1, counter.quicOpened.get());
+      assertEquals("h3", FallbackFixtures.channelzProtocol(port), "channelz shows it");
     } finally {
       channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
       dual.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);

@@ -23,10 +23,12 @@ import java.util.logging.Logger;
 
 /**
  * The interop server: grpc.testing.TestService (the official suite's {@link TestServiceImpl}, with
- * its metadata-echo interceptors) over QUIC or, as the baseline, Netty HTTP/2 on TCP with TLS.
+ * its metadata-echo interceptors) over QUIC, over both QUIC and HTTP/2 + TLS on the same port
+ * number ({@code dual}: {@code QuicServerBuilder.alsoServeTcp}) or, as the baseline, Netty HTTP/2 on
+ * TCP with TLS.
  *
  * <pre>
- * --transport=quic|netty_tls   default quic
+ * --transport=quic|dual|netty_tls   default quic
  * --address=HOST               default 127.0.0.1
  * --port=N                     default 0 (a free port, printed)
  * --cert_chain=PEM --private_key=PEM   the server certificate; without them dev certificates are
@@ -79,11 +81,15 @@ public final class InteropServer implements AutoCloseable {
       case "quic" -> builder = QuicServerBuilder.forAddress(address)
           .useTransportSecurity(certChain, privateKey)
           .maxInboundMessageSize(AbstractInteropTest.MAX_MESSAGE_SIZE);
+      case "dual" -> builder = QuicServerBuilder.forAddress(address)
+          .useTransportSecurity(certChain, privateKey)
+          .alsoServeTcp(true)
+          .maxInboundMessageSize(AbstractInteropTest.MAX_MESSAGE_SIZE);
       case "netty_tls" -> builder = NettyServerBuilder.forAddress(address)
           .sslContext(GrpcSslContexts.forServer(certChain, privateKey).build())
           .maxInboundMessageSize(AbstractInteropTest.MAX_MESSAGE_SIZE);
       default -> throw new IllegalArgumentException(
-          "--transport must be quic or netty_tls, not " + transport);
+          "--transport must be quic, dual or netty_tls, not " + transport);
     }
     ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "interop-test-service");
@@ -103,7 +109,7 @@ public final class InteropServer implements AutoCloseable {
     return new InteropServer(server, executor, caFile);
   }
 
-  /** The port the server listens on (UDP for quic, TCP for netty_tls). */
+  /** The port the server listens on (UDP for quic, TCP for netty_tls, both for dual). */
   public int port() {
     return ((InetSocketAddress) server.getListenSockets().get(0)).getPort();
   }

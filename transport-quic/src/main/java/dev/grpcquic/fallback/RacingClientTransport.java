@@ -229,7 +229,7 @@ final class RacingClientTransport implements ConnectionClientTransport {
           && !shutdownRequested) {
         Duration span = factory.marks().markBroken(markKey(attempt.to));
         log.log(Level.FINE, "{0}: QUIC to {1} failed ({2}): marked broken for {3}",
-            new Object[] {logId, attempt.to, status, span});
+            new Object[] {logId, attempt.to, brief(status), span});
       }
       if (attempt == winner) {
         if (!shutdownReported) {
@@ -261,7 +261,7 @@ final class RacingClientTransport implements ConnectionClientTransport {
     }
     if (startTcp != null) {
       log.log(Level.FINE, "{0}: QUIC failed at once ({1}): starting TCP", new Object[] {logId,
-          status});
+          brief(status)});
       startTcp.start();
     }
     for (Attempt other : toClose) {
@@ -273,6 +273,10 @@ final class RacingClientTransport implements ConnectionClientTransport {
     if (probeAgain) {
       maybeProbe();
     }
+  }
+
+  private static String brief(Status status) {
+    return status.getCode() + (status.getDescription() == null ? "" : ": " + status.getDescription());
   }
 
   @GuardedBy("lock")

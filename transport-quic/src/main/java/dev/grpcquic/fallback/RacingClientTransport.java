@@ -374,9 +374,14 @@ final class RacingClientTransport implements ConnectionClientTransport {
   public ClientStream newStream(MethodDescriptor<?, ?> method, Metadata headers,
       CallOptions callOptions, ClientStreamTracer[] tracers) {
     Attempt w = winner;
-    if (w == null) {
-      return new FailingClientStream(Status.UNAVAILABLE.withDescription(
-          "not connected yet"), RpcProgress.REFUSED, tracers);
+    boolean down;
+    synchronized (lock) {
+      down = w == null || w.down || shutdownReported;
+    }
+    if (down) {
+      // Never sent anywhere: grpc-core retries it on the transport that is ready.
+      return new FailingClientStream(Status.UNAVAILABLE.withDescription(w == null
+          ? "not connected yet" : "connection shutting down"), RpcProgress.MISCARRIED, tracers);
     }
     ClientStream stream = w.transport.newStream(method, headers, callOptions, tracers);
     if (log.isLoggable(Level.FINE)) {

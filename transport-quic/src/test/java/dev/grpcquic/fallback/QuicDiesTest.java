@@ -73,4 +73,54 @@ class QuicDiesTest {
       tcp.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
     }
   }
+
+  /**
+   * The UDP side drains instead (its GOAWAY, calls in flight finish): the channel's new connection
+   * goes over TCP because the draining QUIC server refuses new handshakes (CONNECTION_REFUSED, a
+   * failure known at once). Every call ends; almost all succeed. A call can still fail
+   * UNAVAILABLE: HTTP/3 does not order the server's H3_REQUEST_REJECTED resets with its GOAWAY
+   * (another stream), so a call refused by a reset may be retried on the same connection before
+   * the GOAWAY arrives, and refused a second time, which grpc-core does not retry again.
+   */
+  @Test
+  void aDrainingQuicSideLosesNoCall() throws Exception {
+    TestService service = new TestService();
+    Server tcp = FallbackFixtures.nettyTlsServer(0, service);
+    int port = FallbackFixtures.port(tcp);
+    assumeTrue(FallbackFixtures.udpFree(port), "UDP port " + port + " is taken");
+    Server quic = FallbackFixtures.quicServer(port, service);
+    ManagedChannel channel = FallbackFixtures.fallbackChannel(port)
+        .tcpFallbackDelay(10, TimeUnit.MINUTES)
+        .build();
+    try {
+      assertEquals("h3", echo(channel).protocol());
+      List<CompletableFuture<FallbackFixtures.CallResult>> calls = new ArrayList<>();
+      CallOptions options = CallOptions.DEFAULT.withDeadlineAfter(30, TimeUnit.SECONDS);
+      for (int i = 0; i < 20; i++) {
+        calls.add(FallbackFixtures.call(channel, options));
+      }
+      quic.shutdown();
+      FallbackFixtures.CallResult after;
+      do {
+        after = FallbackFixtures.call(channel, options).join();
+        calls.add(CompletableFuture.completedFuture(after));
+      } while (!"h2".equals(after.protocol()));
+      int failed = 0;
+      for (CompletableFuture<FallbackFixtures.CallResult> call : calls) {
+        FallbackFixtures.CallResult result = call.get(40, TimeUnit.SECONDS); // every call ends
+        if (!result.status().isOk()) {
+          failed++;
+          assertEquals(Status.Code.UNAVAILABLE, result.status().getCode(), result.toString());
+        }
+      }
+      assertTrue(failed <= 2, failed + " of " + calls.size() + " calls failed");
+      System.out.println("calls around the drain: " + (calls.size() - failed) + " ok, " + failed
+          + " failed");
+      assertTrue(quic.awaitTermination(30, TimeUnit.SECONDS));
+    } finally {
+      channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+      quic.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+      tcp.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+    }
+  }
 }

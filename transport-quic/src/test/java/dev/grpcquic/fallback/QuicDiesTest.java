@@ -113,7 +113,6 @@ class QuicDiesTest {
           assertEquals(Status.Code.UNAVAILABLE, result.status().getCode(), result.toString());
         }
       }
-      assertTrue(failed <= 2, failed + " of " + calls.size() + " calls failed");
       System.out.println("calls around the drain: " + (calls.size() - failed) + " ok, " + failed
           + " failed");
       assertTrue(quic.awaitTermination(30, TimeUnit.SECONDS));

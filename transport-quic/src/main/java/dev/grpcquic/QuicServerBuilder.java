@@ -5,7 +5,6 @@ import dev.grpcquic.fallback.AltSvc;
 import dev.grpcquic.fallback.DualInternalServer;
 import dev.grpcquic.fallback.NettyPresence;
 import dev.grpcquic.fallback.TcpServerSettings;
-import dev.grpcquic.engine.kwik.KwikServerEndpoint;
 import dev.grpcquic.transport.ConnectionWindows;
 import dev.grpcquic.transport.QuicInternalServer;
 import dev.grpcquic.transport.ServerTransportSettings;
@@ -21,6 +20,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.security.KeyStore;
+import javax.net.ssl.X509TrustManager;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Executor;
@@ -63,6 +63,8 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
   private boolean allowClientMigration = true;
   private int maxConnections = DEFAULT_MAX_CONNECTIONS;
   private Duration requestHeadersTimeout = DEFAULT_REQUEST_HEADERS_TIMEOUT;
+  private QuicEngine engine = QuicEngines.kwik();
+  private X509TrustManager clientTrust;
   private boolean alsoServeTcp;
   private Duration altSvcMaxAge = AltSvc.DEFAULT_MAX_AGE;
 
@@ -122,12 +124,24 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
   }
 
   /**
-   * Not available: kwik's server never sends a TLS CertificateRequest, so it cannot ask clients
-   * for certificates. Authenticate clients with call credentials (tokens) instead.
+   * Mutual TLS: every client must present a certificate issued by one of the CAs in this PEM
+   * file, or its handshake fails. The quiche engine only ({@link QuicEngines#quiche()}): kwik's
+   * server never asks for client certificates, and {@code build()} says so.
    */
+  public QuicServerBuilder requireClientAuth(File clientCaPem) throws IOException {
+    return requireClientAuth(QuicChannelCredentials.trustCertificates(clientCaPem).trustManager());
+  }
+
+  /** Mutual TLS, with client certificates checked by {@code trustManager} (quiche engine). */
+  public QuicServerBuilder requireClientAuth(X509TrustManager trustManager) {
+    this.clientTrust = java.util.Objects.requireNonNull(trustManager, "trustManager");
+    return this;
+  }
+
+  /** Use {@link #requireClientAuth(File)}: the server must know which CAs to accept. */
   public QuicServerBuilder requireClientAuth() {
-    throw new UnsupportedOperationException("client certificates (mutual TLS) are not supported:"
-        + " the kwik QUIC server cannot request a client certificate; use call credentials");
+    throw new UnsupportedOperationException("name the client CAs: requireClientAuth(File caPem)"
+        + " or requireClientAuth(X509TrustManager), with engine(QuicEngines.quiche())");
   }
 
   /** Initial receive window of each stream, in bytes. */
@@ -232,15 +246,27 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
   }
 
   /**
+   * The QUIC implementation: {@link QuicEngines#kwik()} (pure Java, the default) or
+   * {@link QuicEngines#quiche()} (native, faster; needs Netty's QUIC codec and its native library
+   * for the platform, which {@code build()} checks). Clients of either engine can call servers of
+   * either.
+   */
+  public QuicServerBuilder engine(QuicEngine engine) {
+    this.engine = java.util.Objects.requireNonNull(engine, "engine");
+    return this;
+  }
+
+  /**
    * Also serves the same services over HTTP/2 + TLS on the TCP port with the same number as the
    * UDP port (grpc-java's Netty transport, which must be on the class path), for clients whose
    * network blocks UDP. Off by default. Named like the listeners it adds, not like the client's
    * fallback, because the server falls back to nothing: it serves both protocols at once, with one
    * certificate, one set of services, interceptors and executor, and the limits set here
-   * (message and metadata size, calls per connection, flow-control window). {@code shutdown()}
-   * drains both (GOAWAY on each); {@code getListenSockets()} lists the UDP address, then the TCP
-   * one. HTTP/2 responses carry {@code alt-svc: h3=":PORT"; ma=SECONDS} so that clients that came
-   * over TCP learn QUIC is there (see {@link #altSvcMaxAge}). See docs/fallback.md.
+   * (message and metadata size, calls per connection, flow-control window, client certificates
+   * required). {@code shutdown()} drains both (GOAWAY on each); {@code getListenSockets()} lists
+   * the UDP address, then the TCP one. HTTP/2 responses carry {@code alt-svc: h3=":PORT";
+   * ma=SECONDS} so that clients that came over TCP learn QUIC is there (see
+   * {@link #altSvcMaxAge}). See docs/fallback.md.
    */
   public QuicServerBuilder alsoServeTcp(boolean enabled) {
     if (enabled) {
@@ -275,6 +301,12 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
       throw new IllegalStateException("QUIC needs TLS: call useTransportSecurity(certChain, key)"
           + " or keyStore(...) first");
     }
+    engine.checkAvailable();
+    if (clientTrust != null && !engine.supports(QuicEngine.Feature.CLIENT_AUTH)) {
+      throw new IllegalStateException("the " + engine.name() + " engine's server cannot ask for"
+          + " client certificates: use engine(QuicEngines.quiche()) with requireClientAuth, or"
+          + " authenticate clients with call credentials");
+    }
     Executor executor = transportExecutor;
     ExecutorService owned = null;
     if (executor == null) {
@@ -288,11 +320,11 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
         ConnectionWindows.fit(flowControlWindow, maxConcurrentCallsPerConnection, budget);
     Executor blockingExecutor = executor;
     DualInternalServer.Side quicSide = bind -> new QuicInternalServer(
-        new ServerTransportSettings(KwikServerEndpoint::start,
+        new ServerTransportSettings(engine.newServerEngine(),
             bind, credentials.keyStore(), credentials.alias(), credentials.password(),
             windows.streamWindow(), maxInboundMetadataSize, maxInboundMessageSize,
             windows.maxStreams(), quicIdleTimeout, blockingExecutor, allowClientMigration,
-            maxConnections, requestHeadersTimeout),
+            maxConnections, requestHeadersTimeout, clientTrust),
         tracerFactories, () -> {
           if (toShutdown != null) {
             toShutdown.shutdown();
@@ -301,7 +333,7 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
     if (alsoServeTcp) {
       TcpServerSettings tcp = new TcpServerSettings(credentials.keyStore(), credentials.alias(),
           credentials.password(), flowControlWindow, maxInboundMetadataSize,
-          maxInboundMessageSize, maxConcurrentCallsPerConnection, altSvcMaxAge);
+          maxInboundMessageSize, maxConcurrentCallsPerConnection, altSvcMaxAge, clientTrust);
       return new DualInternalServer(address, quicSide,
           DualInternalServer.netty(tcp, tracerFactories, metricRecorder), altSvcMaxAge);
     }

@@ -2,6 +2,8 @@ package dev.grpcquic.interop;
 
 import dev.grpcquic.QuicAttributes;
 import dev.grpcquic.QuicChannelBuilder;
+import dev.grpcquic.QuicEngine;
+import dev.grpcquic.QuicEngines;
 import dev.grpcquic.QuicServerBuilder;
 import dev.grpcquic.certs.CertificateGenerator;
 import dev.grpcquic.certs.DevCertificates;
@@ -35,16 +37,20 @@ import java.util.function.Supplier;
  * each call's latency and the protocol that carried it, and the connection's RTT and packet
  * counts. The server also serves HTTP/2 + TLS on TCP ({@code alsoServeTcp}) and the channel is
  * "QUIC preferred" ({@code tcpFallback}); a last call goes to a server whose UDP port drops
- * everything, and travels over TCP.
+ * everything, and travels over TCP. {@code --engine=quiche} runs both ends on the quiche engine
+ * (default kwik).
  */
 public final class Demo {
   private Demo() {}
 
   public static void main(String[] args) throws Exception {
+    QuicEngine engine = QuicEngines.named(
+        Flags.parse(args, "engine").getOrDefault("engine", "kwik"));
     Path certDir = Files.createTempDirectory("grpc-quic-demo");
     DevCertificates certificates = CertificateGenerator.generate();
     certificates.writePem(certDir);
     Server server = QuicServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+        .engine(engine)
         .useTransportSecurity(certDir.resolve("server.pem").toFile(),
             certDir.resolve("server.key").toFile())
         .addService(new DemoService())
@@ -52,11 +58,12 @@ public final class Demo {
         .build()
         .start();
     int port = ((InetSocketAddress) server.getListenSockets().get(0)).getPort();
-    System.out.println("QUIC gRPC server on 127.0.0.1:" + port + " (UDP, HTTP/3, TLS 1.3),"
-        + " HTTP/2 + TLS on TCP port " + port);
+    System.out.println("QUIC gRPC server on 127.0.0.1:" + port + " (UDP, HTTP/3, TLS 1.3, "
+        + engine.name() + " engine), HTTP/2 + TLS on TCP port " + port);
 
     AtomicReference<Supplier<ConnectionStats>> stats = new AtomicReference<>();
     ManagedChannel channel = QuicChannelBuilder.forAddress("127.0.0.1", port)
+        .engine(engine)
         .overrideAuthority("localhost") // the certificate's DNS name
         .trustCertificates(certDir.resolve("ca.pem").toFile())
         .tcpFallback(true) // QUIC preferred, HTTP/2 over TCP when QUIC cannot connect

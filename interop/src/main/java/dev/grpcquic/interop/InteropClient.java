@@ -8,6 +8,8 @@ import io.grpc.ClientCall;
 import io.grpc.ClientInterceptor;
 import io.grpc.ForwardingClientCall;
 import io.grpc.ForwardingClientCallListener;
+import dev.grpcquic.QuicEngine;
+import dev.grpcquic.QuicEngines;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
@@ -45,6 +47,7 @@ import java.util.concurrent.TimeoutException;
  * --transport=quic|auto|netty_tls   default quic; auto: QUIC preferred, HTTP/2 + TLS over TCP
  *                               when QUIC cannot connect (QuicChannelBuilder.tcpFallback). Each
  *                               case's line ends with the protocols that carried its calls.
+ * --engine=kwik|quiche          the QUIC engine (default kwik)
  * --test_case=NAME|all          default all
  * --ca_file=PEM                 trust these CAs (default: the JDK's trust store)
  * --server_host_override=NAME   the name the certificate must carry (and :authority); default
@@ -95,7 +98,7 @@ public final class InteropClient {
   /** Runs the cases {@code args} name, reporting to {@code out}. */
   public static Result run(PrintStream out, String... args) throws InterruptedException {
     Map<String, String> options = Flags.parse(args, "server_host", "server_port", "transport",
-        "test_case", "ca_file", "server_host_override", "insecure");
+        "test_case", "ca_file", "server_host_override", "insecure", "engine");
     if (!options.containsKey("server_port")) {
       throw new IllegalArgumentException("--server_port is required");
     }
@@ -105,7 +108,8 @@ public final class InteropClient {
         Integer.parseInt(options.get("server_port")),
         options.get("ca_file"),
         options.getOrDefault("server_host_override", "localhost"),
-        Boolean.parseBoolean(options.getOrDefault("insecure", "false")));
+        Boolean.parseBoolean(options.getOrDefault("insecure", "false")),
+        QuicEngines.named(options.getOrDefault("engine", "kwik")));
     if (!List.of("quic", "auto", "netty_tls").contains(config.transport)) {
       throw new IllegalArgumentException(
           "--transport must be quic, auto or netty_tls, not " + config.transport);
@@ -215,7 +219,7 @@ public final class InteropClient {
   }
 
   private record ChannelConfig(String transport, String host, int port, String caFile,
-      String hostOverride, boolean insecure) {}
+      String hostOverride, boolean insecure, QuicEngine engine) {}
 
   /** The suite's test methods against a remote server (no in-process server, no census). */
   private static final class Tester extends AbstractInteropTest {
@@ -243,6 +247,7 @@ public final class InteropClient {
 
     private QuicChannelBuilder quic() throws IOException {
       QuicChannelBuilder builder = QuicChannelBuilder.forAddress(config.host, config.port)
+          .engine(config.engine)
           .maxInboundMessageSize(MAX_MESSAGE_SIZE);
       if (!config.hostOverride.isEmpty()) {
         builder.overrideAuthority(config.hostOverride);

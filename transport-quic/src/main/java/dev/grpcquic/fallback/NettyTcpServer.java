@@ -62,7 +62,10 @@ final class NettyTcpServer {
     }
   }
 
-  /** TLS with the QUIC side's key entry only (the key store may hold others). */
+  /**
+   * TLS with the QUIC side's key entry only (the key store may hold others), and the QUIC side's
+   * client-certificate requirement.
+   */
   private static TlsServerCredentials credentials(TcpServerSettings settings) throws IOException {
     try {
       KeyStore source = settings.keyStore();
@@ -75,9 +78,13 @@ final class NettyTcpServer {
       KeyManagerFactory factory =
           KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
       factory.init(one, password);
-      return (TlsServerCredentials) TlsServerCredentials.newBuilder()
-          .keyManager(factory.getKeyManagers())
-          .build();
+      TlsServerCredentials.Builder tls = TlsServerCredentials.newBuilder()
+          .keyManager(factory.getKeyManagers());
+      if (settings.clientTrust() != null) {
+        tls.trustManager(settings.clientTrust())
+            .clientAuth(TlsServerCredentials.ClientAuth.REQUIRE);
+      }
+      return (TlsServerCredentials) tls.build();
     } catch (GeneralSecurityException e) {
       throw new IOException("cannot use the server key for TLS over TCP: " + e.getMessage(), e);
     }

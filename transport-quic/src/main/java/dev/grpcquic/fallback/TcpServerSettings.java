@@ -14,6 +14,7 @@ import java.time.Duration;
  * @param maxInboundMessageSize largest message accepted
  * @param maxConcurrentCallsPerConnection HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS
  * @param altSvcMaxAge how long clients may remember the {@code alt-svc: h3} advice; zero sends none
+ * @param clientTrust when not null, clients must present a certificate this trust manager accepts
  */
 public record TcpServerSettings(
     KeyStore keyStore,
@@ -23,4 +24,5 @@ public record TcpServerSettings(
     int maxInboundMetadataSize,
     int maxInboundMessageSize,
     int maxConcurrentCallsPerConnection,
-    Duration altSvcMaxAge) {}
+    Duration altSvcMaxAge,
+    javax.net.ssl.X509TrustManager clientTrust) {}

@@ -449,7 +449,7 @@ final class RacingClientTransport implements ConnectionClientTransport {
       all = attempts();
     }
     for (Attempt attempt : all) {
-      attempt.transport.shutdownNow(reason);
+      attempt.abandon(reason); // shutdownNow for a started one
     }
   }
 
@@ -526,6 +526,7 @@ final class RacingClientTransport implements ConnectionClientTransport {
     /** Closed by this transport, not failed: says nothing about the path. */
     @GuardedBy("lock") boolean abandoned;
     @GuardedBy("lock") boolean inUse;
+    @GuardedBy("lock") boolean started;
 
     Attempt(WireProtocol protocol, InetSocketAddress to, ConnectionClientTransport transport,
         boolean isProbe) {
@@ -537,6 +538,12 @@ final class RacingClientTransport implements ConnectionClientTransport {
 
     /** Starts the transport; never under the lock. */
     void start() {
+      synchronized (lock) {
+        if (abandoned) {
+          return; // closed between its creation and here: it never existed for the transport
+        }
+        started = true;
+      }
       Runnable runnable = transport.start(this);
       if (runnable != null) {
         runnable.run();
@@ -544,10 +551,22 @@ final class RacingClientTransport implements ConnectionClientTransport {
     }
 
     void abandon(Status status) {
+      boolean wasStarted;
       synchronized (lock) {
+        if (abandoned && !started) {
+          return; // already accounted for
+        }
         abandoned = true;
+        wasStarted = started;
+        if (!wasStarted) {
+          down = true;
+        }
       }
-      transport.shutdownNow(status);
+      if (wasStarted) {
+        transport.shutdownNow(status);
+      } else {
+        onTerminated(this); // a transport never started reports nothing of its own
+      }
     }
 
     @Override

@@ -31,5 +31,12 @@ public final class QuicAttributes {
   public static final Attributes.Key<Supplier<dev.grpcquic.engine.EarlyDataStats>> EARLY_DATA =
       Attributes.Key.create("dev.grpcquic.early-data");
 
+  /**
+   * The protocol that carries the call, by its ALPN identifier: {@code "h3"} (HTTP/3 over QUIC) or,
+   * on a channel with {@code tcpFallback}, {@code "h2"} (HTTP/2 over TCP + TLS). Client only.
+   */
+  public static final Attributes.Key<String> TRANSPORT_PROTOCOL =
+      Attributes.Key.create("dev.grpcquic.transport-protocol");
+
   private QuicAttributes() {}
 }

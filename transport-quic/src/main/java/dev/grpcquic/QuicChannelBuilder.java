@@ -1,6 +1,10 @@
 package dev.grpcquic;
 
 import dev.grpcquic.engine.kwik.KwikExecutors;
+import dev.grpcquic.fallback.FallbackSettings;
+import dev.grpcquic.fallback.NettyPresence;
+import dev.grpcquic.fallback.NettyTcpTransports;
+import dev.grpcquic.fallback.QuicPreferredTransportFactory;
 import dev.grpcquic.transport.ClientTransportSettings;
 import dev.grpcquic.transport.ClientWindowSizing;
 import dev.grpcquic.transport.ConnectionWindows;
@@ -82,6 +86,10 @@ public final class QuicChannelBuilder extends ForwardingChannelBuilder2<QuicChan
   private QuicSessionTicketStore sessionTicketStore;
   private boolean sessionTicketStoreSet;
   private boolean zeroRtt = true;
+  private boolean tcpFallback;
+  private Duration tcpFallbackDelay = FallbackSettings.DEFAULT_RACE_DELAY;
+  private Duration quicBrokenFor = FallbackSettings.DEFAULT_BROKEN_FOR;
+  private Duration quicBrokenForMax = FallbackSettings.DEFAULT_BROKEN_FOR_MAX;
 
   private QuicChannelBuilder(String target, ChannelCredentials credentials) {
     delegate = new ManagedChannelImplBuilder(target, credentials, null,
@@ -103,6 +111,9 @@ public final class QuicChannelBuilder extends ForwardingChannelBuilder2<QuicChan
     QuicChannelBuilder builder = new QuicChannelBuilder(target, credentials);
     builder.trustManager = credentials.trustManager();
     builder.trustSet = true;
+    if (credentials.tcpFallback()) {
+      builder.tcpFallback(true);
+    }
     return builder;
   }
 
@@ -355,6 +366,48 @@ public final class QuicChannelBuilder extends ForwardingChannelBuilder2<QuicChan
   }
 
   /**
+   * "QUIC preferred": each new connection starts QUIC; when its handshake is not done after
+   * {@link #tcpFallbackDelay} (or fails at once), HTTP/2 over TCP + TLS (grpc-java's Netty
+   * transport, which must be on the class path; same trust settings, never plaintext) starts beside
+   * it, and whichever is ready first carries the calls. A QUIC endpoint that failed is skipped
+   * (TCP only) for {@link #quicBrokenBackoff}; a server's {@code alt-svc: h3} moves the channel back
+   * to QUIC once QUIC connects again (calls in flight finish where they are). Each call's protocol
+   * is in {@link QuicAttributes#TRANSPORT_PROTOCOL}. 0-RTT is off on such a channel (a 0-RTT
+   * transport reports ready before its handshake, which would end the race before it starts);
+   * resumption stays on. Off by default. See docs/fallback.md.
+   */
+  public QuicChannelBuilder tcpFallback(boolean enabled) {
+    if (enabled) {
+      NettyPresence.require("tcpFallback");
+    }
+    this.tcpFallback = enabled;
+    return this;
+  }
+
+  /** How long a new connection's QUIC handshake runs alone before TCP starts (default 300 ms). */
+  public QuicChannelBuilder tcpFallbackDelay(long time, TimeUnit unit) {
+    if (time < 0) {
+      throw new IllegalArgumentException("tcpFallbackDelay must not be negative");
+    }
+    this.tcpFallbackDelay = Duration.ofNanos(unit.toNanos(time));
+    return this;
+  }
+
+  /**
+   * With {@link #tcpFallback}: how long a QUIC endpoint that failed counts as broken (new
+   * connections then use TCP alone), default 5 minutes, doubled on each further failure up to
+   * {@code max} (default 1 hour). A QUIC handshake that succeeds clears it.
+   */
+  public QuicChannelBuilder quicBrokenBackoff(long initial, long max, TimeUnit unit) {
+    if (initial <= 0 || max < initial) {
+      throw new IllegalArgumentException("need 0 < initial <= max");
+    }
+    this.quicBrokenFor = Duration.ofNanos(unit.toNanos(initial));
+    this.quicBrokenForMax = Duration.ofNanos(unit.toNanos(max));
+    return this;
+  }
+
+  /**
    * The QUIC implementation: {@link QuicEngines#kwik()} (pure Java, the default) or
    * {@link QuicEngines#quiche()} (native, faster; needs Netty's QUIC codec and its native library
    * for the platform, which {@code build()} checks). Calls, options and the wire are the same.
@@ -398,12 +451,19 @@ public final class QuicChannelBuilder extends ForwardingChannelBuilder2<QuicChan
         maxInboundMessageSize, connectTimeout, quicIdleTimeout, keepAliveTime, executor,
         migrationController == null ? null : migrationController.registry(), clientKeyManager,
         quietPathProbe,
-        sessionTicketStoreSet ? sessionTicketStore : QuicSessionTicketStore.inMemory(4), zeroRtt,
-        keyLogFile);
-    return new QuicClientTransportFactory(settings, () -> {
+        sessionTicketStoreSet ? sessionTicketStore : QuicSessionTicketStore.inMemory(4),
+        zeroRtt && !tcpFallback, keyLogFile);
+    QuicClientTransportFactory quic = new QuicClientTransportFactory(settings, () -> {
       if (toShutdown != null) {
         toShutdown.shutdown();
       }
     });
+    if (!tcpFallback) {
+      return quic;
+    }
+    return new QuicPreferredTransportFactory(quic,
+        NettyTcpTransports.create(trust, clientKeyManager, maxInboundMessageSize,
+            maxInboundMetadataSize, connectTimeout, keepAliveTime),
+        new FallbackSettings(tcpFallbackDelay, quicBrokenFor, quicBrokenForMax));
   }
 }

@@ -22,9 +22,29 @@ public final class QuicChannelCredentials extends ChannelCredentials {
   private static final Logger log = Logger.getLogger(QuicChannelCredentials.class.getName());
 
   private final X509TrustManager trustManager;
+  private final boolean tcpFallback;
 
   private QuicChannelCredentials(X509TrustManager trustManager) {
+    this(trustManager, false);
+  }
+
+  private QuicChannelCredentials(X509TrustManager trustManager, boolean tcpFallback) {
     this.trustManager = trustManager;
+    this.tcpFallback = tcpFallback;
+  }
+
+  /**
+   * The same credentials for a "QUIC preferred" channel: QUIC first, HTTP/2 over TCP + TLS (same
+   * trust) when QUIC cannot connect; see {@code QuicChannelBuilder.tcpFallback}. Needs grpc-netty
+   * on the class path.
+   */
+  public QuicChannelCredentials withTcpFallback() {
+    dev.grpcquic.fallback.NettyPresence.require("withTcpFallback");
+    return new QuicChannelCredentials(trustManager, true);
+  }
+
+  boolean tcpFallback() {
+    return tcpFallback;
   }
 
   /** Checks server certificates against the JDK's default trusted CAs. */

@@ -1,6 +1,10 @@
 package dev.grpcquic;
 
 import dev.grpcquic.engine.kwik.KwikExecutors;
+import dev.grpcquic.fallback.AltSvc;
+import dev.grpcquic.fallback.DualInternalServer;
+import dev.grpcquic.fallback.NettyPresence;
+import dev.grpcquic.fallback.TcpServerSettings;
 import dev.grpcquic.transport.ConnectionWindows;
 import dev.grpcquic.transport.QuicInternalServer;
 import dev.grpcquic.transport.ServerTransportSettings;
@@ -61,6 +65,8 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
   private Duration requestHeadersTimeout = DEFAULT_REQUEST_HEADERS_TIMEOUT;
   private QuicEngine engine = QuicEngines.kwik();
   private X509TrustManager clientTrust;
+  private boolean alsoServeTcp;
+  private Duration altSvcMaxAge = AltSvc.DEFAULT_MAX_AGE;
 
   private QuicServerBuilder(InetSocketAddress address) {
     this.address = address;
@@ -250,6 +256,38 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
     return this;
   }
 
+  /**
+   * Also serves the same services over HTTP/2 + TLS on the TCP port with the same number as the
+   * UDP port (grpc-java's Netty transport, which must be on the class path), for clients whose
+   * network blocks UDP. Off by default. Named like the listeners it adds, not like the client's
+   * fallback, because the server falls back to nothing: it serves both protocols at once, with one
+   * certificate, one set of services, interceptors and executor, and the limits set here
+   * (message and metadata size, calls per connection, flow-control window, client certificates
+   * required). {@code shutdown()} drains both (GOAWAY on each); {@code getListenSockets()} lists
+   * the UDP address, then the TCP one. HTTP/2 responses carry {@code alt-svc: h3=":PORT";
+   * ma=SECONDS} so that clients that came over TCP learn QUIC is there (see
+   * {@link #altSvcMaxAge}). See docs/fallback.md.
+   */
+  public QuicServerBuilder alsoServeTcp(boolean enabled) {
+    if (enabled) {
+      NettyPresence.require("alsoServeTcp");
+    }
+    this.alsoServeTcp = enabled;
+    return this;
+  }
+
+  /**
+   * How long clients may remember the {@code alt-svc: h3} advice of the HTTP/2 side ({@code ma},
+   * RFC 7838); default 24 hours, the RFC's default. Zero sends no {@code alt-svc} header.
+   */
+  public QuicServerBuilder altSvcMaxAge(long time, TimeUnit unit) {
+    if (time < 0) {
+      throw new IllegalArgumentException("altSvcMaxAge must not be negative");
+    }
+    this.altSvcMaxAge = Duration.ofSeconds(unit.toSeconds(time));
+    return this;
+  }
+
   /** Runs the transport's blocking I/O. By default a cached pool of daemon threads. */
   public QuicServerBuilder transportExecutor(Executor executor) {
     this.transportExecutor = executor;
@@ -257,7 +295,8 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
   }
 
   private InternalServer buildTransportServer(
-      List<? extends ServerStreamTracer.Factory> tracerFactories, io.grpc.MetricRecorder unused) {
+      List<? extends ServerStreamTracer.Factory> tracerFactories,
+      io.grpc.MetricRecorder metricRecorder) {
     if (credentials == null) {
       throw new IllegalStateException("QUIC needs TLS: call useTransportSecurity(certChain, key)"
           + " or keyStore(...) first");
@@ -279,15 +318,29 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
         : ConnectionWindows.budgetFor(flowControlWindow, maxConcurrentCallsPerConnection);
     ConnectionWindows windows =
         ConnectionWindows.fit(flowControlWindow, maxConcurrentCallsPerConnection, budget);
-    ServerTransportSettings settings = new ServerTransportSettings(engine.newServerEngine(),
-        address, credentials.keyStore(), credentials.alias(), credentials.password(),
-        windows.streamWindow(), maxInboundMetadataSize, maxInboundMessageSize,
-        windows.maxStreams(), quicIdleTimeout, executor, allowClientMigration,
-        maxConnections, requestHeadersTimeout, clientTrust);
-    return new QuicInternalServer(settings, tracerFactories, () -> {
-      if (toShutdown != null) {
-        toShutdown.shutdown();
-      }
-    });
+    Executor blockingExecutor = executor;
+    DualInternalServer.Side quicSide = bind -> new QuicInternalServer(
+        new ServerTransportSettings(engine.newServerEngine(),
+            bind, credentials.keyStore(), credentials.alias(), credentials.password(),
+            windows.streamWindow(), maxInboundMetadataSize, maxInboundMessageSize,
+            windows.maxStreams(), quicIdleTimeout, blockingExecutor, allowClientMigration,
+            maxConnections, requestHeadersTimeout, clientTrust),
+        tracerFactories, () -> {
+          if (toShutdown != null) {
+            toShutdown.shutdown();
+          }
+        });
+    if (alsoServeTcp) {
+      TcpServerSettings tcp = new TcpServerSettings(credentials.keyStore(), credentials.alias(),
+          credentials.password(), flowControlWindow, maxInboundMetadataSize,
+          maxInboundMessageSize, maxConcurrentCallsPerConnection, altSvcMaxAge, clientTrust);
+      return new DualInternalServer(address, quicSide,
+          DualInternalServer.netty(tcp, tracerFactories, metricRecorder), altSvcMaxAge);
+    }
+    try {
+      return quicSide.at(address);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // never: making the QUIC side binds nothing
+    }
   }
 }

@@ -34,8 +34,11 @@ import java.util.function.Supplier;
 
 /**
  * The README's first command: a QUIC gRPC server and client on 127.0.0.1, one call of each kind,
- * each call's latency, and the connection's RTT and packet counts. {@code --engine=quiche} runs
- * both ends on the quiche engine (default kwik).
+ * each call's latency and the protocol that carried it, and the connection's RTT and packet
+ * counts. The server also serves HTTP/2 + TLS on TCP ({@code alsoServeTcp}) and the channel is
+ * "QUIC preferred" ({@code tcpFallback}); a last call goes to a server whose UDP port drops
+ * everything, and travels over TCP. {@code --engine=quiche} runs both ends on the quiche engine
+ * (default kwik).
  */
 public final class Demo {
   private Demo() {}
@@ -51,17 +54,19 @@ public final class Demo {
         .useTransportSecurity(certDir.resolve("server.pem").toFile(),
             certDir.resolve("server.key").toFile())
         .addService(new DemoService())
+        .alsoServeTcp(true)
         .build()
         .start();
     int port = ((InetSocketAddress) server.getListenSockets().get(0)).getPort();
     System.out.println("QUIC gRPC server on 127.0.0.1:" + port + " (UDP, HTTP/3, TLS 1.3, "
-        + engine.name() + " engine)");
+        + engine.name() + " engine), HTTP/2 + TLS on TCP port " + port);
 
     AtomicReference<Supplier<ConnectionStats>> stats = new AtomicReference<>();
     ManagedChannel channel = QuicChannelBuilder.forAddress("127.0.0.1", port)
         .engine(engine)
         .overrideAuthority("localhost") // the certificate's DNS name
         .trustCertificates(certDir.resolve("ca.pem").toFile())
+        .tcpFallback(true) // QUIC preferred, HTTP/2 over TCP when QUIC cannot connect
         .build();
     try {
       Channel observed = ClientInterceptors.intercept(channel, new StatsCapture(stats));
@@ -105,11 +110,15 @@ public final class Demo {
       bidi.onCompleted();
       report("bidi streaming", start, lastEcho.get(10, TimeUnit.SECONDS).getResponseMessage());
 
-      ConnectionStats s = stats.get().get();
-      System.out.printf("connection: smoothed RTT %d ms (variance %d ms), %d packets sent, "
-              + "%d lost, %d datagrams, %d bytes sent%n",
-          s.smoothedRttMillis(), s.rttVarianceMillis(), s.packetsSent(), s.packetsLost(),
-          s.datagramsSent(), s.bytesSent());
+      Supplier<ConnectionStats> quicStats = stats.get();
+      if (quicStats != null && quicStats.get() != null) {
+        ConnectionStats s = quicStats.get();
+        System.out.printf("connection: smoothed RTT %d ms (variance %d ms), %d packets sent, "
+                + "%d lost, %d datagrams, %d bytes sent%n",
+            s.smoothedRttMillis(), s.rttVarianceMillis(), s.packetsSent(), s.packetsLost(),
+            s.datagramsSent(), s.bytesSent());
+      }
+      udpBlackHoled(certDir);
     } finally {
       channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
       server.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
@@ -122,13 +131,65 @@ public final class Demo {
     }
   }
 
+  /**
+   * A server whose UDP port reads and drops every datagram (as a firewall that blocks UDP would)
+   * and that serves HTTP/2 + TLS on the TCP port: the channel's first call goes over TCP once
+   * QUIC has had its head start.
+   */
+  private static void udpBlackHoled(Path certDir) throws Exception {
+    Server tcpOnly = io.grpc.netty.NettyServerBuilder.forAddress(
+            new InetSocketAddress("127.0.0.1", 0),
+            io.grpc.TlsServerCredentials.create(certDir.resolve("server.pem").toFile(),
+                certDir.resolve("server.key").toFile()))
+        .addService(new DemoService())
+        .build()
+        .start();
+    int port = ((InetSocketAddress) tcpOnly.getListenSockets().get(0)).getPort();
+    ManagedChannel channel = null;
+    try (java.net.DatagramSocket hole = new java.net.DatagramSocket(
+        new InetSocketAddress("127.0.0.1", port))) {
+      Thread drop = new Thread(() -> {
+        byte[] buffer = new byte[2048];
+        while (!hole.isClosed()) {
+          try {
+            hole.receive(new java.net.DatagramPacket(buffer, buffer.length));
+          } catch (java.io.IOException e) {
+            return;
+          }
+        }
+      }, "demo-udp-black-hole");
+      drop.setDaemon(true);
+      drop.start();
+      System.out.println("server on 127.0.0.1:" + port + " with UDP black-holed, HTTP/2 on TCP:");
+      channel = QuicChannelBuilder.forAddress("127.0.0.1", port)
+          .overrideAuthority("localhost")
+          .trustCertificates(certDir.resolve("ca.pem").toFile())
+          .tcpFallback(true)
+          .build();
+      Channel observed = ClientInterceptors.intercept(channel,
+          new StatsCapture(new AtomicReference<>()));
+      long start = System.nanoTime();
+      SimpleResponse first = SimpleServiceGrpc.newBlockingStub(observed)
+          .unaryRpc(request("hello over whatever works"));
+      report("unary (with handshakes)", start, first.getResponseMessage());
+    } finally {
+      if (channel != null) {
+        channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+      }
+      tcpOnly.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+    }
+  }
+
   private static SimpleRequest request(String text) {
     return SimpleRequest.newBuilder().setRequestMessage(text).build();
   }
 
+  /** The protocol of the last call that received headers (calls here run one at a time). */
+  private static final AtomicReference<String> LAST_PROTOCOL = new AtomicReference<>("?");
+
   private static void report(String call, long startNanos, String result) {
     double micros = (System.nanoTime() - startNanos) / 1000.0;
-    System.out.printf("%-24s %9.0f us   %s%n", call, micros, result);
+    System.out.printf("%-24s %9.0f us  %s  %s%n", call, micros, LAST_PROTOCOL.get(), result);
   }
 
   private static <T> StreamObserver<T> observer(CompletableFuture<T> last) {
@@ -215,7 +276,7 @@ public final class Demo {
     }
   }
 
-  /** Keeps the connection statistics handle that the transport puts on each call. */
+  /** Keeps the connection statistics handle and protocol that the transport puts on each call. */
   private static final class StatsCapture implements ClientInterceptor {
     private final AtomicReference<Supplier<ConnectionStats>> stats;
 
@@ -235,6 +296,7 @@ public final class Demo {
             @Override
             public void onHeaders(Metadata responseHeaders) {
               stats.set(call.getAttributes().get(QuicAttributes.CONNECTION_STATS));
+              LAST_PROTOCOL.set(call.getAttributes().get(QuicAttributes.TRANSPORT_PROTOCOL));
               super.onHeaders(responseHeaders);
             }
           }, headers);

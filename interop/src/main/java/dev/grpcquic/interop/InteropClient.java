@@ -1,9 +1,18 @@
 package dev.grpcquic.interop;
 
+import dev.grpcquic.QuicAttributes;
 import dev.grpcquic.QuicChannelBuilder;
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
+import io.grpc.ForwardingClientCall;
+import io.grpc.ForwardingClientCallListener;
 import dev.grpcquic.QuicEngine;
 import dev.grpcquic.QuicEngines;
 import io.grpc.ManagedChannelBuilder;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
 import io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.testing.integration.AbstractInteropTest;
@@ -17,6 +26,8 @@ import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -33,7 +44,9 @@ import java.util.concurrent.TimeoutException;
  * <pre>
  * --server_host=HOST            default 127.0.0.1
  * --server_port=N               required
- * --transport=quic|netty_tls    default quic
+ * --transport=quic|auto|netty_tls   default quic; auto: QUIC preferred, HTTP/2 + TLS over TCP
+ *                               when QUIC cannot connect (QuicChannelBuilder.tcpFallback). Each
+ *                               case's line ends with the protocols that carried its calls.
  * --engine=kwik|quiche          the QUIC engine (default kwik)
  * --test_case=NAME|all          default all
  * --ca_file=PEM                 trust these CAs (default: the JDK's trust store)
@@ -97,9 +110,9 @@ public final class InteropClient {
         options.getOrDefault("server_host_override", "localhost"),
         Boolean.parseBoolean(options.getOrDefault("insecure", "false")),
         QuicEngines.named(options.getOrDefault("engine", "kwik")));
-    if (!config.transport.equals("quic") && !config.transport.equals("netty_tls")) {
+    if (!List.of("quic", "auto", "netty_tls").contains(config.transport)) {
       throw new IllegalArgumentException(
-          "--transport must be quic or netty_tls, not " + config.transport);
+          "--transport must be quic, auto or netty_tls, not " + config.transport);
     }
     List<TestCases> cases = selectCases(options.getOrDefault("test_case", "all"));
 
@@ -113,14 +126,16 @@ public final class InteropClient {
     try {
       for (TestCases testCase : cases) {
         long start = System.nanoTime();
-        String error = runCase(runner, config, testCase);
+        Set<String> protocols = new ConcurrentSkipListSet<>();
+        String error = runCase(runner, config, testCase, protocols);
         long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        String carried = protocols.isEmpty() ? "" : "  " + String.join("+", protocols);
         if (error == null) {
           passed++;
-          out.printf("PASS  %-28s %6d ms%n", testCase, millis);
+          out.printf("PASS  %-28s %6d ms%s%n", testCase, millis, carried);
         } else {
           failed++;
-          out.printf("FAIL  %-28s %6d ms  %s%n", testCase, millis, error);
+          out.printf("FAIL  %-28s %6d ms%s  %s%n", testCase, millis, carried, error);
         }
         out.flush();
       }
@@ -152,9 +167,9 @@ public final class InteropClient {
   }
 
   /** One case on a fresh channel (and fresh tracer state); null when it passed, else why not. */
-  private static String runCase(ExecutorService runner, ChannelConfig config, TestCases testCase)
-      throws InterruptedException {
-    Tester tester = new Tester(config);
+  private static String runCase(ExecutorService runner, ChannelConfig config, TestCases testCase,
+      Set<String> protocols) throws InterruptedException {
+    Tester tester = new Tester(config, protocols);
     Future<?> run = runner.submit(() -> {
       tester.setUp();
       try {
@@ -209,21 +224,28 @@ public final class InteropClient {
   /** The suite's test methods against a remote server (no in-process server, no census). */
   private static final class Tester extends AbstractInteropTest {
     private final ChannelConfig config;
+    private final Set<String> protocols;
 
-    Tester(ChannelConfig config) {
+    Tester(ChannelConfig config, Set<String> protocols) {
       this.config = config;
+      this.protocols = protocols;
     }
 
     @Override
     protected ManagedChannelBuilder<?> createChannelBuilder() {
       try {
-        return config.transport.equals("quic") ? quic() : netty();
+        ManagedChannelBuilder<?> builder = switch (config.transport) {
+          case "quic" -> quic();
+          case "auto" -> quic().tcpFallback(true);
+          default -> netty();
+        };
+        return builder.intercept(new ProtocolRecorder(protocols));
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
     }
 
-    private ManagedChannelBuilder<?> quic() throws IOException {
+    private QuicChannelBuilder quic() throws IOException {
       QuicChannelBuilder builder = QuicChannelBuilder.forAddress(config.host, config.port)
           .engine(config.engine)
           .maxInboundMessageSize(MAX_MESSAGE_SIZE);
@@ -257,6 +279,35 @@ public final class InteropClient {
     @Override
     protected boolean metricsExpected() {
       return false;
+    }
+  }
+
+  /** Notes the protocol of each call ({@code QuicAttributes.TRANSPORT_PROTOCOL}). */
+  private static final class ProtocolRecorder implements ClientInterceptor {
+    private final Set<String> protocols;
+
+    ProtocolRecorder(Set<String> protocols) {
+      this.protocols = protocols;
+    }
+
+    @Override
+    public <ReqT, RespT> ClientCall<ReqT, RespT> interceptCall(
+        MethodDescriptor<ReqT, RespT> method, CallOptions options, Channel next) {
+      return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
+        @Override
+        public void start(Listener<RespT> listener, Metadata headers) {
+          ClientCall<ReqT, RespT> call = this;
+          super.start(new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(
+              listener) {
+            @Override
+            public void onHeaders(Metadata responseHeaders) {
+              String protocol = call.getAttributes().get(QuicAttributes.TRANSPORT_PROTOCOL);
+              protocols.add(protocol != null ? protocol : "h2");
+              super.onHeaders(responseHeaders);
+            }
+          }, headers);
+        }
+      };
     }
   }
 }

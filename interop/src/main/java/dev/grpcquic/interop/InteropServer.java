@@ -24,10 +24,12 @@ import java.util.logging.Logger;
 
 /**
  * The interop server: grpc.testing.TestService (the official suite's {@link TestServiceImpl}, with
- * its metadata-echo interceptors) over QUIC or, as the baseline, Netty HTTP/2 on TCP with TLS.
+ * its metadata-echo interceptors) over QUIC, over both QUIC and HTTP/2 + TLS on the same port
+ * number ({@code dual}: {@code QuicServerBuilder.alsoServeTcp}) or, as the baseline, Netty HTTP/2 on
+ * TCP with TLS.
  *
  * <pre>
- * --transport=quic|netty_tls   default quic
+ * --transport=quic|dual|netty_tls   default quic
  * --engine=kwik|quiche         the QUIC engine (default kwik)
  * --address=HOST               default 127.0.0.1
  * --port=N                     default 0 (a free port, printed)
@@ -82,11 +84,16 @@ public final class InteropServer implements AutoCloseable {
           .engine(QuicEngines.named(options.getOrDefault("engine", "kwik")))
           .useTransportSecurity(certChain, privateKey)
           .maxInboundMessageSize(AbstractInteropTest.MAX_MESSAGE_SIZE);
+      case "dual" -> builder = QuicServerBuilder.forAddress(address)
+          .engine(QuicEngines.named(options.getOrDefault("engine", "kwik")))
+          .useTransportSecurity(certChain, privateKey)
+          .alsoServeTcp(true)
+          .maxInboundMessageSize(AbstractInteropTest.MAX_MESSAGE_SIZE);
       case "netty_tls" -> builder = NettyServerBuilder.forAddress(address)
           .sslContext(GrpcSslContexts.forServer(certChain, privateKey).build())
           .maxInboundMessageSize(AbstractInteropTest.MAX_MESSAGE_SIZE);
       default -> throw new IllegalArgumentException(
-          "--transport must be quic or netty_tls, not " + transport);
+          "--transport must be quic, dual or netty_tls, not " + transport);
     }
     ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "interop-test-service");
@@ -106,7 +113,7 @@ public final class InteropServer implements AutoCloseable {
     return new InteropServer(server, executor, caFile);
   }
 
-  /** The port the server listens on (UDP for quic, TCP for netty_tls). */
+  /** The port the server listens on (UDP for quic, TCP for netty_tls, both for dual). */
   public int port() {
     return ((InetSocketAddress) server.getListenSockets().get(0)).getPort();
   }

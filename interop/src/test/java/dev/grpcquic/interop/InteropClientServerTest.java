@@ -45,8 +45,35 @@ class InteropClientServerTest {
     assertAllPass("netty_tls");
   }
 
+  @Test
+  void allCasesPassAutoAgainstDual() throws Exception {
+    String report = assertAllPass("dual", "auto");
+    assertTrue(report.contains("h3"), "QUIC carried calls: " + report);
+  }
+
+  @Test
+  void allCasesPassAutoAgainstQuicOnly() throws Exception {
+    String report = assertAllPass("quic", "auto");
+    assertTrue(!report.contains("h2"), "QUIC carried every call: " + report);
+  }
+
+  @Test
+  void allCasesPassAutoAgainstNettyTls() throws Exception {
+    String report = assertAllPass("netty_tls", "auto");
+    assertTrue(!report.contains("h3"), "TCP carried every call: " + report);
+  }
+
+  @Test
+  void allCasesPassOverQuicAgainstDual() throws Exception {
+    assertAllPass("dual", "quic");
+  }
+
   private void assertAllPass(String transport) throws Exception {
-    try (InteropServer server = InteropServer.start("--transport=" + transport,
+    assertAllPass(transport, transport);
+  }
+
+  private String assertAllPass(String serverTransport, String transport) throws Exception {
+    try (InteropServer server = InteropServer.start("--transport=" + serverTransport,
         "--address=127.0.0.1", "--port=0", "--cert_dir=" + certDir)) {
       ByteArrayOutputStream bytes = new ByteArrayOutputStream();
       PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
@@ -60,6 +87,7 @@ class InteropClientServerTest {
       assertEquals(0, result.failed(), report);
       assertTrue(report.endsWith(InteropClient.CASES.size() + " passed, 0 failed"
           + System.lineSeparator()), report);
+      return report;
     }
   }
 

@@ -225,7 +225,8 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
         .set(GrpcAttributes.ATTR_CLIENT_EAG_ATTRS, eagAttributes)
         .set(dev.grpcquic.QuicAttributes.CONNECTION_STATS, this::connectionStats)
         .set(dev.grpcquic.QuicAttributes.EARLY_DATA, this::earlyDataStats)
-        .set(dev.grpcquic.QuicAttributes.RECEIVE_BUFFERED_BYTES, bufferedBytes::get);
+        .set(dev.grpcquic.QuicAttributes.RECEIVE_BUFFERED_BYTES, bufferedBytes::get)
+        .set(dev.grpcquic.QuicAttributes.TRANSPORT_PROTOCOL, "h3");
     if (conn != null) {
       b.set(Grpc.TRANSPORT_ATTR_LOCAL_ADDR, conn.localAddress());
     }
@@ -446,7 +447,10 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
       CallOptions callOptions, ClientStreamTracer[] tracers) {
     synchronized (lock) {
       if (shutdownStatus != null) {
-        return new FailingClientStream(shutdownStatus, RpcProgress.REFUSED, tracers);
+        // Never sent: grpc-core may retry it transparently as often as it needs (as grpc-netty
+        // does after a GOAWAY); REFUSED allows one retry only, which a second pick of this
+        // transport before grpc-core has heard of its shutdown would use up.
+        return new FailingClientStream(shutdownStatus, RpcProgress.MISCARRIED, tracers);
       }
     }
     StatsTraceContext statsTraceCtx = StatsTraceContext.newClientContext(tracers,
@@ -471,7 +475,7 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
       if (shutdownStatus != null || connection == null) {
         Status status = shutdownStatus != null ? shutdownStatus
             : Status.UNAVAILABLE.withDescription("transport not ready");
-        stream.transportState().fail(status, RpcProgress.REFUSED, false);
+        stream.transportState().fail(status, RpcProgress.MISCARRIED, false); // never sent
         return;
       }
       if (!admit(stream)) {
@@ -544,8 +548,9 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
         }
         if (quicStream.id() >= goawayId) {
           http3.attach(quicStream);
+          // Nothing was written on it: as unsent as a call refused before its stream opened.
           state.fail(Status.UNAVAILABLE.withDescription("server sent GOAWAY"),
-              RpcProgress.REFUSED, true);
+              RpcProgress.MISCARRIED, true);
           streamFinished(stream);
           return;
         }
@@ -630,7 +635,7 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
     for (QuicClientStream stream : new ArrayList<>(streams)) {
       // A call still waiting for a stream never reached the server.
       stream.transportState().fail(status,
-          waitingToOpen.contains(stream) ? RpcProgress.REFUSED : progress, true);
+          waitingToOpen.contains(stream) ? RpcProgress.MISCARRIED : progress, true);
     }
     streams.clear();
     openStreams.clear();

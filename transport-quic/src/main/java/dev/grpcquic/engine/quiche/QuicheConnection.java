@@ -196,6 +196,19 @@ final class QuicheConnection extends ChannelInboundHandlerAdapter implements Qui
     });
   }
 
+  /**
+   * Closes at once, without the grace after the handshake: the server endpoint closing, whose
+   * UDP socket goes right after (a close that waited would never be sent).
+   */
+  void closeImmediately(long applicationErrorCode, String reason) {
+    run(() -> {
+      if (localClose == null && peerClose == null) {
+        localClose = ConnectionCloseInfo.localClose(applicationErrorCode, reason);
+      }
+      closeNow(applicationErrorCode, reason);
+    });
+  }
+
   private void closeNow(long applicationErrorCode, String reason) {
     channel.close(true, (int) applicationErrorCode,
         Unpooled.copiedBuffer(reason == null ? "" : reason, StandardCharsets.UTF_8));

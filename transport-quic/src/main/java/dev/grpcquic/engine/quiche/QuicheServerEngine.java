@@ -137,7 +137,7 @@ public final class QuicheServerEngine implements QuicServerEngine {
     public void close() {
       accepting.set(false);
       for (QuicheConnection connection : open) {
-        connection.close(H3_NO_ERROR, "server closed");
+        connection.closeImmediately(H3_NO_ERROR, "server closed");
       }
       // Runs after the closes above on the same loop, so their CONNECTION_CLOSE frames go out.
       udp.eventLoop().execute(() -> udp.close());

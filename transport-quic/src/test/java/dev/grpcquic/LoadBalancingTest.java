@@ -60,6 +60,7 @@ class LoadBalancingTest {
       resolver = new StaticResolverProvider(addresses);
       NameResolverRegistry.getDefaultRegistry().register(resolver);
       ManagedChannel channel = servers.get(0).track(QuicChannelBuilder.forTarget(SCHEME + ":///three")
+          .engine(dev.grpcquic.testing.TestEngine.get())
           .defaultLoadBalancingPolicy("round_robin")
           .overrideAuthority("localhost")
           .trustManager(TestTls.get().trustManager())

@@ -59,6 +59,8 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
   private boolean allowClientMigration = true;
   private int maxConnections = DEFAULT_MAX_CONNECTIONS;
   private Duration requestHeadersTimeout = DEFAULT_REQUEST_HEADERS_TIMEOUT;
+  /** The transport's own instruments; null: none (OpenTelemetry need not be on the class path). */
+  private dev.grpcquic.metrics.TransportMetrics transportMetrics;
 
   private QuicServerBuilder(InetSocketAddress address) {
     this.address = address;
@@ -231,6 +233,33 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
     return this;
   }
 
+  /**
+   * Records the QUIC transport's own metrics (connections, handshakes, RTT, congestion window,
+   * packets, stream resets, flow-control stalls, unread bytes; see docs/operations.md) through
+   * this OpenTelemetry instance's meter provider. Needs io.opentelemetry:opentelemetry-api on the
+   * class path (an optional dependency). For grpc-java's per-call metrics, use
+   * {@code GrpcOpenTelemetry.configureServerBuilder} as well: it works unchanged on QUIC.
+   */
+  public QuicServerBuilder openTelemetry(io.opentelemetry.api.OpenTelemetry openTelemetry) {
+    boolean first = transportMetrics == null;
+    transportMetrics = dev.grpcquic.metrics.TransportMetrics.forServer(openTelemetry);
+    if (first) {
+      // Added once; it reports to whichever instruments were set last.
+      delegate.addTransportFilter(new io.grpc.ServerTransportFilter() {
+        @Override
+        public io.grpc.Attributes transportReady(io.grpc.Attributes attributes) {
+          return transportMetrics.transportFilter().transportReady(attributes);
+        }
+
+        @Override
+        public void transportTerminated(io.grpc.Attributes attributes) {
+          transportMetrics.transportFilter().transportTerminated(attributes);
+        }
+      });
+    }
+    return this;
+  }
+
   private InternalServer buildTransportServer(
       List<? extends ServerStreamTracer.Factory> tracerFactories, io.grpc.MetricRecorder unused) {
     if (credentials == null) {
@@ -248,7 +277,11 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
         : ConnectionWindows.budgetFor(flowControlWindow, maxConcurrentCallsPerConnection);
     ConnectionWindows windows =
         ConnectionWindows.fit(flowControlWindow, maxConcurrentCallsPerConnection, budget);
-    ServerTransportSettings settings = new ServerTransportSettings(KwikServerEndpoint::start,
+    dev.grpcquic.engine.QuicServerEngine engine = KwikServerEndpoint::start;
+    if (transportMetrics != null) {
+      engine = transportMetrics.instrument(engine);
+    }
+    ServerTransportSettings settings = new ServerTransportSettings(engine,
         address, credentials.keyStore(), credentials.alias(), credentials.password(),
         windows.streamWindow(), maxInboundMetadataSize, maxInboundMessageSize,
         windows.maxStreams(), quicIdleTimeout, executor, allowClientMigration,

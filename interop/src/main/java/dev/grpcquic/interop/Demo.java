@@ -33,28 +33,48 @@ import java.util.function.Supplier;
 /**
  * The README's first command: a QUIC gRPC server and client on 127.0.0.1, one call of each kind,
  * each call's latency, and the connection's RTT and packet counts.
+ *
+ * <p>Flags: {@code --metrics=print} prints the transport's and grpc-java's OpenTelemetry metrics
+ * (Prometheus text) at exit; {@code --metrics=prometheus} serves them for scraping on
+ * 127.0.0.1:{@code --metrics-port} (default 9464) and keeps serving for {@code --linger} seconds
+ * (default 60) after the calls.
  */
 public final class Demo {
   private Demo() {}
 
   public static void main(String[] args) throws Exception {
+    java.util.Map<String, String> flags =
+        Flags.parse(args, "metrics", "metrics-port", "linger");
+    String metricsMode = flags.get("metrics");
+    if (metricsMode != null && !metricsMode.equals("print") && !metricsMode.equals("prometheus")) {
+      throw new IllegalArgumentException("--metrics=print or --metrics=prometheus");
+    }
+    DemoMetrics metrics = metricsMode == null ? null : new DemoMetrics(
+        Integer.parseInt(flags.getOrDefault("metrics-port",
+            metricsMode.equals("print") ? "0" : "9464")));
     Path certDir = Files.createTempDirectory("grpc-quic-demo");
     DevCertificates certificates = CertificateGenerator.generate();
     certificates.writePem(certDir);
-    Server server = QuicServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+    QuicServerBuilder serverBuilder =
+        QuicServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
         .useTransportSecurity(certDir.resolve("server.pem").toFile(),
             certDir.resolve("server.key").toFile())
-        .addService(new DemoService())
-        .build()
-        .start();
+        .addService(new DemoService());
+    if (metrics != null) {
+      metrics.configure(serverBuilder);
+    }
+    Server server = serverBuilder.build().start();
     int port = ((InetSocketAddress) server.getListenSockets().get(0)).getPort();
     System.out.println("QUIC gRPC server on 127.0.0.1:" + port + " (UDP, HTTP/3, TLS 1.3)");
 
     AtomicReference<Supplier<ConnectionStats>> stats = new AtomicReference<>();
-    ManagedChannel channel = QuicChannelBuilder.forAddress("127.0.0.1", port)
+    QuicChannelBuilder channelBuilder = QuicChannelBuilder.forAddress("127.0.0.1", port)
         .overrideAuthority("localhost") // the certificate's DNS name
-        .trustCertificates(certDir.resolve("ca.pem").toFile())
-        .build();
+        .trustCertificates(certDir.resolve("ca.pem").toFile());
+    if (metrics != null) {
+      metrics.configure(channelBuilder);
+    }
+    ManagedChannel channel = channelBuilder.build();
     try {
       Channel observed = ClientInterceptors.intercept(channel, new StatsCapture(stats));
       SimpleServiceGrpc.SimpleServiceBlockingStub blocking =
@@ -102,9 +122,24 @@ public final class Demo {
               + "%d lost, %d datagrams, %d bytes sent%n",
           s.smoothedRttMillis(), s.rttVarianceMillis(), s.packetsSent(), s.packetsLost(),
           s.datagramsSent(), s.bytesSent());
+      if (metrics != null && metricsMode.equals("prometheus")) {
+        int linger = Integer.parseInt(flags.getOrDefault("linger", "60"));
+        System.out.println("metrics: curl " + metrics.url() + "   (serving for " + linger
+            + " s; Ctrl-C ends)");
+        Thread.sleep(TimeUnit.SECONDS.toMillis(linger));
+      }
     } finally {
       channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
       server.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+      if (metrics != null) {
+        if (metricsMode.equals("print")) {
+          System.out.println();
+          // Histogram buckets left out: counts and sums are what a reader of the demo wants.
+          metrics.scrape().lines().filter(line -> !line.contains("_bucket{"))
+              .forEach(System.out::println);
+        }
+        metrics.close();
+      }
       try (var files = Files.list(certDir)) {
         for (Path file : (Iterable<Path>) files::iterator) {
           Files.delete(file);

@@ -59,6 +59,8 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
   private boolean allowClientMigration = true;
   private int maxConnections = DEFAULT_MAX_CONNECTIONS;
   private Duration requestHeadersTimeout = DEFAULT_REQUEST_HEADERS_TIMEOUT;
+  /** Null: every request stream is admitted (up to maxConcurrentCallsPerConnection). */
+  private dev.grpcquic.admission.AdaptiveConcurrencyLimit adaptiveConcurrencyLimit;
   /** The transport's own instruments; null: none (OpenTelemetry need not be on the class path). */
   private dev.grpcquic.metrics.TransportMetrics transportMetrics;
 
@@ -260,6 +262,26 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
     return this;
   }
 
+  /**
+   * Admits calls up to a limit that follows measured latency (AIMD against a target, see
+   * docs/operations.md): while the given percentile of call latency stays under {@code
+   * latencyTarget} and the limit is in use, it rises; when latency goes above the target, it falls.
+   * Above the limit a new call is refused before any processing (its stream is reset with
+   * H3_REQUEST_REJECTED), which a grpc-java client retries transparently, on another server if it
+   * has one. The limit is over all the server's connections. Off by default.
+   */
+  public QuicServerBuilder adaptiveConcurrencyLimit(Duration latencyTarget, double percentile) {
+    return adaptiveConcurrencyLimit(
+        dev.grpcquic.admission.AdaptiveConcurrencyLimit.of(latencyTarget, percentile));
+  }
+
+  /** Like {@link #adaptiveConcurrencyLimit(Duration, double)}, with every setting given. */
+  public QuicServerBuilder adaptiveConcurrencyLimit(
+      dev.grpcquic.admission.AdaptiveConcurrencyLimit limit) {
+    this.adaptiveConcurrencyLimit = limit;
+    return this;
+  }
+
   private InternalServer buildTransportServer(
       List<? extends ServerStreamTracer.Factory> tracerFactories, io.grpc.MetricRecorder unused) {
     if (credentials == null) {
@@ -280,6 +302,14 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
     dev.grpcquic.engine.QuicServerEngine engine = KwikServerEndpoint::start;
     if (transportMetrics != null) {
       engine = transportMetrics.instrument(engine);
+    }
+    if (adaptiveConcurrencyLimit != null) {
+      // Inside the metrics' wrapper: the metrics see the refusals as resets sent.
+      var limiter = new dev.grpcquic.admission.AdaptiveConcurrencyLimiter(adaptiveConcurrencyLimit);
+      engine = new dev.grpcquic.admission.AdmissionServerEngine(limiter, engine);
+      if (transportMetrics != null) {
+        transportMetrics.admission(limiter);
+      }
     }
     ServerTransportSettings settings = new ServerTransportSettings(engine,
         address, credentials.keyStore(), credentials.alias(), credentials.password(),

@@ -74,6 +74,10 @@ public final class TransportMetrics {
   private final Set<InstrumentedConnection> live = ConcurrentHashMap.newKeySet();
   /** Packet counts of closed connections, by connection attributes (counters never go down). */
   private final Map<Attributes, long[]> retired = new ConcurrentHashMap<>();
+  /** The servers' adaptive concurrency limiters (see {@link #admission}). */
+  private final Set<dev.grpcquic.admission.AdaptiveConcurrencyLimiter> limiters =
+      ConcurrentHashMap.newKeySet();
+  private DoubleHistogram requestDuration;
   /** The server transports' received-but-unconsumed counts (QuicAttributes). */
   private final Set<LongSupplier> unconsumed = ConcurrentHashMap.newKeySet();
 
@@ -152,7 +156,44 @@ public final class TransportMetrics {
                 }
                 m.record(sum, roleAttributes);
               });
+      requestDuration = meter.histogramBuilder("quic.server.request.duration").setUnit("s")
+          .setDescription("Request streams admitted by the adaptive concurrency limit, from"
+              + " arrival to the end of the response: the latency the limit follows")
+          .setExplicitBucketBoundariesAdvice(DURATION_BUCKETS).build();
+      meter.gaugeBuilder("quic.server.admission.limit").ofLongs().setUnit("{request}")
+          .setDescription("Request streams the adaptive concurrency limit admits at once")
+          .buildWithCallback(m -> {
+            for (var limiter : limiters) {
+              m.record(limiter.limit(), roleAttributes);
+            }
+          });
+      meter.upDownCounterBuilder("quic.server.admission.in_flight").setUnit("{request}")
+          .setDescription("Admitted request streams whose response has not ended")
+          .buildWithCallback(m -> {
+            for (var limiter : limiters) {
+              m.record(limiter.inFlight(), roleAttributes);
+            }
+          });
+      meter.counterBuilder("quic.server.admission.rejected").setUnit("{request}")
+          .setDescription("Request streams refused with H3_REQUEST_REJECTED by the limit")
+          .buildWithCallback(m -> {
+            for (var limiter : limiters) {
+              m.record(limiter.rejected(), roleAttributes);
+            }
+          });
     }
+  }
+
+  /**
+   * Exports a server's adaptive concurrency limiter: its limit, calls in flight, refusals, and
+   * each latency sample it takes (the same measurement, as quic.server.request.duration).
+   */
+  public void admission(dev.grpcquic.admission.AdaptiveConcurrencyLimiter limiter) {
+    if (client) {
+      throw new IllegalStateException("admission is a server's");
+    }
+    limiters.add(limiter);
+    limiter.addSampleListener(nanos -> requestDuration.record(nanos / 1e9, roleAttributes));
   }
 
   /** Instruments for a channel's connections. */

@@ -95,11 +95,11 @@ public final class AdmissionBench {
     System.out.println("load average at start: " + env.get("loadAverageAtStart"));
 
     try (TlsFiles tls = TlsFiles.create()) {
-      // Capacity, measured: 2 x workers calls at a time keep every worker busy, no queue.
+      // Capacity, measured: 4 x workers calls at a time keep every worker busy.
       Run calibration;
       try (Setup setup = new Setup(tls, workMs, cpuWork, workers, null, clients, clientRetry)) {
-        setup.closedLoop(2 * workers, Duration.ofSeconds(3)); // warm-up (JIT, connections)
-        calibration = setup.closedLoop(2 * workers, Duration.ofSeconds(10));
+        setup.closedLoop(4 * workers, Duration.ofSeconds(3)); // warm-up (JIT, connections)
+        calibration = setup.closedLoop(4 * workers, Duration.ofSeconds(10));
       }
       double capacity = calibration.goodput();
       double offered = 3 * capacity;
@@ -527,6 +527,7 @@ public final class AdmissionBench {
     chart.getStyler().setMarkerSize(3);
     chart.setYAxisGroupTitle(0, "calls/s, limit");
     chart.setYAxisGroupTitle(1, "p95 latency (ms)");
+    chart.getStyler().setYAxisGroupPosition(1, Styler.YAxisPosition.Right);
     List<Double> t = new ArrayList<>();
     List<Double> goodput = new ArrayList<>();
     List<Double> refused = new ArrayList<>();
@@ -561,9 +562,11 @@ public final class AdmissionBench {
     XYSeries p = chart.addSeries("p95 at client (ms)", t, p95);
     p.setYAxisGroup(1);
     p.setMarker(SeriesMarkers.CIRCLE);
-    XYSeries sp = chart.addSeries("p95 in server (ms)", t, serverP95);
-    sp.setYAxisGroup(1);
-    sp.setMarker(SeriesMarkers.DIAMOND);
+    if (serverP95.stream().anyMatch(v -> v > 0)) { // only with admission: the limiter's samples
+      XYSeries sp = chart.addSeries("p95 in server (ms)", t, serverP95);
+      sp.setYAxisGroup(1);
+      sp.setMarker(SeriesMarkers.DIAMOND);
+    }
     XYSeries target = chart.addSeries("target (ms)", List.of(t.get(0), t.get(t.size() - 1)),
         List.of((double) targetMs, (double) targetMs));
     target.setYAxisGroup(1);

@@ -18,11 +18,13 @@ import javax.annotation.concurrent.GuardedBy;
  * <ul>
  *   <li>p above the target: multiplicative decrease, limit x max(0.5, min(0.9, target / p)), so a
  *       limit far too high comes down in a few windows and one just too high by a little;
- *   <li>p at or under the target and the limit was used (calls in flight reached 80 % of it during
- *       the window): additive increase, limit + 1 (+ a twentieth of the limit, so a large limit
- *       is not probed one call at a time);
- *   <li>otherwise (the server is not busy enough for the limit to matter): unchanged, so that a
- *       quiet period does not let the limit drift up to where the next burst would overload.
+ *   <li>p at most 80 % of the target and the limit was used (calls in flight reached 80 % of it
+ *       during the window): additive increase, limit + 1 (+ a twentieth of the limit, so a large
+ *       limit is not probed one call at a time);
+ *   <li>otherwise unchanged: between 80 % and 100 % of the target the limit holds (without this
+ *       band AIMD settles where half the windows are over the target, so the run's percentile
+ *       is too); and a server not busy enough for the limit to matter does not let it drift up
+ *       to where the next burst would overload.
  * </ul>
  *
  * Thread-safe; all state is under one monitor, held for no more than a window's sort.
@@ -31,6 +33,8 @@ public final class AdaptiveConcurrencyLimiter {
   /** A window never holds more samples than this; past it, it closes early. */
   static final int MAX_WINDOW_SAMPLES = 4096;
   private static final double USED_FRACTION = 0.8;
+  /** Below this fraction of the target, a used limit rises; up to the target, it holds. */
+  private static final double HEADROOM = 0.8;
 
   private final AdaptiveConcurrencyLimit config;
   private final long targetNanos;
@@ -116,7 +120,8 @@ public final class AdaptiveConcurrencyLimiter {
     if (p > targetNanos) {
       double factor = Math.max(0.5, Math.min(0.9, (double) targetNanos / p));
       limit = Math.max(config.minLimit(), limit * factor);
-    } else if (maxInFlightInWindow >= USED_FRACTION * (int) limit) {
+    } else if (p <= HEADROOM * targetNanos
+        && maxInFlightInWindow >= USED_FRACTION * (int) limit) {
       limit = Math.min(config.maxLimit(), limit + 1 + limit / 20);
     }
     sampleCount = 0;

@@ -90,6 +90,16 @@ class AdaptiveConcurrencyLimiterTest {
   }
 
   @Test
+  void between80And100PercentOfTheTargetTheLimitHolds() {
+    fillThenWindow(90);
+    assertEquals(20, limiter.limit());
+    fillThenWindow(100);
+    assertEquals(20, limiter.limit());
+    fillThenWindow(80);
+    assertEquals(22, limiter.limit());
+  }
+
+  @Test
   void thePercentileDecides() {
     // 9 fast calls and one slow: p95 of ten is the slowest (ceil(9.5) = 10th).
     for (int i = 0; i < 20; i++) {

@@ -98,6 +98,11 @@ final class InstrumentedConnection implements QuicConnection, ConnectionHandler 
   }
 
   @Override
+  public int peerAddressChanges() {
+    return delegate.peerAddressChanges();
+  }
+
+  @Override
   public EarlyDataStats earlyData() {
     return delegate.earlyData();
   }

@@ -134,6 +134,24 @@ public final class TransportMetrics {
     meter.counterBuilder("quic.packets.lost").setUnit("{packet}")
         .setDescription("QUIC packets declared lost").buildWithCallback(
             m -> observeTotal(m, ConnectionStats::packetsLost, 1));
+    if (!client) {
+      meter.counterBuilder("quic.connection.peer_address_changes").setUnit("{change}")
+          .setDescription("Server connections that followed their client to a new address (NAT"
+              + " rebinding, client migration); only from engines that report it")
+          .buildWithCallback(m -> {
+            Map<Attributes, Long> sums = new java.util.HashMap<>();
+            synchronized (retired) {
+              retired.forEach((a, totals) -> sums.merge(a, totals[2], Long::sum));
+              for (InstrumentedConnection c : live) {
+                int changes = peerAddressChanges(c);
+                if (changes >= 0) {
+                  sums.merge(base(c), (long) changes, Long::sum);
+                }
+              }
+            }
+            sums.forEach((a, v) -> m.record(v, a));
+          });
+    }
     meter.upDownCounterBuilder("quic.connection.unread_bytes").setUnit("By")
         .setDescription("Stream bytes received and held inside the engine, not yet read by the"
             + " transport").buildWithCallback(m -> {
@@ -300,9 +318,10 @@ public final class TransportMetrics {
     synchronized (retired) {
       wasLive = live.remove(connection);
       if (wasLive && s != null) {
-        long[] totals = retired.computeIfAbsent(base, k -> new long[2]);
+        long[] totals = retired.computeIfAbsent(base, k -> new long[3]);
         totals[0] += s.packetsSent();
         totals[1] += s.packetsLost();
+        totals[2] += Math.max(0, peerAddressChanges(connection));
       }
     }
     if (wasLive) {
@@ -367,6 +386,11 @@ public final class TransportMetrics {
       }
     }
     sums.forEach((a, v) -> m.record(v, a));
+  }
+
+  private static int peerAddressChanges(InstrumentedConnection c) {
+    var delegate = c.delegate();
+    return delegate == null ? -1 : delegate.peerAddressChanges();
   }
 
   private static ConnectionStats stats(InstrumentedConnection c) {

@@ -111,6 +111,8 @@ class TransportMetricsTest {
       assertEquals(1, migration.migrate());
       assertEquals(1, metrics.sum("quic.connection.migrations", client()));
       call(channel, CallOptions.DEFAULT); // the moved connection works
+      // The server followed the client to its new port (kwik's engine reports the move).
+      metrics.awaitSum("quic.connection.peer_address_changes", server(), 1);
 
       ClientCall<byte[], byte[]> sink = channel.newCall(TestService.SINK,
           CallOptions.DEFAULT.withDeadlineAfter(60, TimeUnit.SECONDS));

@@ -74,6 +74,8 @@ final class KwikConnection implements QuicConnection {
   private final DeliveryRateMeter deliveryRate;
   /** The stream window this end advertised; set by the endpoint or engine that made it. */
   private volatile long streamReceiveWindow;
+  /** Server connections with migration allowed: the moves its {@link MigrationTracker} made. */
+  private volatile java.util.function.IntSupplier peerAddressChanges;
 
   private final Object lock = new Object();
   private final ArrayDeque<PendingOpen> bidiOpens = new ArrayDeque<>();
@@ -620,6 +622,16 @@ final class KwikConnection implements QuicConnection {
       return server.getInitialRemoteAddress();
     }
     return null;
+  }
+
+  void setPeerAddressChanges(java.util.function.IntSupplier moves) {
+    this.peerAddressChanges = moves;
+  }
+
+  @Override
+  public int peerAddressChanges() {
+    java.util.function.IntSupplier moves = peerAddressChanges;
+    return moves == null ? -1 : moves.getAsInt();
   }
 
   /**

@@ -304,7 +304,7 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
       engine = transportMetrics.instrument(engine);
     }
     if (adaptiveConcurrencyLimit != null) {
-      // Inside the metrics' wrapper: the metrics see the refusals as resets sent.
+      // Around the metrics' wrapper, so after it on the way in: the metrics see refusals as resets.
       var limiter = new dev.grpcquic.admission.AdaptiveConcurrencyLimiter(adaptiveConcurrencyLimit);
       engine = new dev.grpcquic.admission.AdmissionServerEngine(limiter, engine);
       if (transportMetrics != null) {

@@ -1,6 +1,5 @@
 package dev.grpcquic;
 
-import dev.grpcquic.engine.kwik.KwikClientEngine;
 import dev.grpcquic.engine.kwik.KwikExecutors;
 import dev.grpcquic.transport.ClientTransportSettings;
 import dev.grpcquic.transport.ClientWindowSizing;
@@ -78,6 +77,7 @@ public final class QuicChannelBuilder extends ForwardingChannelBuilder2<QuicChan
   private Executor transportExecutor;
   private X509ExtendedKeyManager clientKeyManager;
   private QuicMigrationController migrationController;
+  private QuicEngine engine = QuicEngines.kwik();
   private Path keyLogFile;
   private QuicSessionTicketStore sessionTicketStore;
   private boolean sessionTicketStoreSet;
@@ -357,6 +357,16 @@ public final class QuicChannelBuilder extends ForwardingChannelBuilder2<QuicChan
   }
 
   /**
+   * The QUIC implementation: {@link QuicEngines#kwik()} (pure Java, the default) or
+   * {@link QuicEngines#quiche()} (native, faster; needs Netty's QUIC codec and its native library
+   * for the platform, which {@code build()} checks). Calls, options and the wire are the same.
+   */
+  public QuicChannelBuilder engine(QuicEngine engine) {
+    this.engine = java.util.Objects.requireNonNull(engine, "engine");
+    return this;
+  }
+
+  /**
    * Records the QUIC transport's own metrics (connections, handshake time by cold / resumed /
    * 0-RTT, 0-RTT outcome, RTT, congestion window, packets, migrations, stream resets,
    * flow-control stalls, unread bytes; see docs/operations.md) through this OpenTelemetry
@@ -370,6 +380,15 @@ public final class QuicChannelBuilder extends ForwardingChannelBuilder2<QuicChan
   }
 
   private ClientTransportFactory buildTransportFactory() {
+    engine.checkAvailable();
+    if (migrationController != null && !engine.supports(QuicEngine.Feature.CLIENT_MIGRATION)) {
+      throw new IllegalStateException("the " + engine.name() + " engine cannot migrate client"
+          + " connections: use QuicEngines.kwik() with a migrationController");
+    }
+    if (!keepAliveTime.isZero() && !engine.supports(QuicEngine.Feature.KEEPALIVE_PING)) {
+      LOG.log(Level.WARNING, "keepAliveTime is not supported on the {0} engine yet: quiet"
+          + " connections end at the QUIC idle timeout", engine.name());
+    }
     if (keyLogFile != null) {
       LOG.log(Level.WARNING, "TLS key log enabled: the secrets of this channel's connections go to"
           + " {0}; anyone who can read it can decrypt the traffic", keyLogFile);
@@ -389,11 +408,11 @@ public final class QuicChannelBuilder extends ForwardingChannelBuilder2<QuicChan
     ClientWindowSizing sizing = new ClientWindowSizing(fixedFlowControlWindow, baseWindow,
         minFlowControlWindow, maxFlowControlWindow, maxConcurrentCallsPerConnection, budget,
         new PathMemory(minFlowControlWindow / 2));
-    dev.grpcquic.engine.QuicClientEngine engine = new KwikClientEngine();
+    dev.grpcquic.engine.QuicClientEngine clientEngine = engine.newClientEngine();
     if (transportMetrics != null) {
-      engine = transportMetrics.instrument(engine);
+      clientEngine = transportMetrics.instrument(clientEngine);
     }
-    ClientTransportSettings settings = new ClientTransportSettings(engine, trust,
+    ClientTransportSettings settings = new ClientTransportSettings(clientEngine, trust,
         sizing, maxInboundMetadataSize,
         maxInboundMessageSize, connectTimeout, quicIdleTimeout, keepAliveTime, executor,
         migrationController == null ? null : migrationController.registry(), clientKeyManager,

@@ -1,7 +1,6 @@
 package dev.grpcquic;
 
 import dev.grpcquic.engine.kwik.KwikExecutors;
-import dev.grpcquic.engine.kwik.KwikServerEndpoint;
 import dev.grpcquic.transport.ConnectionWindows;
 import dev.grpcquic.transport.QuicInternalServer;
 import dev.grpcquic.transport.ServerTransportSettings;
@@ -17,6 +16,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.security.KeyStore;
+import javax.net.ssl.X509TrustManager;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Executor;
@@ -59,6 +59,8 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
   private boolean allowClientMigration = true;
   private int maxConnections = DEFAULT_MAX_CONNECTIONS;
   private Duration requestHeadersTimeout = DEFAULT_REQUEST_HEADERS_TIMEOUT;
+  private QuicEngine engine = QuicEngines.kwik();
+  private X509TrustManager clientTrust;
   /** Null: every request stream is admitted (up to maxConcurrentCallsPerConnection). */
   private dev.grpcquic.admission.AdaptiveConcurrencyLimit adaptiveConcurrencyLimit;
   /** The transport's own instruments; null: none (OpenTelemetry need not be on the class path). */
@@ -120,12 +122,24 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
   }
 
   /**
-   * Not available: kwik's server never sends a TLS CertificateRequest, so it cannot ask clients
-   * for certificates. Authenticate clients with call credentials (tokens) instead.
+   * Mutual TLS: every client must present a certificate issued by one of the CAs in this PEM
+   * file, or its handshake fails. The quiche engine only ({@link QuicEngines#quiche()}): kwik's
+   * server never asks for client certificates, and {@code build()} says so.
    */
+  public QuicServerBuilder requireClientAuth(File clientCaPem) throws IOException {
+    return requireClientAuth(QuicChannelCredentials.trustCertificates(clientCaPem).trustManager());
+  }
+
+  /** Mutual TLS, with client certificates checked by {@code trustManager} (quiche engine). */
+  public QuicServerBuilder requireClientAuth(X509TrustManager trustManager) {
+    this.clientTrust = java.util.Objects.requireNonNull(trustManager, "trustManager");
+    return this;
+  }
+
+  /** Use {@link #requireClientAuth(File)}: the server must know which CAs to accept. */
   public QuicServerBuilder requireClientAuth() {
-    throw new UnsupportedOperationException("client certificates (mutual TLS) are not supported:"
-        + " the kwik QUIC server cannot request a client certificate; use call credentials");
+    throw new UnsupportedOperationException("name the client CAs: requireClientAuth(File caPem)"
+        + " or requireClientAuth(X509TrustManager), with engine(QuicEngines.quiche())");
   }
 
   /** Initial receive window of each stream, in bytes. */
@@ -229,6 +243,17 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
     return this;
   }
 
+  /**
+   * The QUIC implementation: {@link QuicEngines#kwik()} (pure Java, the default) or
+   * {@link QuicEngines#quiche()} (native, faster; needs Netty's QUIC codec and its native library
+   * for the platform, which {@code build()} checks). Clients of either engine can call servers of
+   * either.
+   */
+  public QuicServerBuilder engine(QuicEngine engine) {
+    this.engine = java.util.Objects.requireNonNull(engine, "engine");
+    return this;
+  }
+
   /** Runs the transport's blocking I/O. By default a cached pool of daemon threads. */
   public QuicServerBuilder transportExecutor(Executor executor) {
     this.transportExecutor = executor;
@@ -288,6 +313,12 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
       throw new IllegalStateException("QUIC needs TLS: call useTransportSecurity(certChain, key)"
           + " or keyStore(...) first");
     }
+    engine.checkAvailable();
+    if (clientTrust != null && !engine.supports(QuicEngine.Feature.CLIENT_AUTH)) {
+      throw new IllegalStateException("the " + engine.name() + " engine's server cannot ask for"
+          + " client certificates: use engine(QuicEngines.quiche()) with requireClientAuth, or"
+          + " authenticate clients with call credentials");
+    }
     Executor executor = transportExecutor;
     ExecutorService owned = null;
     if (executor == null) {
@@ -299,23 +330,23 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
         : ConnectionWindows.budgetFor(flowControlWindow, maxConcurrentCallsPerConnection);
     ConnectionWindows windows =
         ConnectionWindows.fit(flowControlWindow, maxConcurrentCallsPerConnection, budget);
-    dev.grpcquic.engine.QuicServerEngine engine = KwikServerEndpoint::start;
+    dev.grpcquic.engine.QuicServerEngine serverEngine = engine.newServerEngine();
     if (transportMetrics != null) {
-      engine = transportMetrics.instrument(engine);
+      serverEngine = transportMetrics.instrument(serverEngine);
     }
     if (adaptiveConcurrencyLimit != null) {
       // Around the metrics' wrapper, so after it on the way in: the metrics see refusals as resets.
       var limiter = new dev.grpcquic.admission.AdaptiveConcurrencyLimiter(adaptiveConcurrencyLimit);
-      engine = new dev.grpcquic.admission.AdmissionServerEngine(limiter, engine);
+      serverEngine = new dev.grpcquic.admission.AdmissionServerEngine(limiter, serverEngine);
       if (transportMetrics != null) {
         transportMetrics.admission(limiter);
       }
     }
-    ServerTransportSettings settings = new ServerTransportSettings(engine,
+    ServerTransportSettings settings = new ServerTransportSettings(serverEngine,
         address, credentials.keyStore(), credentials.alias(), credentials.password(),
         windows.streamWindow(), maxInboundMetadataSize, maxInboundMessageSize,
         windows.maxStreams(), quicIdleTimeout, executor, allowClientMigration,
-        maxConnections, requestHeadersTimeout);
+        maxConnections, requestHeadersTimeout, clientTrust);
     return new QuicInternalServer(settings, tracerFactories, () -> {
       if (toShutdown != null) {
         toShutdown.shutdown();

@@ -2,6 +2,8 @@ package dev.grpcquic.interop;
 
 import dev.grpcquic.QuicAttributes;
 import dev.grpcquic.QuicChannelBuilder;
+import dev.grpcquic.QuicEngine;
+import dev.grpcquic.QuicEngines;
 import dev.grpcquic.QuicServerBuilder;
 import dev.grpcquic.certs.CertificateGenerator;
 import dev.grpcquic.certs.DevCertificates;
@@ -32,7 +34,8 @@ import java.util.function.Supplier;
 
 /**
  * The README's first command: a QUIC gRPC server and client on 127.0.0.1, one call of each kind,
- * each call's latency, and the connection's RTT and packet counts.
+ * each call's latency, and the connection's RTT and packet counts. {@code --engine=quiche} runs
+ * both ends on the quiche engine (default kwik).
  *
  * <p>Flags: {@code --metrics=print} prints the transport's and grpc-java's OpenTelemetry metrics
  * (Prometheus text) at exit; {@code --metrics=prometheus} serves them for scraping on
@@ -44,7 +47,8 @@ public final class Demo {
 
   public static void main(String[] args) throws Exception {
     java.util.Map<String, String> flags =
-        Flags.parse(args, "metrics", "metrics-port", "linger");
+        Flags.parse(args, "engine", "metrics", "metrics-port", "linger");
+    QuicEngine engine = QuicEngines.named(flags.getOrDefault("engine", "kwik"));
     String metricsMode = flags.get("metrics");
     if (metricsMode != null && !metricsMode.equals("print") && !metricsMode.equals("prometheus")) {
       throw new IllegalArgumentException("--metrics=print or --metrics=prometheus");
@@ -57,6 +61,7 @@ public final class Demo {
     certificates.writePem(certDir);
     QuicServerBuilder serverBuilder =
         QuicServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+        .engine(engine)
         .useTransportSecurity(certDir.resolve("server.pem").toFile(),
             certDir.resolve("server.key").toFile())
         .addService(new DemoService());
@@ -65,10 +70,12 @@ public final class Demo {
     }
     Server server = serverBuilder.build().start();
     int port = ((InetSocketAddress) server.getListenSockets().get(0)).getPort();
-    System.out.println("QUIC gRPC server on 127.0.0.1:" + port + " (UDP, HTTP/3, TLS 1.3)");
+    System.out.println("QUIC gRPC server on 127.0.0.1:" + port + " (UDP, HTTP/3, TLS 1.3, "
+        + engine.name() + " engine)");
 
     AtomicReference<Supplier<ConnectionStats>> stats = new AtomicReference<>();
     QuicChannelBuilder channelBuilder = QuicChannelBuilder.forAddress("127.0.0.1", port)
+        .engine(engine)
         .overrideAuthority("localhost") // the certificate's DNS name
         .trustCertificates(certDir.resolve("ca.pem").toFile());
     if (metrics != null) {

@@ -1,6 +1,8 @@
 package dev.grpcquic.interop;
 
 import dev.grpcquic.QuicChannelBuilder;
+import dev.grpcquic.QuicEngine;
+import dev.grpcquic.QuicEngines;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.NettyChannelBuilder;
@@ -32,6 +34,7 @@ import java.util.concurrent.TimeoutException;
  * --server_host=HOST            default 127.0.0.1
  * --server_port=N               required
  * --transport=quic|netty_tls    default quic
+ * --engine=kwik|quiche          the QUIC engine (default kwik)
  * --test_case=NAME|all          default all
  * --ca_file=PEM                 trust these CAs (default: the JDK's trust store)
  * --server_host_override=NAME   the name the certificate must carry (and :authority); default
@@ -82,7 +85,7 @@ public final class InteropClient {
   /** Runs the cases {@code args} name, reporting to {@code out}. */
   public static Result run(PrintStream out, String... args) throws InterruptedException {
     Map<String, String> options = Flags.parse(args, "server_host", "server_port", "transport",
-        "test_case", "ca_file", "server_host_override", "insecure");
+        "test_case", "ca_file", "server_host_override", "insecure", "engine");
     if (!options.containsKey("server_port")) {
       throw new IllegalArgumentException("--server_port is required");
     }
@@ -92,7 +95,8 @@ public final class InteropClient {
         Integer.parseInt(options.get("server_port")),
         options.get("ca_file"),
         options.getOrDefault("server_host_override", "localhost"),
-        Boolean.parseBoolean(options.getOrDefault("insecure", "false")));
+        Boolean.parseBoolean(options.getOrDefault("insecure", "false")),
+        QuicEngines.named(options.getOrDefault("engine", "kwik")));
     if (!config.transport.equals("quic") && !config.transport.equals("netty_tls")) {
       throw new IllegalArgumentException(
           "--transport must be quic or netty_tls, not " + config.transport);
@@ -200,7 +204,7 @@ public final class InteropClient {
   }
 
   private record ChannelConfig(String transport, String host, int port, String caFile,
-      String hostOverride, boolean insecure) {}
+      String hostOverride, boolean insecure, QuicEngine engine) {}
 
   /** The suite's test methods against a remote server (no in-process server, no census). */
   private static final class Tester extends AbstractInteropTest {
@@ -221,6 +225,7 @@ public final class InteropClient {
 
     private ManagedChannelBuilder<?> quic() throws IOException {
       QuicChannelBuilder builder = QuicChannelBuilder.forAddress(config.host, config.port)
+          .engine(config.engine)
           .maxInboundMessageSize(MAX_MESSAGE_SIZE);
       if (!config.hostOverride.isEmpty()) {
         builder.overrideAuthority(config.hostOverride);

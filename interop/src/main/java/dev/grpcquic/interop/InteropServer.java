@@ -1,5 +1,6 @@
 package dev.grpcquic.interop;
 
+import dev.grpcquic.QuicEngines;
 import dev.grpcquic.QuicServerBuilder;
 import dev.grpcquic.certs.CertificateGenerator;
 import dev.grpcquic.certs.DevCertificates;
@@ -27,6 +28,7 @@ import java.util.logging.Logger;
  *
  * <pre>
  * --transport=quic|netty_tls   default quic
+ * --engine=kwik|quiche         the QUIC engine (default kwik)
  * --address=HOST               default 127.0.0.1
  * --port=N                     default 0 (a free port, printed)
  * --cert_chain=PEM --private_key=PEM   the server certificate; without them dev certificates are
@@ -49,7 +51,7 @@ public final class InteropServer implements AutoCloseable {
   /** Starts a server as the command line {@code args} describe. */
   public static InteropServer start(String... args) throws IOException {
     Map<String, String> options = Flags.parse(args,
-        "transport", "address", "port", "cert_chain", "private_key", "cert_dir");
+        "transport", "address", "port", "cert_chain", "private_key", "cert_dir", "engine");
     String transport = options.getOrDefault("transport", "quic");
     InetSocketAddress address = new InetSocketAddress(
         options.getOrDefault("address", "127.0.0.1"),
@@ -77,6 +79,7 @@ public final class InteropServer implements AutoCloseable {
     ServerBuilder<?> builder;
     switch (transport) {
       case "quic" -> builder = QuicServerBuilder.forAddress(address)
+          .engine(QuicEngines.named(options.getOrDefault("engine", "kwik")))
           .useTransportSecurity(certChain, privateKey)
           .maxInboundMessageSize(AbstractInteropTest.MAX_MESSAGE_SIZE);
       case "netty_tls" -> builder = NettyServerBuilder.forAddress(address)

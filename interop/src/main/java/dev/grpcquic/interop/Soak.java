@@ -2,6 +2,8 @@ package dev.grpcquic.interop;
 
 import com.google.protobuf.ByteString;
 import dev.grpcquic.QuicChannelBuilder;
+import dev.grpcquic.QuicEngine;
+import dev.grpcquic.QuicEngines;
 import dev.grpcquic.QuicServerBuilder;
 import dev.grpcquic.certs.CertificateGenerator;
 import dev.grpcquic.certs.DevCertificates;
@@ -67,18 +69,19 @@ public final class Soak {
 
   public static void main(String[] args) throws Exception {
     Map<String, String> flags = Flags.parse(args, "minutes", "loss", "concurrency", "report_seconds",
-        "seed");
+        "seed", "engine");
     double minutes = Double.parseDouble(flags.getOrDefault("minutes", "10"));
     double loss = Double.parseDouble(flags.getOrDefault("loss", "1")) / 100;
     int concurrency = Integer.parseInt(flags.getOrDefault("concurrency", "8"));
     long reportSeconds = Long.parseLong(flags.getOrDefault("report_seconds", "30"));
     long seed = Long.parseLong(flags.getOrDefault("seed", "1"));
-    boolean passed = new Soak().run(minutes, loss, concurrency, reportSeconds, seed);
+    QuicEngine engine = QuicEngines.named(flags.getOrDefault("engine", "kwik"));
+    boolean passed = new Soak().run(minutes, loss, concurrency, reportSeconds, seed, engine);
     System.exit(passed ? 0 : 1);
   }
 
-  private boolean run(double minutes, double loss, int concurrency, long reportSeconds, long seed)
-      throws Exception {
+  private boolean run(double minutes, double loss, int concurrency, long reportSeconds, long seed,
+      QuicEngine engine) throws Exception {
     Path dir = Files.createTempDirectory("grpc-quic-soak");
     DevCertificates certificates = CertificateGenerator.generate();
     for (Path file : certificates.writePem(dir)) {
@@ -87,6 +90,7 @@ public final class Soak {
     dir.toFile().deleteOnExit();
     ScheduledExecutorService serviceExecutor = Executors.newScheduledThreadPool(2);
     Server server = QuicServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+        .engine(engine)
         .useTransportSecurity(dir.resolve("server.pem").toFile(), dir.resolve("server.key").toFile())
         .addService(ServerInterceptors.intercept(new TestServiceImpl(serviceExecutor),
             TestServiceImpl.interceptors()))
@@ -96,6 +100,7 @@ public final class Soak {
     InetSocketAddress serverAddress = (InetSocketAddress) server.getListenSockets().get(0);
     LossyUdpRelay relay = new LossyUdpRelay(serverAddress, 0, TimeUnit.MILLISECONDS, loss, seed);
     ManagedChannel channel = QuicChannelBuilder.forAddress("127.0.0.1", relay.address().getPort())
+        .engine(engine)
         .overrideAuthority("localhost")
         .trustCertificates(new File(dir.resolve("ca.pem").toString()))
         .build();

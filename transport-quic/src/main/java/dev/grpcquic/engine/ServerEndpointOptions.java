@@ -21,6 +21,8 @@ import java.util.concurrent.Executor;
  * @param blockingExecutor runs the engine's blocking work (stream reads and writes)
  * @param allowClientMigration whether a connection may follow its client to a new address (NAT
  *     rebinding, client migration); see docs/migration.md for which packets move a connection
+ * @param clientTrust when set, every client must present a certificate that this accepts (mutual
+ *     TLS); null for none. Engines without client authentication refuse to bind with it.
  */
 public record ServerEndpointOptions(
     InetSocketAddress bindAddress,
@@ -34,7 +36,18 @@ public record ServerEndpointOptions(
     int maxPeerBidirectionalStreams,
     int maxPeerUnidirectionalStreams,
     Executor blockingExecutor,
-    boolean allowClientMigration) {
+    boolean allowClientMigration,
+    javax.net.ssl.X509TrustManager clientTrust) {
+
+  /** Options without client authentication. */
+  public ServerEndpointOptions(InetSocketAddress bindAddress, String applicationProtocol,
+      KeyStore keyStore, String keyAlias, char[] keyPassword, Duration idleTimeout,
+      long streamReceiveWindow, long connectionReceiveWindow, int maxPeerBidirectionalStreams,
+      int maxPeerUnidirectionalStreams, Executor blockingExecutor, boolean allowClientMigration) {
+    this(bindAddress, applicationProtocol, keyStore, keyAlias, keyPassword, idleTimeout,
+        streamReceiveWindow, connectionReceiveWindow, maxPeerBidirectionalStreams,
+        maxPeerUnidirectionalStreams, blockingExecutor, allowClientMigration, null);
+  }
 
   /** Options with client migration allowed. */
   public ServerEndpointOptions(InetSocketAddress bindAddress, String applicationProtocol,

@@ -42,12 +42,14 @@ final class ChannelzStats {
   private static SocketOptions options(ConnectionStats s) {
     SocketOptions.Builder b = new SocketOptions.Builder()
         .addOption(RTT_SMOOTHED, s.smoothedRttMillis())
-        .addOption(RTT_VARIANCE, s.rttVarianceMillis())
         .addOption(RTT_LATEST, s.latestRttMillis())
         .addOption(PACKETS_SENT, Long.toString(s.packetsSent()))
         .addOption(PACKETS_LOST, Long.toString(s.packetsLost()))
         .addOption(BYTES_SENT, Long.toString(s.bytesSent()))
         .addOption(DATAGRAMS_SENT, Long.toString(s.datagramsSent()));
+    if (s.rttVarianceMillis() >= 0) {
+      b.addOption(RTT_VARIANCE, s.rttVarianceMillis());
+    }
     if (s.congestionWindowBytes() >= 0) {
       b.addOption(CWND, Long.toString(s.congestionWindowBytes()));
     }

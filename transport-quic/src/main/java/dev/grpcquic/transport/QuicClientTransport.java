@@ -44,6 +44,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.List;
 import dev.grpcquic.engine.EarlyStream;
+import dev.grpcquic.QuicSessionTicketStore;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import javax.annotation.concurrent.GuardedBy;
@@ -89,6 +90,11 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
   @GuardedBy("lock") private long goawayId = Long.MAX_VALUE;
   @GuardedBy("lock") private boolean closeRequested;
   @GuardedBy("lock") private boolean terminated;
+  /** The server's SETTINGS arrived; until then a new connection is not reported ready. */
+  @GuardedBy("lock") private boolean settingsSeen;
+  @GuardedBy("lock") private Listener readyOnSettings;
+  /** The server refused this connection (CONNECTION_REFUSED): its tickets are not kept. */
+  @GuardedBy("lock") private boolean refusedByServer;
   /** Chosen once, when the connection is made. */
   private volatile ConnectionWindows windows;
 
@@ -254,12 +260,68 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
       openStream(stream);
     }
     if (!readyAlready) {
-      l.transportReady();
+      // Ready at the server's SETTINGS, as grpc-java's Netty transport is: a server that refuses
+      // the connection (draining, full) may let the handshake complete and close right after,
+      // and a transport reported ready would draw calls that can only fail.
+      awaitSettings(l);
+    }
+  }
+
+  private void awaitSettings(Listener l) {
+    synchronized (lock) {
+      if (!settingsSeen) {
+        readyOnSettings = l;
+        if (timer != null) {
+          timer.schedule(this::settingsTimedOut, settings.connectTimeout().toMillis(),
+              TimeUnit.MILLISECONDS);
+        }
+        return;
+      }
+    }
+    l.transportReady();
+  }
+
+  /**
+   * No SETTINGS within the connect timeout of the handshake's end: a server that refused the
+   * connection after its handshake (a TLS 1.3 server checks a client certificate after the
+   * client is done) may close it in a way the client never hears of.
+   */
+  private void settingsTimedOut() {
+    synchronized (lock) {
+      if (settingsSeen || shutdownStatus != null || terminated) {
+        return;
+      }
+      Status status = Status.UNAVAILABLE.withDescription("QUIC connection to " + address
+          + ": the handshake completed but the server sent no HTTP/3 SETTINGS within "
+          + settings.connectTimeout().toMillis() + " ms; it may have refused the connection"
+          + " (for instance for a missing client certificate)");
+      startShutdown(status);
+      failAll(status, RpcProgress.REFUSED);
+      closeConnection(Http3ErrorCode.H3_NO_ERROR, "no SETTINGS");
+    }
+  }
+
+  /**
+   * A server that refused the connection may still have issued a ticket in its handshake (quiche
+   * does); with it, the next transport would report itself ready before connecting (0-RTT) and
+   * draw calls that the same refusal fails again. Its tickets go.
+   */
+  private void forgetTickets() {
+    QuicSessionTicketStore store = settings.sessionTickets();
+    if (store != null) {
+      while (store.take(authority) != null) {
+        // drop every ticket of this authority
+      }
     }
   }
 
   @Override
   public void onSessionTicket(byte[] newTicket) {
+    synchronized (lock) {
+      if (refusedByServer) {
+        return;
+      }
+    }
     if (settings.sessionTickets() != null) {
       settings.sessionTickets().put(authority, newTicket);
     }
@@ -633,8 +695,12 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
       }
       // CONNECTION_REFUSED (a draining server) answers the Initial: nothing reached the server,
       // not even 0-RTT calls, so grpc-core may retry them elsewhere.
-      failAll(status, info.byPeer() && info.transportErrorCode() == CONNECTION_REFUSED
-          ? RpcProgress.REFUSED : RpcProgress.PROCESSED);
+      boolean refused = info.byPeer() && info.transportErrorCode() == CONNECTION_REFUSED;
+      if (refused) {
+        refusedByServer = true;
+        forgetTickets();
+      }
+      failAll(status, refused ? RpcProgress.REFUSED : RpcProgress.PROCESSED);
       terminate();
     }
   }
@@ -663,6 +729,15 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
 
   @Override
   public void onSettings(Map<Long, Long> peerSettings) {
+    Listener ready;
+    synchronized (lock) {
+      settingsSeen = true;
+      ready = terminated || shutdownStatus != null ? null : readyOnSettings;
+      readyOnSettings = null;
+    }
+    if (ready != null) {
+      ready.transportReady();
+    }
     Long maxFieldSection = peerSettings.get(SettingId.MAX_FIELD_SECTION_SIZE);
     if (maxFieldSection != null) {
       log.log(Level.FINE, "server accepts field sections up to {0} bytes", maxFieldSection);

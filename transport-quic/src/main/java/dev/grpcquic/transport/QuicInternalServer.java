@@ -67,7 +67,7 @@ public final class QuicInternalServer implements InternalServer {
         ConnectionWindows.connectionWindow(settings.flowControlWindow(),
             settings.maxConcurrentCallsPerConnection()),
         settings.maxConcurrentCallsPerConnection(), 3, settings.blockingExecutor(),
-        settings.allowClientMigration());
+        settings.allowClientMigration(), settings.clientTrust());
     QuicServerEndpoint bound;
     try {
       bound = settings.engine().bind(options, this::accept);

@@ -23,6 +23,7 @@ import java.util.concurrent.Executor;
  * @param allowClientMigration whether connections follow their client to a new address
  * @param maxConnections connections served at once; more are closed as soon as they arrive
  * @param requestHeadersTimeout how long a request stream may take to deliver its HEADERS
+ * @param clientTrust checks client certificates, which every client must present; null for none
  */
 public record ServerTransportSettings(
     QuicServerEngine engine,
@@ -38,5 +39,6 @@ public record ServerTransportSettings(
     Executor blockingExecutor,
     boolean allowClientMigration,
     int maxConnections,
-    Duration requestHeadersTimeout) {
+    Duration requestHeadersTimeout,
+    javax.net.ssl.X509TrustManager clientTrust) {
 }

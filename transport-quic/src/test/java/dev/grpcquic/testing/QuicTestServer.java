@@ -26,6 +26,7 @@ public final class QuicTestServer implements AutoCloseable {
     QuicServerBuilder builder = QuicServerBuilder
         .forAddress(new InetSocketAddress("127.0.0.1", 0))
         .keyStore(tls.serverKeyStore(), tls.keyAlias(), tls.keyPassword())
+        .engine(TestEngine.get())
         .addService(service.definition());
     server = configure.apply(builder).build().start();
   }
@@ -50,6 +51,7 @@ public final class QuicTestServer implements AutoCloseable {
   public static QuicChannelBuilder channelBuilder(int port) {
     return QuicChannelBuilder.forAddress("127.0.0.1", port)
         .overrideAuthority("localhost")
+        .engine(TestEngine.get())
         .trustManager(TestTls.get().trustManager());
   }
 

@@ -196,6 +196,11 @@ class LoadAndFlowControlTest {
     // client consumed (its credit went back to the server), the server's onReady threshold
     // (32 KiB), one message in the making, and kwik's 50 KiB send buffer.
     long bound = 2L * MIB + 64 * 1024 + 32 * 1024 + 64 * 1024 + 50 * 1024;
+    if (!dev.grpcquic.testing.TestEngine.isKwik()) {
+      // quiche tunes a stream's window up (doubling, to 16 MiB at most) while its reader keeps
+      // pace, as this one did before it stopped: allow two doublings (docs/flow-control.md).
+      bound += 3L * MIB;
+    }
     assertTrue(sentWhenHeld * 64L * 1024 <= bound,
         "server sent " + sentWhenHeld + " messages before being held");
     // The connection is not blocked: another call goes through.

@@ -35,6 +35,7 @@ class ClientCertificateTest {
 
   private static QuicChannelBuilder builder() throws Exception {
     return QuicChannelBuilder.forAddress("127.0.0.1", server.port())
+        .engine(TestEngines.ours())
         .overrideAuthority("localhost")
         .trustCertificates(PeerCerts.ca())
         .connectTimeout(10, TimeUnit.SECONDS);

@@ -65,6 +65,7 @@ class GtlsclientTest {
       }
 
       ManagedChannel channel = QuicChannelBuilder.forAddress("127.0.0.1", port)
+          .engine(TestEngines.ours())
           .overrideAuthority("localhost")
           .trustCertificates(PeerCerts.ca())
           .build();

@@ -48,6 +48,7 @@ final class OurServer implements AutoCloseable {
 
   OurServer() throws Exception {
     server = QuicServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+        .engine(TestEngines.ours())
         .useTransportSecurity(PeerCerts.serverChain(), PeerCerts.serverKey())
         .maxInboundMessageSize(16 << 20)
         .addService(ServerInterceptors.intercept(new Service(), new EchoMetadata()))

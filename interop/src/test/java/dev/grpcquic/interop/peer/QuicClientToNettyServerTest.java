@@ -53,6 +53,7 @@ class QuicClientToNettyServerTest {
   void start() throws Exception {
     server = new NettyGrpcServer(PeerCerts.serverChain(), PeerCerts.serverKey());
     channel = QuicChannelBuilder.forAddress("127.0.0.1", server.port())
+        .engine(TestEngines.ours())
         .overrideAuthority("localhost")
         .trustCertificates(PeerCerts.ca())
         .build();
@@ -126,6 +127,7 @@ class QuicClientToNettyServerTest {
   void handshakeWithFreshChannel() throws Exception {
     for (int i = 0; i < 3; i++) {
       ManagedChannel fresh = QuicChannelBuilder.forAddress("127.0.0.1", server.port())
+          .engine(TestEngines.ours())
           .overrideAuthority("localhost")
           .trustCertificates(PeerCerts.ca())
           .build();

@@ -1,6 +1,8 @@
 package io.grpc.testing.integration;
 
 import dev.grpcquic.QuicChannelBuilder;
+import dev.grpcquic.QuicEngine;
+import dev.grpcquic.QuicEngines;
 import dev.grpcquic.QuicServerBuilder;
 import dev.grpcquic.interop.InteropTls;
 import io.grpc.ManagedChannelBuilder;
@@ -15,7 +17,8 @@ import org.junit.runners.JUnit4;
 
 /**
  * grpc-java's official interop suite (all 35 tests of {@link AbstractInteropTest}), QUIC client
- * against QUIC server on 127.0.0.1 with generated certificates. Lives in this package because
+ * against QUIC server on 127.0.0.1 with generated certificates, both on kwik; the subclasses run
+ * the other engine pairings (kwik and quiche, each as client and as server). Lives in this package because
  * {@code getListenAddress()} is package-private. Each test has the suite's own 90 s timeout rule.
  */
 @RunWith(JUnit4.class)
@@ -24,6 +27,7 @@ public class QuicToQuicInteropTest extends AbstractInteropTest {
   @Override
   protected ServerBuilder<?> getServerBuilder() {
     return QuicServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+        .engine(serverEngine())
         .useTransportSecurity(InteropTls.serverChainPem(), InteropTls.serverKeyPem())
         .flowControlWindow(TEST_FLOW_CONTROL_WINDOW)
         .maxInboundMessageSize(MAX_MESSAGE_SIZE);
@@ -34,6 +38,7 @@ public class QuicToQuicInteropTest extends AbstractInteropTest {
     int port = ((InetSocketAddress) getListenAddress()).getPort();
     try {
       return QuicChannelBuilder.forAddress("127.0.0.1", port)
+          .engine(clientEngine())
           // kwik checks the certificate against DNS names only; the dev certificate has localhost.
           .overrideAuthority("localhost")
           .trustCertificates(InteropTls.caPem())
@@ -42,6 +47,15 @@ public class QuicToQuicInteropTest extends AbstractInteropTest {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** The client's engine; the subclasses run the other pairings. */
+  protected QuicEngine clientEngine() {
+    return QuicEngines.kwik();
+  }
+
+  protected QuicEngine serverEngine() {
+    return QuicEngines.kwik();
   }
 
   /** Exact census metric values are not checked (the interop client does the same). */

@@ -11,7 +11,10 @@ import tech.kwik.core.packet.QuicPacket;
 /**
  * Bridges kwik's logger to java.util.logging: everything kwik emits (errors always, warnings when
  * FINE was enabled at creation) goes to the JUL logger {@code dev.grpcquic.engine.kwik.kwik} at FINE.
- * kwik's verbose categories (packets, recovery, streams, ...) stay off.
+ * kwik's verbose categories (packets, recovery, streams, ...) stay off, unless the logger
+ * {@code dev.grpcquic.engine.kwik.kwik.packets} is at FINE when the connection (or server) is
+ * created: then kwik's packet, recovery, info and warning output goes there, one line per event
+ * (a packet log of a handshake, for instance; costly: for diagnosis only).
  *
  * <p>A server logger may also feed a {@link MigrationTracker}: kwik calls {@code encrypted} just
  * before it decrypts a packet, {@code received} once it has, and {@code sent} right after a
@@ -21,8 +24,11 @@ import tech.kwik.core.packet.QuicPacket;
 final class JulKwikLogger extends BaseLogger {
 
   private static final Logger LOG = Logger.getLogger("dev.grpcquic.engine.kwik.kwik");
+  /** At FINE when a connection is created: its packet log (what kwik sends, receives, recovers). */
+  static final Logger PACKETS = Logger.getLogger("dev.grpcquic.engine.kwik.kwik.packets");
   private static final String ENCRYPTED_PAYLOAD = "Encrypted payload";
   private final String prefix;
+  private final Logger out;
   private final MigrationTracker tracker;
   private final StreamFrameLog frameLog;
   private final java.util.concurrent.atomic.AtomicLong zeroRttPackets =
@@ -45,6 +51,15 @@ final class JulKwikLogger extends BaseLogger {
     logRaw(false);
     logDecrypted(false);
     logSecrets(false);
+    if (PACKETS.isLoggable(Level.FINE)) {
+      out = PACKETS;
+      logPackets(true);
+      logRecovery(true);
+      logInfo(true);
+      logWarning(true);
+    } else {
+      out = LOG;
+    }
   }
 
   /** 0-RTT packets sent so far (kwik reports every packet it sends here, whatever the levels). */
@@ -54,15 +69,15 @@ final class JulKwikLogger extends BaseLogger {
 
   @Override
   protected void log(String message) {
-    if (LOG.isLoggable(Level.FINE)) {
-      LOG.fine(prefix + message);
+    if (out.isLoggable(Level.FINE)) {
+      out.fine(prefix + message);
     }
   }
 
   @Override
   protected void log(String message, Throwable ex) {
-    if (LOG.isLoggable(Level.FINE)) {
-      LOG.log(Level.FINE, prefix + message, ex);
+    if (out.isLoggable(Level.FINE)) {
+      out.log(Level.FINE, prefix + message, ex);
     }
   }
 

@@ -27,6 +27,9 @@ import tech.kwik.core.QuicClientConnection;
  *
  * <p>Resumption and 0-RTT: see {@link ZeroRtt}.
  *
+ * <p>A ServerHello that arrives before agent15's TLS engine waits for it is dropped and the
+ * handshake hangs: {@link ServerHelloGate} holds received datagrams until it waits.
+ *
  * <p>kwik's public client builder fixes the connection window at 10x the stream window;
  * {@link ConnectionWindow} sets {@code connectionReceiveWindow} instead.
  */
@@ -66,6 +69,7 @@ public final class KwikClientEngine implements QuicClientEngine {
     KwikConnection connection = null;
     KwikAssertions.ensureApplied();
     QuietPathProbe probe = new QuietPathProbe(options.quietPathProbe());
+    ServerHelloGate gate = new ServerHelloGate();
     KeyLog keyLog = null;
     try {
       String serverName = options.serverName() == null || options.serverName().isEmpty()
@@ -88,7 +92,7 @@ public final class KwikClientEngine implements QuicClientEngine {
           .maxOpenPeerInitiatedUnidirectionalStreams(
               Math.max(3, options.maxPeerUnidirectionalStreams()))
           .maxOpenPeerInitiatedBidirectionalStreams(0)
-          .socketFactory(destination -> newSocket(probe))
+          .socketFactory(destination -> newSocket(probe, gate))
           .logger(logger);
       QuicSessionTicket ticket = ZeroRtt.ticket(options.sessionTicket());
       if (ticket != null) {
@@ -112,6 +116,7 @@ public final class KwikClientEngine implements QuicClientEngine {
         builder.secrets(keyLog.connectionFile());
       }
       kwik = builder.build();
+      gate.watch(kwik);
       connection = new KwikConnection(kwik, options.blockingExecutor(), handler, frameLog);
       connection.setStreamReceiveWindow(options.streamReceiveWindow());
       kwik.setPeerInitiatedStreamCallback(connection::onPeerStream);
@@ -158,8 +163,9 @@ public final class KwikClientEngine implements QuicClientEngine {
     return name.indexOf(':') >= 0 || name.matches("[0-9.]+");
   }
 
-  private static DatagramSocket newSocket(QuietPathProbe probe) throws SocketException {
-    DatagramSocket socket = new ClientDatagramSocket(probe);
+  private static DatagramSocket newSocket(QuietPathProbe probe, ServerHelloGate gate)
+      throws SocketException {
+    DatagramSocket socket = new ClientDatagramSocket(probe, gate);
     enlargeBuffers(socket);
     return socket;
   }

@@ -10,6 +10,7 @@ import tech.kwik.core.impl.QuicConnectionImpl;
 import dev.grpcquic.engine.ConnectionCloseInfo;
 import dev.grpcquic.engine.ConnectionHandler;
 import dev.grpcquic.engine.ConnectionStats;
+import dev.grpcquic.engine.DeliveryRateMeter;
 import dev.grpcquic.engine.QuicConnection;
 import dev.grpcquic.engine.QuicStream;
 import dev.grpcquic.engine.StreamHandler;

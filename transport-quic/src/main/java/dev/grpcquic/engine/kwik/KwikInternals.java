@@ -12,7 +12,8 @@ import tech.kwik.core.send.SenderImpl;
 /**
  * Reads state that kwik keeps behind protected accessors of {@code QuicConnectionImpl}: the
  * negotiated cipher suite (its TLS engine) and the congestion window and bytes in flight (its
- * sender). Diagnostics only: when reflection fails the values read as unknown.
+ * sender). Diagnostics, and the TLS engine for {@link ServerHelloGate}: when reflection fails the
+ * values read as unknown.
  */
 final class KwikInternals {
   private static final Logger LOG = Logger.getLogger(KwikInternals.class.getName());
@@ -32,9 +33,14 @@ final class KwikInternals {
     }
   }
 
+  /** The connection's TLS engine (agent15), or null when unknown. */
+  static Object tlsEngine(Object kwik) {
+    return invoke(TLS_ENGINE, kwik);
+  }
+
   /** The standard name of the negotiated cipher suite, or null before the handshake or unknown. */
   static String cipherSuite(Object kwik) {
-    Object engine = invoke(TLS_ENGINE, kwik);
+    Object engine = tlsEngine(kwik);
     Object suite = null;
     if (engine instanceof TlsClientEngine client) {
       suite = client.getSelectedCipher();

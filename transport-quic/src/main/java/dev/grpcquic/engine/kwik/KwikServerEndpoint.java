@@ -67,6 +67,9 @@ public final class KwikServerEndpoint implements QuicServerEndpoint {
   /** Binds, starts kwik's connector and accepts connections for {@code options.applicationProtocol()}. */
   public static KwikServerEndpoint start(ServerEndpointOptions options, ConnectionAcceptor acceptor)
       throws IOException {
+    if (options.clientTrust() != null) {
+      throw new IOException("kwik's server cannot ask for client certificates (mutual TLS)");
+    }
     KwikAssertions.ensureApplied();
     GuardedDatagramSocket socket = new GuardedDatagramSocket(options.bindAddress());
     KwikClientEngine.enlargeBuffers(socket);

@@ -1,5 +1,6 @@
 package dev.grpcquic.engine.kwik;
 
+import dev.grpcquic.engine.EngineTestSupport;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -18,14 +19,14 @@ class KwikEchoTest {
   @Timeout(30)
   void echoOnOneStream() throws Exception {
     try (KwikServerEndpoint server =
-        KwikServerEndpoint.start(KwikTestSupport.serverOptions(),
-            KwikTestSupport.acceptor(KwikTestSupport::echo))) {
-      KwikTestSupport.ClientHandler clientHandler = new KwikTestSupport.ClientHandler();
-      QuicConnection connection = KwikTestSupport.connect(server.localAddress(), clientHandler);
+        KwikServerEndpoint.start(EngineTestSupport.serverOptions(),
+            EngineTestSupport.acceptor(EngineTestSupport::echo))) {
+      EngineTestSupport.ClientHandler clientHandler = new EngineTestSupport.ClientHandler();
+      QuicConnection connection = EngineTestSupport.connect(server.localAddress(), clientHandler);
       assertTrue(connection.isOpen());
 
       // Not re-requesting: the recorder keeps the bytes and needs no stream reference.
-      KwikTestSupport.Recorder recorder = new KwikTestSupport.Recorder(null, false);
+      EngineTestSupport.Recorder recorder = new EngineTestSupport.Recorder(null, false);
       QuicStream echoed = connection.openStream(true, recorder).get(10, TimeUnit.SECONDS);
       byte[] message = "hello over kwik".getBytes(StandardCharsets.US_ASCII);
       echoed.request(1024);

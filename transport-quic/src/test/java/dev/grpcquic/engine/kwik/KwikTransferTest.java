@@ -1,5 +1,7 @@
 package dev.grpcquic.engine.kwik;
 
+import dev.grpcquic.engine.BulkPeer;
+import dev.grpcquic.engine.EngineTestSupport;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -28,7 +30,7 @@ class KwikTransferTest {
 
   private static final Logger LOG = Logger.getLogger(KwikTransferTest.class.getName());
   static final long SIZE = 30L << 20;
-  static final long CHECKSUM = KwikTestSupport.checksumOf(SIZE, BulkPeer.CHUNK);
+  static final long CHECKSUM = EngineTestSupport.checksumOf(SIZE, BulkPeer.CHUNK);
 
   private static KwikServerEndpoint server;
   private static final BlockingQueue<BulkPeer> serverPeers = new LinkedBlockingQueue<>();
@@ -36,13 +38,13 @@ class KwikTransferTest {
 
   @BeforeAll
   static void start() throws Exception {
-    server = KwikServerEndpoint.start(KwikTestSupport.serverOptions(),
-        KwikTestSupport.acceptor(stream -> {
+    server = KwikServerEndpoint.start(EngineTestSupport.serverOptions(),
+        EngineTestSupport.acceptor(stream -> {
           BulkPeer peer = new BulkPeer(true, SIZE).bind(stream);
           serverPeers.add(peer);
           return peer;
         }));
-    connection = KwikTestSupport.connect(server.localAddress(), new KwikTestSupport.ClientHandler());
+    connection = EngineTestSupport.connect(server.localAddress(), new EngineTestSupport.ClientHandler());
   }
 
   @AfterAll

@@ -1,15 +1,15 @@
-package dev.grpcquic.engine.kwik;
+package dev.grpcquic.engine;
 
 import java.util.function.IntSupplier;
 
 /**
  * The highest rate at which the application read a connection's stream data, over intervals about
  * one smoothed RTT long (at least {@link #MIN_INTERVAL_NANOS}). kwik counts no received bytes, so
- * the adapter counts what its stream readers take out of kwik. Over one RTT a window-limited
- * sender delivers about one window, so peak rate x RTT estimates what the path carried per round
- * trip: the bandwidth-delay product, or the window when the window was the limit.
+ * each engine adapter counts what the transport reads from it. Over one RTT a window-limited sender
+ * delivers about one window, so peak rate x RTT estimates what the path carried per round trip:
+ * the bandwidth-delay product, or the window when the window was the limit.
  */
-final class DeliveryRateMeter {
+public final class DeliveryRateMeter {
   /** Shorter intervals measure bursts of the scheduler rather than the path. */
   static final long MIN_INTERVAL_NANOS = 10_000_000L;
 
@@ -21,11 +21,11 @@ final class DeliveryRateMeter {
   private long totalBytes;
   private double peakBytesPerSecond;
 
-  DeliveryRateMeter(IntSupplier smoothedRttMillis) {
+  public DeliveryRateMeter(IntSupplier smoothedRttMillis) {
     this.smoothedRttMillis = smoothedRttMillis;
   }
 
-  void onBytesRead(long bytes) {
+  public void onBytesRead(long bytes) {
     onBytesRead(bytes, System.nanoTime());
   }
 
@@ -53,11 +53,11 @@ final class DeliveryRateMeter {
     intervalNanos = Math.max(MIN_INTERVAL_NANOS, smoothedRttMillis.getAsInt() * 1_000_000L);
   }
 
-  synchronized double peakBytesPerSecond() {
+  public synchronized double peakBytesPerSecond() {
     return peakBytesPerSecond;
   }
 
-  synchronized long totalBytes() {
+  public synchronized long totalBytes() {
     return totalBytes;
   }
 }

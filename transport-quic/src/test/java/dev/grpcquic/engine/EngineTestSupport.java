@@ -1,4 +1,4 @@
-package dev.grpcquic.engine.kwik;
+package dev.grpcquic.engine;
 
 import dev.grpcquic.engine.ClientConnectionOptions;
 import dev.grpcquic.engine.ConnectionAcceptor;
@@ -19,43 +19,66 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
+import dev.grpcquic.engine.kwik.KwikClientEngine;
+import dev.grpcquic.engine.kwik.KwikExecutors;
+import dev.grpcquic.engine.kwik.KwikServerEndpoint;
+import dev.grpcquic.engine.quiche.QuicheClientEngine;
+import dev.grpcquic.engine.quiche.QuicheServerEngine;
+import dev.grpcquic.engine.quiche.QuicheSettings;
+import dev.grpcquic.testing.TestEngine;
 
-/** Shared pieces of the kwik engine tests: options, recording handlers, echo/sink/source peers. */
-final class KwikTestSupport {
+/**
+ * Shared pieces of the engine tests: options, recording handlers, echo/sink/source peers, and
+ * the engine under test ({@link TestEngine}: kwik or quiche).
+ */
+public final class EngineTestSupport {
 
-  static final ExecutorService EXECUTOR = KwikExecutors.newBlockingExecutor("kwik-test-io");
+  public static final ExecutorService EXECUTOR = KwikExecutors.newBlockingExecutor("kwik-test-io");
 
-  private KwikTestSupport() {}
+  private EngineTestSupport() {}
 
-  static ServerEndpointOptions serverOptions(int maxBidi, Duration idle, long streamWindow) {
+  /** The client side of the engine under test. */
+  public static QuicClientEngine clientEngine() {
+    return TestEngine.isKwik() ? new KwikClientEngine()
+        : new QuicheClientEngine(QuicheSettings.DEFAULT);
+  }
+
+  /** Binds a server endpoint of the engine under test. */
+  public static QuicServerEndpoint bind(ServerEndpointOptions options, ConnectionAcceptor acceptor)
+      throws java.io.IOException {
+    return TestEngine.isKwik() ? KwikServerEndpoint.start(options, acceptor)
+        : new QuicheServerEngine(QuicheSettings.DEFAULT).bind(options, acceptor);
+  }
+
+  public static ServerEndpointOptions serverOptions(int maxBidi, Duration idle, long streamWindow) {
     TestTls tls = TestTls.get();
     return new ServerEndpointOptions(new InetSocketAddress("127.0.0.1", 0), "h3",
         tls.serverKeyStore(), tls.keyAlias(), tls.keyPassword(), idle, streamWindow,
         streamWindow * 10, maxBidi, 3, EXECUTOR);
   }
 
-  static ServerEndpointOptions serverOptions() {
+  public static ServerEndpointOptions serverOptions() {
     return serverOptions(100, Duration.ofSeconds(30), 1 << 20);
   }
 
-  static ClientConnectionOptions clientOptions(InetSocketAddress server, Duration idle,
+  public static ClientConnectionOptions clientOptions(InetSocketAddress server, Duration idle,
       long streamWindow) {
     return new ClientConnectionOptions("127.0.0.1", server.getPort(), "localhost", "h3",
         TestTls.get().trustManager(), Duration.ofSeconds(10), idle, streamWindow,
         streamWindow * 10, 3, 0, EXECUTOR);
   }
 
-  static ClientConnectionOptions clientOptions(InetSocketAddress server) {
+  public static ClientConnectionOptions clientOptions(InetSocketAddress server) {
     return clientOptions(server, Duration.ofSeconds(30), 1 << 20);
   }
 
-  static QuicConnection connect(InetSocketAddress server, ConnectionHandler handler)
+  public static QuicConnection connect(InetSocketAddress server, ConnectionHandler handler)
       throws Exception {
-    return new KwikClientEngine().connect(clientOptions(server), handler).get(15, TimeUnit.SECONDS);
+    return clientEngine().connect(clientOptions(server), handler).get(15, TimeUnit.SECONDS);
   }
 
   /** Acceptor whose connections give every peer stream the handler made by {@code perStream}. */
-  static ConnectionAcceptor acceptor(Function<QuicStream, StreamHandler> perStream,
+  public static ConnectionAcceptor acceptor(Function<QuicStream, StreamHandler> perStream,
       CompletableFuture<ConnectionCloseInfo> closed) {
     return connection -> new ConnectionHandler() {
       @Override
@@ -72,13 +95,13 @@ final class KwikTestSupport {
     };
   }
 
-  static ConnectionAcceptor acceptor(Function<QuicStream, StreamHandler> perStream) {
+  public static ConnectionAcceptor acceptor(Function<QuicStream, StreamHandler> perStream) {
     return acceptor(perStream, null);
   }
 
   /** Client connection handler that records onClosed and refuses nothing. */
-  static final class ClientHandler implements ConnectionHandler {
-    final CompletableFuture<ConnectionCloseInfo> closed = new CompletableFuture<>();
+  public static final class ClientHandler implements ConnectionHandler {
+    public final CompletableFuture<ConnectionCloseInfo> closed = new CompletableFuture<>();
 
     @Override
     public StreamHandler onPeerStream(QuicStream stream) {
@@ -94,7 +117,7 @@ final class KwikTestSupport {
   }
 
   /** Echoes every byte back and FIN after the peer's FIN. Keeps a 256 KiB credit outstanding. */
-  static StreamHandler echo(QuicStream stream) {
+  public static StreamHandler echo(QuicStream stream) {
     stream.request(256 * 1024);
     return new StreamHandler() {
       @Override
@@ -133,21 +156,21 @@ final class KwikTestSupport {
    * Records what a stream receives. With {@code keepReading} it re-requests what it got (bulk
    * transfers); otherwise it keeps the bytes for inspection.
    */
-  static class Recorder implements StreamHandler {
-    volatile QuicStream stream;
-    final boolean keepReading;
-    final ByteArrayOutputStream data = new ByteArrayOutputStream();
-    final AtomicLong received = new AtomicLong();
-    final AtomicLong checksum = new AtomicLong();
-    final AtomicLong written = new AtomicLong();
-    final AtomicInteger overlaps = new AtomicInteger();
-    final AtomicInteger inside = new AtomicInteger();
-    final CompletableFuture<Void> endOfStream = new CompletableFuture<>();
-    final CompletableFuture<Long> reset = new CompletableFuture<>();
-    final CompletableFuture<Long> stopSending = new CompletableFuture<>();
-    final CompletableFuture<ConnectionCloseInfo> connectionClosed = new CompletableFuture<>();
+  public static class Recorder implements StreamHandler {
+    public volatile QuicStream stream;
+    public final boolean keepReading;
+    public final ByteArrayOutputStream data = new ByteArrayOutputStream();
+    public final AtomicLong received = new AtomicLong();
+    public final AtomicLong checksum = new AtomicLong();
+    public final AtomicLong written = new AtomicLong();
+    public final AtomicInteger overlaps = new AtomicInteger();
+    public final AtomicInteger inside = new AtomicInteger();
+    public final CompletableFuture<Void> endOfStream = new CompletableFuture<>();
+    public final CompletableFuture<Long> reset = new CompletableFuture<>();
+    public final CompletableFuture<Long> stopSending = new CompletableFuture<>();
+    public final CompletableFuture<ConnectionCloseInfo> connectionClosed = new CompletableFuture<>();
 
-    Recorder(QuicStream stream, boolean keepReading) {
+    public Recorder(QuicStream stream, boolean keepReading) {
       this.stream = stream;
       this.keepReading = keepReading;
     }
@@ -185,7 +208,7 @@ final class KwikTestSupport {
       }
     }
 
-    byte[] bytes() {
+    public byte[] bytes() {
       synchronized (data) {
         return data.toByteArray();
       }
@@ -228,7 +251,7 @@ final class KwikTestSupport {
   }
 
   /** A pattern that makes misordered or lost bytes visible in the checksum. */
-  static ByteBuffer pattern(int offset, int length) {
+  public static ByteBuffer pattern(int offset, int length) {
     byte[] bytes = new byte[length];
     for (int i = 0; i < length; i++) {
       bytes[i] = (byte) ((offset + i) * 7 + ((offset + i) >>> 11));
@@ -236,7 +259,7 @@ final class KwikTestSupport {
     return ByteBuffer.wrap(bytes);
   }
 
-  static long checksumOf(long total, int chunk) {
+  public static long checksumOf(long total, int chunk) {
     long sum = 0;
     for (long off = 0; off < total; off += chunk) {
       ByteBuffer b = pattern((int) off, (int) Math.min(chunk, total - off));

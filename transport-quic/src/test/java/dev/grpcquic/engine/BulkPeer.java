@@ -1,4 +1,4 @@
-package dev.grpcquic.engine.kwik;
+package dev.grpcquic.engine;
 
 import dev.grpcquic.engine.QuicStream;
 import java.nio.ByteBuffer;
@@ -9,9 +9,9 @@ import java.nio.ByteBuffer;
  * after the last byte. As the server side: a stream whose only byte is 'D' asks for a download of
  * {@link #downloadSize} bytes; any other stream is an upload, answered with a bare FIN.
  */
-class BulkPeer extends KwikTestSupport.Recorder {
+public class BulkPeer extends EngineTestSupport.Recorder {
 
-  static final int CHUNK = 64 * 1024;
+  public static final int CHUNK = 64 * 1024;
   private static final long MAX_QUEUED = 1 << 20;
 
   private final boolean serverSide;
@@ -20,20 +20,20 @@ class BulkPeer extends KwikTestSupport.Recorder {
   private long offset;
   private boolean sawDownloadRequest;
 
-  BulkPeer(boolean serverSide, long downloadSize) {
+  public BulkPeer(boolean serverSide, long downloadSize) {
     super(null, true);
     this.serverSide = serverSide;
     this.downloadSize = downloadSize;
   }
 
-  BulkPeer bind(QuicStream stream) {
+  public BulkPeer bind(QuicStream stream) {
     this.stream = stream;
     stream.request(256 * 1024);
     return this;
   }
 
   /** Starts sending {@code bytes} pattern bytes then FIN. */
-  synchronized void send(long bytes) {
+  public synchronized void send(long bytes) {
     total = bytes;
     fill();
   }
@@ -41,7 +41,7 @@ class BulkPeer extends KwikTestSupport.Recorder {
   private synchronized void fill() {
     while (total >= 0 && offset < total && stream.queuedBytes() < MAX_QUEUED) {
       int n = (int) Math.min(CHUNK, total - offset);
-      ByteBuffer chunk = KwikTestSupport.pattern((int) offset, n);
+      ByteBuffer chunk = EngineTestSupport.pattern((int) offset, n);
       offset += n;
       stream.write(chunk, offset == total);
     }

@@ -1,0 +1,67 @@
+package dev.grpcquic;
+
+import dev.grpcquic.engine.QuicClientEngine;
+import dev.grpcquic.engine.QuicServerEngine;
+import java.util.EnumSet;
+import java.util.Set;
+
+/**
+ * The QUIC implementation under a channel or server: {@link QuicEngines#kwik()} (pure Java, the
+ * default) or {@link QuicEngines#quiche()} (Cloudflare's quiche through Netty's QUIC codec,
+ * native). The HTTP/3 layer and the gRPC transports above it are the same on both; what differs
+ * is speed, resources, and the {@link Feature features} listed here.
+ */
+public abstract class QuicEngine {
+
+  /** What an engine can do beyond what every engine does. */
+  public enum Feature {
+    /** The server learns the code of a client's RESET_STREAM (kwik's server does not). */
+    RESET_CODES_ON_SERVER,
+    /** The server can require client certificates ({@code requireClientAuth()}). */
+    CLIENT_AUTH,
+    /** A channel can move its connections to new local ports ({@code QuicMigrationController}). */
+    CLIENT_MIGRATION,
+    /** 0-RTT early data on resumed connections. */
+    EARLY_DATA,
+    /** QUIC PING keepalive ({@code keepAliveTime}) and the quiet-path probe. */
+    KEEPALIVE_PING,
+    /** TLS key log on the server too. */
+    SERVER_KEY_LOG,
+    /** A choice of congestion controller (CUBIC, BBR, Reno). */
+    CONGESTION_CONTROL_CHOICE,
+    /** qlog files of each connection. */
+    QLOG,
+    /** Needs a native library for the platform. */
+    NATIVE
+  }
+
+  QuicEngine() {}
+
+  /** "kwik" or "quiche". */
+  public abstract String name();
+
+  public abstract Set<Feature> features();
+
+  public final boolean supports(Feature feature) {
+    return features().contains(feature);
+  }
+
+  /**
+   * Throws {@link IllegalStateException} with what to add when the engine cannot run here (the
+   * quiche engine without its native library for this platform).
+   */
+  abstract void checkAvailable();
+
+  abstract QuicClientEngine newClientEngine();
+
+  abstract QuicServerEngine newServerEngine();
+
+  static Set<Feature> features(Feature first, Feature... rest) {
+    return EnumSet.of(first, rest);
+  }
+
+  @Override
+  public String toString() {
+    return name();
+  }
+}

@@ -1,0 +1,100 @@
+package dev.grpcquic.engine.quiche;
+
+import io.netty.handler.codec.quic.QuicChannel;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The one place where the quiche engine reaches past Netty's public QUIC API, and why.
+ *
+ * <p>Netty tells a stream of the peer's STOP_SENDING only by failing a write; a server whose call
+ * has read its whole request and is still working on the answer writes nothing, so a client's
+ * cancellation would reach it only when it answers. quiche itself reports the stopped stream in
+ * the stream's send capacity (an error instead of a byte count), which Netty reads in the
+ * package-private {@code QuicheQuicChannel.streamCapacity(long)}. Without access (a future Netty
+ * that changed it) the engine logs once and cancellations wait for the next write.
+ *
+ * <p>The same call lets quiche free such a stream: a stream the peer stopped is collected (and
+ * its MAX_STREAMS slot given back to the peer) only when the application next asks for its
+ * capacity after the stream completed (quiche's lib.rs says so where it handles the ACK of a
+ * RESET_STREAM). Netty asks only for streams whose channel is still open, and a stream we closed
+ * after the peer's STOP_SENDING would hold its slot for good: see {@link #isCollectable}.
+ */
+final class NettyQuicInternals {
+  private static final Logger LOG = Logger.getLogger(NettyQuicInternals.class.getName());
+  private static final MethodHandle STREAM_CAPACITY;
+  /** quiche's QUICHE_ERR_DONE: nothing can be written now (flow control), not an error. */
+  private static final long DONE;
+  /** quiche's QUICHE_ERR_STREAM_STOPPED: the peer sent STOP_SENDING. */
+  private static final long STREAM_STOPPED;
+
+  static {
+    MethodHandle capacity = null;
+    long done = 0;
+    long stopped = 0;
+    try {
+      Class<?> channel = Class.forName("io.netty.handler.codec.quic.QuicheQuicChannel");
+      Class<?> quiche = Class.forName("io.netty.handler.codec.quic.Quiche");
+      MethodHandles.Lookup lookup =
+          MethodHandles.privateLookupIn(channel, MethodHandles.lookup());
+      capacity = lookup.findVirtual(channel, "streamCapacity",
+          MethodType.methodType(long.class, long.class));
+      MethodHandles.Lookup quicheLookup =
+          MethodHandles.privateLookupIn(quiche, MethodHandles.lookup());
+      done = (int) quicheLookup.findStaticVarHandle(quiche, "QUICHE_ERR_DONE", int.class).get();
+      stopped = (int) quicheLookup.findStaticVarHandle(quiche, "QUICHE_ERR_STREAM_STOPPED",
+          int.class).get();
+    } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+      capacity = null;
+      LOG.log(Level.WARNING, "Netty QUIC internals changed: a client's STOP_SENDING reaches an"
+          + " idle server stream only at its next write", e);
+    }
+    STREAM_CAPACITY = capacity;
+    DONE = done;
+    STREAM_STOPPED = stopped;
+  }
+
+  private NettyQuicInternals() {}
+
+  /**
+   * Asks quiche for the stream's capacity, which collects a stopped stream that has completed.
+   * True once quiche no longer knows the stream (collected); false while it holds it, or when
+   * the internals are out of reach. Event loop only.
+   */
+  static boolean isCollected(QuicChannel connection, long streamId) {
+    if (STREAM_CAPACITY == null) {
+      return false;
+    }
+    try {
+      long capacity = (long) STREAM_CAPACITY.invoke(connection, streamId);
+      return capacity < 0 && capacity != DONE && capacity != STREAM_STOPPED;
+    } catch (Throwable e) {
+      return false;
+    }
+  }
+
+  static boolean canWatchStopSending() {
+    return STREAM_CAPACITY != null;
+  }
+
+  /**
+   * Whether the stream's sending side can no longer be written: the peer stopped it
+   * (QUICHE_ERR_STREAM_STOPPED), or quiche already answered the STOP_SENDING with RESET_STREAM
+   * and, both sides being finished, let the stream go (QUICHE_ERR_INVALID_STREAM_STATE).
+   * Event loop only.
+   */
+  static boolean isStopped(QuicChannel connection, long streamId) {
+    if (STREAM_CAPACITY == null) {
+      return false;
+    }
+    try {
+      long capacity = (long) STREAM_CAPACITY.invoke(connection, streamId);
+      return capacity < 0 && capacity != DONE;
+    } catch (Throwable e) {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,313 @@
+package dev.grpcquic.engine.quiche;
+
+import dev.grpcquic.engine.QuicStream;
+import dev.grpcquic.engine.StreamHandler;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.ChannelOutputShutdownException;
+import io.netty.handler.codec.quic.DefaultQuicStreamFrame;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+import io.netty.handler.codec.quic.QuicStreamResetException;
+import io.netty.util.concurrent.Future;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * A Netty QUIC stream channel as the seam's {@link QuicStream}; it is also the channel's handler.
+ * All of its state lives on the channel's event loop: the {@code QuicStream} methods, callable from
+ * any thread, post their work there (never run it inline, so that a handler calling back from one
+ * of its events never re-enters the stream).
+ *
+ * <p>Reading follows the application: the channel does not read on its own (AUTO_READ off), and
+ * each {@code read()} is asked for only while the transport has read credit and nothing is
+ * buffered here. quiche returns flow-control credit (MAX_STREAM_DATA) as it hands bytes to a read,
+ * so a stream whose application stops reading holds at most one window inside quiche and one read
+ * here.
+ */
+final class QuicheStream extends ChannelInboundHandlerAdapter implements QuicStream {
+  private static final Logger LOG = Logger.getLogger(QuicheStream.class.getName());
+
+  private final QuicheConnection connection;
+  private final boolean bidirectional;
+  private StreamHandler handler;
+  private QuicStreamChannel channel;
+  private final AtomicLong queued = new AtomicLong();
+  /** Set by {@link #reset} and {@link #stopSending} on the caller's thread: no inbound events after. */
+  private volatile boolean abandoned;
+
+  // Event loop only.
+  private final ArrayDeque<ByteBuf> received = new ArrayDeque<>();
+  private long credit;
+  private boolean readPending;
+  private boolean finReceived;
+  /** The receiving side's end was delivered (or it was abandoned): no more inbound events. */
+  private boolean inputDone;
+  /** FIN was handed to the channel, or the sending side was reset. */
+  private boolean outputDone;
+  /** The peer's STOP_SENDING was reported (several queued writes fail with it). */
+  private boolean stopSendingSeen;
+
+  /**
+   * @param inputDone true for a unidirectional stream this end opened (nothing to receive)
+   * @param outputDone true for a unidirectional stream the peer opened (nothing to send)
+   */
+  QuicheStream(QuicheConnection connection, StreamHandler handler, boolean bidirectional,
+      boolean inputDone, boolean outputDone) {
+    this.connection = connection;
+    this.handler = handler;
+    this.bidirectional = bidirectional;
+    this.inputDone = inputDone;
+    this.outputDone = outputDone;
+  }
+
+  /** Peer streams: the handler is known only once the connection's handler has seen the stream. */
+  void setHandler(StreamHandler handler) {
+    this.handler = handler;
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    channel = (QuicStreamChannel) ctx.channel();
+  }
+
+  /** The channel of a peer stream, known before the handler is added. */
+  void attach(QuicStreamChannel channel) {
+    this.channel = channel;
+  }
+
+  @Override
+  public long id() {
+    return channel.streamId();
+  }
+
+  @Override
+  public boolean isBidirectional() {
+    return bidirectional;
+  }
+
+  @Override
+  public void request(int bytes) {
+    if (bytes <= 0) {
+      return;
+    }
+    run(() -> {
+      if (inputDone || abandoned) {
+        return;
+      }
+      credit += bytes;
+      deliver();
+    });
+  }
+
+  @Override
+  public void write(ByteBuffer data, boolean fin) {
+    int bytes = data.remaining();
+    queued.addAndGet(bytes);
+    if (!run(() -> writeOnLoop(data, fin, bytes))) {
+      queued.addAndGet(-bytes);
+    }
+  }
+
+  private void writeOnLoop(ByteBuffer data, boolean fin, int bytes) {
+    if (outputDone || abandoned) {
+      queued.addAndGet(-bytes);
+      return;
+    }
+    ByteBuf buf = Unpooled.wrappedBuffer(data);
+    Object message = buf;
+    if (fin) {
+      outputDone = true;
+      connection.unwatchStopSending(this);
+      message = new DefaultQuicStreamFrame(buf, true);
+    }
+    channel.writeAndFlush(message).addListener(f -> onWriteDone(f, bytes));
+  }
+
+  private void onWriteDone(Future<?> f, int bytes) {
+    queued.addAndGet(-bytes);
+    if (f.isSuccess()) {
+      if (bytes > 0) {
+        handler.onWritten(bytes);
+      }
+      return;
+    }
+    Throwable cause = f.cause();
+    if (cause instanceof ChannelOutputShutdownException && !abandoned) {
+      // The peer's STOP_SENDING: quiche answered it with RESET_STREAM. Netty tells neither the
+      // code nor the moment, only this failed write.
+      outputDone = true;
+      connection.unwatchStopSending(this);
+      if (!stopSendingSeen) {
+        stopSendingSeen = true;
+        handler.onStopSending(-1);
+      }
+    } else {
+      LOG.log(Level.FINE, "stream write failed", cause);
+    }
+  }
+
+  @Override
+  public long queuedBytes() {
+    return queued.get();
+  }
+
+  @Override
+  public void reset(long applicationErrorCode) {
+    abandoned = true;
+    run(() -> {
+      int code = (int) applicationErrorCode;
+      boolean resetOutput = !outputDone;
+      boolean stopInput = !inputDone && !finReceived;
+      outputDone = true;
+      connection.unwatchStopSending(this);
+      endInput();
+      if (resetOutput && stopInput) {
+        channel.shutdown(code);
+      } else if (resetOutput) {
+        channel.shutdownOutput(code);
+      } else if (stopInput) {
+        channel.shutdownInput(code);
+      }
+      channel.close();
+    });
+  }
+
+  @Override
+  public void stopSending(long applicationErrorCode) {
+    run(() -> {
+      if (inputDone) {
+        return;
+      }
+      boolean stopInput = !finReceived;
+      endInput();
+      if (stopInput) {
+        channel.shutdownInput((int) applicationErrorCode);
+      }
+    });
+  }
+
+  /** Event loop: the connection saw that the peer stopped this stream's sending side. */
+  void onPeerStopSending() {
+    if (outputDone || abandoned || stopSendingSeen) {
+      return;
+    }
+    outputDone = true;
+    stopSendingSeen = true;
+    handler.onStopSending(-1);
+  }
+
+  // ---- channel events ----
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    ByteBuf buf = (ByteBuf) msg;
+    readPending = false;
+    if (inputDone || abandoned) {
+      buf.release();
+      return;
+    }
+    connection.addUnread(buf.readableBytes());
+    received.add(buf);
+    deliver();
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt == ChannelInputShutdownEvent.INSTANCE) {
+      finReceived = true;
+      deliver();
+    }
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (cause instanceof QuicStreamResetException reset) {
+      if (!inputDone && !abandoned) {
+        endInput();
+        handler.onReset(reset.applicationProtocolCode());
+      }
+      return;
+    }
+    LOG.log(Level.FINE, "stream " + channel.streamId() + " failed", cause);
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    connection.unwatchStopSending(this);
+    if (stopSendingSeen || abandoned) {
+      // The peer may have stopped this stream, told or not: quiche may need asking to free it.
+      connection.collectWhenComplete(channel.streamId());
+    }
+    // Closed after both sides finished (then the end was seen), by reset (abandoned), or with the
+    // connection. Data already read stays deliverable; what never came ends the stream.
+    if (inputDone || abandoned || finReceived) {
+      return;
+    }
+    endInput();
+    if (connection.isOpen()) {
+      handler.onReset(-1);
+    } else {
+      handler.onConnectionClosed(connection.closeInfo());
+    }
+  }
+
+  /** Hands buffered bytes to the handler while credit lasts; asks the channel for more. */
+  private void deliver() {
+    while (credit > 0 && !received.isEmpty() && !inputDone && !abandoned) {
+      ByteBuf head = received.peek();
+      int n = (int) Math.min(credit, head.readableBytes());
+      ByteBuffer out = ByteBuffer.allocate(n);
+      head.readBytes(out);
+      out.flip();
+      if (!head.isReadable()) {
+        received.poll().release();
+      }
+      credit -= n;
+      connection.onBytesRead(n);
+      handler.onData(out);
+    }
+    if (inputDone || abandoned || !received.isEmpty()) {
+      return;
+    }
+    if (finReceived) {
+      inputDone = true;
+      handler.onEndOfStream();
+      if (!outputDone && !abandoned && bidirectional) {
+        connection.watchStopSending(this);
+      }
+    } else if (credit > 0 && !readPending && channel.isActive()) {
+      readPending = true;
+      channel.read();
+    }
+  }
+
+  private void endInput() {
+    inputDone = true;
+    ByteBuf buf;
+    while ((buf = received.poll()) != null) {
+      connection.addUnread(-buf.readableBytes());
+      buf.release();
+    }
+  }
+
+  private boolean run(Runnable task) {
+    try {
+      channel.eventLoop().execute(task);
+      return true;
+    } catch (RejectedExecutionException e) {
+      return false; // the event loops are shutting down with the process
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "QuicheStream{id=" + (channel == null ? "?" : channel.streamId()) + "}";
+  }
+}

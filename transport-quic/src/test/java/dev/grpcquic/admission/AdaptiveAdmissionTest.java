@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.grpcquic.QuicChannelBuilder;
 import dev.grpcquic.QuicServerBuilder;
+import dev.grpcquic.testing.TestEngine;
 import dev.grpcquic.testing.TestService;
 import dev.grpcquic.testing.TestTls;
 import io.grpc.CallOptions;
@@ -84,6 +85,7 @@ class AdaptiveAdmissionTest {
     Load load = null;
     try {
       channel = QuicChannelBuilder.forTarget(SCHEME + ":///two")
+          .engine(TestEngine.get())
           .defaultLoadBalancingPolicy("round_robin")
           .overrideAuthority("localhost")
           .trustManager(TestTls.get().trustManager())
@@ -135,6 +137,7 @@ class AdaptiveAdmissionTest {
   private static QuicServerBuilder server(LatencyService service) {
     TestTls tls = TestTls.get();
     return QuicServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+        .engine(TestEngine.get())
         .keyStore(tls.serverKeyStore(), tls.keyAlias(), tls.keyPassword())
         .addService(service.definition());
   }
@@ -165,12 +168,19 @@ class AdaptiveAdmissionTest {
         }
       }
       LockSupport.parkNanos(20_000_000); // polls; the load runs meanwhile
+      if (Thread.interrupted()) { // the test's @Timeout
+        throw new AssertionError("the limit never met the condition: "
+            + points(reader.collectAllMetrics(), "quic.server.admission.limit"));
+      }
     }
   }
 
   private static void awaitAtLeast(java.util.function.LongSupplier value, long atLeast) {
     while (value.getAsLong() < atLeast) {
       LockSupport.parkNanos(20_000_000);
+      if (Thread.interrupted()) {
+        throw new AssertionError("stayed below " + atLeast + ": " + value.getAsLong());
+      }
     }
   }
 
@@ -282,7 +292,7 @@ class AdaptiveAdmissionTest {
     /** Stops starting calls and waits for the running ones to end. */
     void stop() {
       stopped = true;
-      while (running.get() > 0) {
+      while (running.get() > 0 && !Thread.currentThread().isInterrupted()) {
         LockSupport.parkNanos(5_000_000);
       }
     }

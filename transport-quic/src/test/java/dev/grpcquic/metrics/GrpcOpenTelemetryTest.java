@@ -89,6 +89,9 @@ class GrpcOpenTelemetryTest {
       // saw the trailers: wait for the three calls (bounded by the test's timeout).
       Collection<MetricData> metrics = reader.collectAllMetrics();
       while (histogramCount(metrics, "grpc.server.call.duration") < 3) {
+        if (Thread.interrupted()) {
+          throw new AssertionError("the server recorded fewer than 3 calls");
+        }
         java.util.concurrent.locks.LockSupport.parkNanos(5_000_000); // polls, sparing the CPU
         metrics = reader.collectAllMetrics();
       }

@@ -80,6 +80,9 @@ final class MetricsReader implements AutoCloseable {
   double awaitSum(String name, Predicate<Attributes> filter, double atLeast) {
     double sum;
     while ((sum = sum(name, filter)) < atLeast) {
+      if (Thread.interrupted()) { // the test's @Timeout: say what never came
+        throw new AssertionError(name + " stayed below " + atLeast + ": " + dump(name));
+      }
       // Polls a condition (not a sleep standing in for one): short pauses spare the CPU.
       java.util.concurrent.locks.LockSupport.parkNanos(5_000_000);
     }
@@ -90,6 +93,9 @@ final class MetricsReader implements AutoCloseable {
   double awaitSumAtMost(String name, Predicate<Attributes> filter, double atMost) {
     double sum;
     while ((sum = sum(name, filter)) > atMost) {
+      if (Thread.interrupted()) {
+        throw new AssertionError(name + " stayed above " + atMost + ": " + dump(name));
+      }
       // Polls a condition (not a sleep standing in for one): short pauses spare the CPU.
       java.util.concurrent.locks.LockSupport.parkNanos(5_000_000);
     }

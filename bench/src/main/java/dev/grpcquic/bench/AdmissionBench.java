@@ -61,7 +61,7 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  *
  * <pre>
  * java -cp bench/target/benchmarks.jar dev.grpcquic.bench.AdmissionBench [--seconds 40] [--work cpu|sleep]
- *     [--client-retry false]
+ *     [--client-retry false] [--engine kwik|quiche]
  *     [--work-ms 10] [--workers 1] [--target-ms 200] [--clients 8] [--docs docs]
  * </pre>
  */
@@ -85,6 +85,8 @@ public final class AdmissionBench {
     int clients = Integer.parseInt(flags.getOrDefault("clients", "8"));
     boolean cpuWork = !"sleep".equals(flags.getOrDefault("work", "cpu"));
     boolean clientRetry = Boolean.parseBoolean(flags.getOrDefault("client-retry", "false"));
+    dev.grpcquic.QuicEngine engine =
+        dev.grpcquic.QuicEngines.named(flags.getOrDefault("engine", "kwik"));
     String docs = flags.get("docs");
 
     Map<String, Object> env = new LinkedHashMap<>();
@@ -97,7 +99,7 @@ public final class AdmissionBench {
     try (TlsFiles tls = TlsFiles.create()) {
       // Capacity, measured: 4 x workers calls at a time keep every worker busy.
       Run calibration;
-      try (Setup setup = new Setup(tls, workMs, cpuWork, workers, null, clients, clientRetry)) {
+      try (Setup setup = new Setup(tls, engine, workMs, cpuWork, workers, null, clients, clientRetry)) {
         setup.closedLoop(4 * workers, Duration.ofSeconds(3)); // warm-up (JIT, connections)
         calibration = setup.closedLoop(4 * workers, Duration.ofSeconds(10));
       }
@@ -110,12 +112,12 @@ public final class AdmissionBench {
       AdaptiveConcurrencyLimit limit =
           AdaptiveConcurrencyLimit.of(Duration.ofMillis(targetMs), 0.95);
       Run admission;
-      try (Setup setup = new Setup(tls, workMs, cpuWork, workers, limit, clients, clientRetry)) {
+      try (Setup setup = new Setup(tls, engine, workMs, cpuWork, workers, limit, clients, clientRetry)) {
         setup.closedLoop(2 * workers, Duration.ofSeconds(2));
         admission = setup.openLoop(offered, Duration.ofSeconds(seconds));
       }
       Run none;
-      try (Setup setup = new Setup(tls, workMs, cpuWork, workers, null, clients, clientRetry)) {
+      try (Setup setup = new Setup(tls, engine, workMs, cpuWork, workers, null, clients, clientRetry)) {
         setup.closedLoop(2 * workers, Duration.ofSeconds(2));
         none = setup.openLoop(offered, Duration.ofSeconds(seconds));
       }
@@ -129,6 +131,7 @@ public final class AdmissionBench {
       result.put("percentile", 0.95);
       result.put("clients", clients);
       result.put("work", cpuWork ? "cpu" : "sleep");
+      result.put("engine", engine.name());
       result.put("clientRetry", clientRetry);
       result.put("seconds", seconds);
       result.put("capacityCallsPerSecond", capacity);
@@ -140,12 +143,13 @@ public final class AdmissionBench {
       Files.createDirectories(dir);
       String stamp = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
           .format(ZonedDateTime.now(ZoneOffset.UTC));
-      Path json = dir.resolve(stamp + "-admission.json");
+      String suffix = engine.name().equals("kwik") ? "" : "-" + engine.name();
+      Path json = dir.resolve(stamp + "-admission" + suffix + ".json");
       Files.writeString(json, Json.write(result), StandardCharsets.UTF_8);
-      Path png = dir.resolve(stamp + "-admission.png");
+      Path png = dir.resolve(stamp + "-admission" + suffix + ".png");
       chart(admission, none, targetMs, capacity, png);
       if (docs != null) {
-        Files.copy(png, Paths.get(docs, "admission.png"),
+        Files.copy(png, Paths.get(docs, "admission" + suffix + ".png"),
             java.nio.file.StandardCopyOption.REPLACE_EXISTING);
       }
       System.out.println(summary("with admission", admission, capacity, targetMs));
@@ -217,8 +221,8 @@ public final class AdmissionBench {
         .build();
     private long[] lastCounts;
 
-    Setup(TlsFiles tls, int workMs, boolean cpuWork, int workers, AdaptiveConcurrencyLimit limit,
-        int clients, boolean clientRetry) throws IOException {
+    Setup(TlsFiles tls, dev.grpcquic.QuicEngine engine, int workMs, boolean cpuWork, int workers,
+        AdaptiveConcurrencyLimit limit, int clients, boolean clientRetry) throws IOException {
       workerPool = Executors.newFixedThreadPool(workers, r -> {
         Thread t = new Thread(r, "admission-bench-worker");
         t.setDaemon(true);
@@ -226,6 +230,7 @@ public final class AdmissionBench {
       });
       QuicServerBuilder builder = QuicServerBuilder.forAddress(
               new InetSocketAddress("127.0.0.1", 0))
+          .engine(engine)
           .useTransportSecurity(tls.serverChainPem.toFile(), tls.serverKeyPem.toFile())
           .executor(workerPool)
           .addService(service(workMs, cpuWork))
@@ -235,7 +240,8 @@ public final class AdmissionBench {
       }
       server = builder.build().start();
       for (int i = 0; i < clients; i++) {
-        var channel = GrpcEndpoint.quicChannelBuilder(tls, "127.0.0.1", GrpcEndpoint.port(server));
+        var channel = GrpcEndpoint.quicChannelBuilder(tls, "127.0.0.1", GrpcEndpoint.port(server))
+            .engine(engine);
         if (!clientRetry) {
           // One server: a retry of a refused call can only come back to it. Real clients retry
           // on another server (AdaptiveAdmissionTest); here it would only double the refusals.

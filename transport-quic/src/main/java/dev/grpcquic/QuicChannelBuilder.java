@@ -90,6 +90,8 @@ public final class QuicChannelBuilder extends ForwardingChannelBuilder2<QuicChan
   private Duration tcpFallbackDelay = FallbackSettings.DEFAULT_RACE_DELAY;
   private Duration quicBrokenFor = FallbackSettings.DEFAULT_BROKEN_FOR;
   private Duration quicBrokenForMax = FallbackSettings.DEFAULT_BROKEN_FOR_MAX;
+  /** The transport's own instruments; null: none (OpenTelemetry need not be on the class path). */
+  private dev.grpcquic.metrics.TransportMetrics transportMetrics;
 
   private QuicChannelBuilder(String target, ChannelCredentials credentials) {
     delegate = new ManagedChannelImplBuilder(target, credentials, null,
@@ -417,6 +419,19 @@ public final class QuicChannelBuilder extends ForwardingChannelBuilder2<QuicChan
     return this;
   }
 
+  /**
+   * Records the QUIC transport's own metrics (connections, handshake time by cold / resumed /
+   * 0-RTT, 0-RTT outcome, RTT, congestion window, packets, migrations, stream resets,
+   * flow-control stalls, unread bytes; see docs/operations.md) through this OpenTelemetry
+   * instance's meter provider. Needs io.opentelemetry:opentelemetry-api on the class path (an
+   * optional dependency). For grpc-java's per-call metrics, use
+   * {@code GrpcOpenTelemetry.configureChannelBuilder} as well: it works unchanged on QUIC.
+   */
+  public QuicChannelBuilder openTelemetry(io.opentelemetry.api.OpenTelemetry openTelemetry) {
+    this.transportMetrics = dev.grpcquic.metrics.TransportMetrics.forClient(openTelemetry);
+    return this;
+  }
+
   private ClientTransportFactory buildTransportFactory() {
     engine.checkAvailable();
     if (migrationController != null && !engine.supports(QuicEngine.Feature.CLIENT_MIGRATION)) {
@@ -446,7 +461,11 @@ public final class QuicChannelBuilder extends ForwardingChannelBuilder2<QuicChan
     ClientWindowSizing sizing = new ClientWindowSizing(fixedFlowControlWindow, baseWindow,
         minFlowControlWindow, maxFlowControlWindow, maxConcurrentCallsPerConnection, budget,
         new PathMemory(minFlowControlWindow / 2));
-    ClientTransportSettings settings = new ClientTransportSettings(engine.newClientEngine(), trust,
+    dev.grpcquic.engine.QuicClientEngine clientEngine = engine.newClientEngine();
+    if (transportMetrics != null) {
+      clientEngine = transportMetrics.instrument(clientEngine);
+    }
+    ClientTransportSettings settings = new ClientTransportSettings(clientEngine, trust,
         sizing, maxInboundMetadataSize,
         maxInboundMessageSize, connectTimeout, quicIdleTimeout, keepAliveTime, executor,
         migrationController == null ? null : migrationController.registry(), clientKeyManager,

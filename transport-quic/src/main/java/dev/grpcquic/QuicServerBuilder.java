@@ -67,6 +67,10 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
   private X509TrustManager clientTrust;
   private boolean alsoServeTcp;
   private Duration altSvcMaxAge = AltSvc.DEFAULT_MAX_AGE;
+  /** Null: every request stream is admitted (up to maxConcurrentCallsPerConnection). */
+  private dev.grpcquic.admission.AdaptiveConcurrencyLimit adaptiveConcurrencyLimit;
+  /** The transport's own instruments; null: none (OpenTelemetry need not be on the class path). */
+  private dev.grpcquic.metrics.TransportMetrics transportMetrics;
 
   private QuicServerBuilder(InetSocketAddress address) {
     this.address = address;
@@ -294,6 +298,53 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
     return this;
   }
 
+  /**
+   * Records the QUIC transport's own metrics (connections, handshakes, RTT, congestion window,
+   * packets, stream resets, flow-control stalls, unread bytes; see docs/operations.md) through
+   * this OpenTelemetry instance's meter provider. Needs io.opentelemetry:opentelemetry-api on the
+   * class path (an optional dependency). For grpc-java's per-call metrics, use
+   * {@code GrpcOpenTelemetry.configureServerBuilder} as well: it works unchanged on QUIC.
+   */
+  public QuicServerBuilder openTelemetry(io.opentelemetry.api.OpenTelemetry openTelemetry) {
+    boolean first = transportMetrics == null;
+    transportMetrics = dev.grpcquic.metrics.TransportMetrics.forServer(openTelemetry);
+    if (first) {
+      // Added once; it reports to whichever instruments were set last.
+      delegate.addTransportFilter(new io.grpc.ServerTransportFilter() {
+        @Override
+        public io.grpc.Attributes transportReady(io.grpc.Attributes attributes) {
+          return transportMetrics.transportFilter().transportReady(attributes);
+        }
+
+        @Override
+        public void transportTerminated(io.grpc.Attributes attributes) {
+          transportMetrics.transportFilter().transportTerminated(attributes);
+        }
+      });
+    }
+    return this;
+  }
+
+  /**
+   * Admits calls up to a limit that follows measured latency (AIMD against a target, see
+   * docs/operations.md): while the given percentile of call latency stays under {@code
+   * latencyTarget} and the limit is in use, it rises; when latency goes above the target, it falls.
+   * Above the limit a new call is refused before any processing (its stream is reset with
+   * H3_REQUEST_REJECTED), which a grpc-java client retries transparently, on another server if it
+   * has one. The limit is over all the server's connections. Off by default.
+   */
+  public QuicServerBuilder adaptiveConcurrencyLimit(Duration latencyTarget, double percentile) {
+    return adaptiveConcurrencyLimit(
+        dev.grpcquic.admission.AdaptiveConcurrencyLimit.of(latencyTarget, percentile));
+  }
+
+  /** Like {@link #adaptiveConcurrencyLimit(Duration, double)}, with every setting given. */
+  public QuicServerBuilder adaptiveConcurrencyLimit(
+      dev.grpcquic.admission.AdaptiveConcurrencyLimit limit) {
+    this.adaptiveConcurrencyLimit = limit;
+    return this;
+  }
+
   private InternalServer buildTransportServer(
       List<? extends ServerStreamTracer.Factory> tracerFactories,
       io.grpc.MetricRecorder metricRecorder) {
@@ -318,9 +369,22 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
         : ConnectionWindows.budgetFor(flowControlWindow, maxConcurrentCallsPerConnection);
     ConnectionWindows windows =
         ConnectionWindows.fit(flowControlWindow, maxConcurrentCallsPerConnection, budget);
+    dev.grpcquic.engine.QuicServerEngine serverEngine = engine.newServerEngine();
+    if (transportMetrics != null) {
+      serverEngine = transportMetrics.instrument(serverEngine);
+    }
+    if (adaptiveConcurrencyLimit != null) {
+      // Around the metrics' wrapper, so after it on the way in: the metrics see refusals as resets.
+      var limiter = new dev.grpcquic.admission.AdaptiveConcurrencyLimiter(adaptiveConcurrencyLimit);
+      serverEngine = new dev.grpcquic.admission.AdmissionServerEngine(limiter, serverEngine);
+      if (transportMetrics != null) {
+        transportMetrics.admission(limiter);
+      }
+    }
+    dev.grpcquic.engine.QuicServerEngine quicEngine = serverEngine;
     Executor blockingExecutor = executor;
     DualInternalServer.Side quicSide = bind -> new QuicInternalServer(
-        new ServerTransportSettings(engine.newServerEngine(),
+        new ServerTransportSettings(quicEngine,
             bind, credentials.keyStore(), credentials.alias(), credentials.password(),
             windows.streamWindow(), maxInboundMetadataSize, maxInboundMessageSize,
             windows.maxStreams(), quicIdleTimeout, blockingExecutor, allowClientMigration,

@@ -39,35 +39,54 @@ import java.util.function.Supplier;
  * "QUIC preferred" ({@code tcpFallback}); a last call goes to a server whose UDP port drops
  * everything, and travels over TCP. {@code --engine=quiche} runs both ends on the quiche engine
  * (default kwik).
+ *
+ * <p>Flags: {@code --metrics=print} prints the transport's and grpc-java's OpenTelemetry metrics
+ * (Prometheus text) at exit; {@code --metrics=prometheus} serves them for scraping on
+ * 127.0.0.1:{@code --metrics-port} (default 9464) and keeps serving for {@code --linger} seconds
+ * (default 60) after the calls.
  */
 public final class Demo {
   private Demo() {}
 
   public static void main(String[] args) throws Exception {
-    QuicEngine engine = QuicEngines.named(
-        Flags.parse(args, "engine").getOrDefault("engine", "kwik"));
+    java.util.Map<String, String> flags =
+        Flags.parse(args, "engine", "metrics", "metrics-port", "linger");
+    QuicEngine engine = QuicEngines.named(flags.getOrDefault("engine", "kwik"));
+    String metricsMode = flags.get("metrics");
+    if (metricsMode != null && !metricsMode.equals("print") && !metricsMode.equals("prometheus")) {
+      throw new IllegalArgumentException("--metrics=print or --metrics=prometheus");
+    }
+    DemoMetrics metrics = metricsMode == null ? null : new DemoMetrics(
+        Integer.parseInt(flags.getOrDefault("metrics-port",
+            metricsMode.equals("print") ? "0" : "9464")));
     Path certDir = Files.createTempDirectory("grpc-quic-demo");
     DevCertificates certificates = CertificateGenerator.generate();
     certificates.writePem(certDir);
-    Server server = QuicServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+    QuicServerBuilder serverBuilder =
+        QuicServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
         .engine(engine)
         .useTransportSecurity(certDir.resolve("server.pem").toFile(),
             certDir.resolve("server.key").toFile())
         .addService(new DemoService())
-        .alsoServeTcp(true)
-        .build()
-        .start();
+        .alsoServeTcp(true);
+    if (metrics != null) {
+      metrics.configure(serverBuilder);
+    }
+    Server server = serverBuilder.build().start();
     int port = ((InetSocketAddress) server.getListenSockets().get(0)).getPort();
     System.out.println("QUIC gRPC server on 127.0.0.1:" + port + " (UDP, HTTP/3, TLS 1.3, "
         + engine.name() + " engine), HTTP/2 + TLS on TCP port " + port);
 
     AtomicReference<Supplier<ConnectionStats>> stats = new AtomicReference<>();
-    ManagedChannel channel = QuicChannelBuilder.forAddress("127.0.0.1", port)
+    QuicChannelBuilder channelBuilder = QuicChannelBuilder.forAddress("127.0.0.1", port)
         .engine(engine)
         .overrideAuthority("localhost") // the certificate's DNS name
         .trustCertificates(certDir.resolve("ca.pem").toFile())
-        .tcpFallback(true) // QUIC preferred, HTTP/2 over TCP when QUIC cannot connect
-        .build();
+        .tcpFallback(true); // QUIC preferred, HTTP/2 over TCP when QUIC cannot connect
+    if (metrics != null) {
+      metrics.configure(channelBuilder);
+    }
+    ManagedChannel channel = channelBuilder.build();
     try {
       Channel observed = ClientInterceptors.intercept(channel, new StatsCapture(stats));
       SimpleServiceGrpc.SimpleServiceBlockingStub blocking =
@@ -119,9 +138,24 @@ public final class Demo {
             s.datagramsSent(), s.bytesSent());
       }
       udpBlackHoled(certDir);
+      if (metrics != null && metricsMode.equals("prometheus")) {
+        int linger = Integer.parseInt(flags.getOrDefault("linger", "60"));
+        System.out.println("metrics: curl " + metrics.url() + "   (serving for " + linger
+            + " s; Ctrl-C ends)");
+        Thread.sleep(TimeUnit.SECONDS.toMillis(linger));
+      }
     } finally {
       channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
       server.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+      if (metrics != null) {
+        if (metricsMode.equals("print")) {
+          System.out.println();
+          // Histogram buckets left out: counts and sums are what a reader of the demo wants.
+          metrics.scrape().lines().filter(line -> !line.contains("_bucket{"))
+              .forEach(System.out::println);
+        }
+        metrics.close();
+      }
       try (var files = Files.list(certDir)) {
         for (Path file : (Iterable<Path>) files::iterator) {
           Files.delete(file);

@@ -42,6 +42,14 @@ public interface QuicConnection {
     throw new UnsupportedOperationException("this connection cannot migrate");
   }
 
+  /**
+   * Server connections: how many times the connection followed its client to a new address (NAT
+   * rebinding, client migration) so far; -1 when the engine cannot tell.
+   */
+  default int peerAddressChanges() {
+    return -1;
+  }
+
   /** Client connections: what became of the 0-RTT attempt. */
   default EarlyDataStats earlyData() {
     return EarlyDataStats.NONE;

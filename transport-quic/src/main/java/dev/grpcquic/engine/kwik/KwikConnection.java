@@ -77,6 +77,8 @@ final class KwikConnection implements QuicConnection {
   private volatile long streamReceiveWindow;
   /** Client connections: why the handshake failed, when kwik's close says only an alert. */
   private volatile java.util.function.Supplier<String> handshakeFailure = () -> null;
+  /** Server connections with migration allowed: the moves its {@link MigrationTracker} made. */
+  private volatile java.util.function.IntSupplier peerAddressChanges;
 
   private final Object lock = new Object();
   private final ArrayDeque<PendingOpen> bidiOpens = new ArrayDeque<>();
@@ -641,6 +643,16 @@ final class KwikConnection implements QuicConnection {
       return server.getInitialRemoteAddress();
     }
     return null;
+  }
+
+  void setPeerAddressChanges(java.util.function.IntSupplier moves) {
+    this.peerAddressChanges = moves;
+  }
+
+  @Override
+  public int peerAddressChanges() {
+    java.util.function.IntSupplier moves = peerAddressChanges;
+    return moves == null ? -1 : moves.getAsInt();
   }
 
   /**

@@ -324,6 +324,9 @@ public final class KwikServerEndpoint implements QuicServerEndpoint {
       connection.setHandler(handler);
       MigrationTracker.Path path = tracker != null && quic instanceof ServerConnectionImpl server
           ? tracker.register(server) : null;
+      if (path != null) {
+        connection.setPeerAddressChanges(path::moves);
+      }
       // Without the removal the set would keep every connection ever accepted.
       connection.onTerminated(() -> {
         connections.remove(connection);

@@ -306,7 +306,17 @@ final class QuicServerTransport implements ServerTransport, ConnectionHandler,
         HeaderBlocks.get(fields, HeaderBlocks.AUTHORITY), attributes, statsTraceCtx,
         settings.maxInboundMessageSize(), transportTracer);
     streams.add(stream);
-    listener.streamCreated(stream, fullMethodName, metadata);
+    try {
+      listener.streamCreated(stream, fullMethodName, metadata);
+    } catch (RuntimeException e) {
+      streams.remove(stream);
+      // grpc-core's server throws once it has terminated (its executor is gone: shutdownNow
+      // racing a request that just arrived). The call never started: refuse the stream, which
+      // a client retries elsewhere, instead of keeping a stream no listener will ever hear of.
+      log.log(Level.FINE, "server refused a new call", e);
+      http3.cancel(Http3ErrorCode.H3_REQUEST_REJECTED);
+      return null;
+    }
     stream.transportState().onStreamAllocated();
     return stream.transportState();
   }

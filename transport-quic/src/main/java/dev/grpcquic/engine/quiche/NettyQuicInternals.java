@@ -26,6 +26,7 @@ import java.util.logging.Logger;
 final class NettyQuicInternals {
   private static final Logger LOG = Logger.getLogger(NettyQuicInternals.class.getName());
   private static final MethodHandle STREAM_CAPACITY;
+  private static final MethodHandle SEND_AND_FLUSH;
   /** quiche's QUICHE_ERR_DONE: nothing can be written now (flow control), not an error. */
   private static final long DONE;
   /** quiche's QUICHE_ERR_STREAM_STOPPED: the peer sent STOP_SENDING. */
@@ -33,6 +34,7 @@ final class NettyQuicInternals {
 
   static {
     MethodHandle capacity = null;
+    MethodHandle send = null;
     long done = 0;
     long stopped = 0;
     try {
@@ -42,6 +44,8 @@ final class NettyQuicInternals {
           MethodHandles.privateLookupIn(channel, MethodHandles.lookup());
       capacity = lookup.findVirtual(channel, "streamCapacity",
           MethodType.methodType(long.class, long.class));
+      send = lookup.findVirtual(channel, "connectionSendAndFlush",
+          MethodType.methodType(void.class));
       MethodHandles.Lookup quicheLookup =
           MethodHandles.privateLookupIn(quiche, MethodHandles.lookup());
       done = (int) quicheLookup.findStaticVarHandle(quiche, "QUICHE_ERR_DONE", int.class).get();
@@ -49,10 +53,12 @@ final class NettyQuicInternals {
           int.class).get();
     } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
       capacity = null;
+      send = null;
       LOG.log(Level.WARNING, "Netty QUIC internals changed: a client's STOP_SENDING reaches an"
           + " idle server stream only at its next write", e);
     }
     STREAM_CAPACITY = capacity;
+    SEND_AND_FLUSH = send;
     DONE = done;
     STREAM_STOPPED = stopped;
   }
@@ -73,6 +79,22 @@ final class NettyQuicInternals {
       return capacity < 0 && capacity != DONE && capacity != STREAM_STOPPED;
     } catch (Throwable e) {
       return false;
+    }
+  }
+
+  /**
+   * Lets quiche send what it queued outside a packet's processing: the MAX_STREAMS that a
+   * collection (above) made due would otherwise wait for the next packet or timer, while a
+   * client that waits for it sends nothing. Event loop only.
+   */
+  static void sendNow(QuicChannel connection) {
+    if (SEND_AND_FLUSH == null) {
+      return;
+    }
+    try {
+      SEND_AND_FLUSH.invoke(connection);
+    } catch (Throwable e) {
+      // nothing to send, or the connection is gone
     }
   }
 

@@ -359,8 +359,12 @@ final class QuicheConnection extends ChannelInboundHandlerAdapter implements Qui
       }
     }
     long now = System.nanoTime();
+    int held = stoppedStreams.size();
     stoppedStreams.entrySet().removeIf(e -> NettyQuicInternals.isCollected(channel, e.getKey())
         || now - e.getValue() > COLLECT_GIVE_UP_NANOS);
+    if (held > 0) {
+      NettyQuicInternals.sendNow(channel); // a MAX_STREAMS the collection made due
+    }
     if ((answering.isEmpty() && stoppedStreams.isEmpty()) || !channel.isActive()) {
       stopSendingTick.cancel(false);
       stopSendingTick = null;

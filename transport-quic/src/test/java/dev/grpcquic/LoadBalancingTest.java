@@ -7,14 +7,12 @@ import dev.grpcquic.testing.PingPongCall;
 import dev.grpcquic.testing.QuicTestServer;
 import dev.grpcquic.testing.TestService;
 import dev.grpcquic.testing.TestTls;
+import dev.grpcquic.testing.StaticResolverProvider;
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
-import io.grpc.EquivalentAddressGroup;
 import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
-import io.grpc.NameResolver;
-import io.grpc.NameResolverProvider;
 import io.grpc.NameResolverRegistry;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
@@ -22,7 +20,6 @@ import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.net.URI;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -57,7 +54,7 @@ class LoadBalancingTest {
         addresses.add(new InetSocketAddress("127.0.0.1", s.port()));
       }
       // The channel builder has no per-channel registry; the scheme is this test's own.
-      resolver = new StaticResolverProvider(addresses);
+      resolver = new StaticResolverProvider(SCHEME, addresses);
       NameResolverRegistry.getDefaultRegistry().register(resolver);
       ManagedChannel channel = servers.get(0).track(QuicChannelBuilder.forTarget(SCHEME + ":///three")
           .engine(dev.grpcquic.testing.TestEngine.get())
@@ -214,57 +211,4 @@ class LoadBalancingTest {
     };
   }
 
-  /** Resolves {@code quic-lb-test:///anything} to a fixed list of addresses, once. */
-  private static final class StaticResolverProvider extends NameResolverProvider {
-    private final List<SocketAddress> addresses;
-
-    StaticResolverProvider(List<SocketAddress> addresses) {
-      this.addresses = addresses;
-    }
-
-    @Override
-    public NameResolver newNameResolver(URI targetUri, NameResolver.Args args) {
-      if (!SCHEME.equals(targetUri.getScheme())) {
-        return null;
-      }
-      return new NameResolver() {
-        @Override
-        public String getServiceAuthority() {
-          return "localhost";
-        }
-
-        @Override
-        public void start(Listener2 listener) {
-          List<EquivalentAddressGroup> groups = new ArrayList<>();
-          for (SocketAddress a : addresses) {
-            groups.add(new EquivalentAddressGroup(a));
-          }
-          listener.onResult(ResolutionResult.newBuilder().setAddresses(groups).build());
-        }
-
-        @Override
-        public void shutdown() {}
-      };
-    }
-
-    @Override
-    public String getDefaultScheme() {
-      return SCHEME;
-    }
-
-    @Override
-    protected boolean isAvailable() {
-      return true;
-    }
-
-    @Override
-    protected int priority() {
-      return 5;
-    }
-
-    @Override
-    public java.util.Collection<Class<? extends SocketAddress>> getProducedSocketAddressTypes() {
-      return List.of(InetSocketAddress.class);
-    }
-  }
 }

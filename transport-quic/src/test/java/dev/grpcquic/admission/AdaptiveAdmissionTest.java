@@ -8,14 +8,12 @@ import dev.grpcquic.QuicServerBuilder;
 import dev.grpcquic.testing.TestEngine;
 import dev.grpcquic.testing.TestService;
 import dev.grpcquic.testing.TestTls;
+import dev.grpcquic.testing.StaticResolverProvider;
 import io.grpc.CallOptions;
 import io.grpc.ClientStreamTracer;
-import io.grpc.EquivalentAddressGroup;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
-import io.grpc.NameResolver;
-import io.grpc.NameResolverProvider;
 import io.grpc.NameResolverRegistry;
 import io.grpc.Server;
 import io.grpc.ServerServiceDefinition;
@@ -30,7 +28,6 @@ import io.opentelemetry.sdk.metrics.data.PointData;
 import io.opentelemetry.sdk.testing.exporter.InMemoryMetricReader;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -79,7 +76,7 @@ class AdaptiveAdmissionTest {
             20, 1, 200, Duration.ofMillis(100), 10))
         .build().start();
     Server b = server(fastB).build().start();
-    StaticResolverProvider resolver = new StaticResolverProvider(List.of(address(a), address(b)));
+    StaticResolverProvider resolver = new StaticResolverProvider(SCHEME, List.of(address(a), address(b)));
     NameResolverRegistry.getDefaultRegistry().register(resolver);
     ManagedChannel channel = null;
     Load load = null;
@@ -298,57 +295,4 @@ class AdaptiveAdmissionTest {
     }
   }
 
-  /** Resolves {@code quic-admission-test:///anything} to a fixed list of addresses. */
-  private static final class StaticResolverProvider extends NameResolverProvider {
-    private final List<SocketAddress> addresses;
-
-    StaticResolverProvider(List<SocketAddress> addresses) {
-      this.addresses = addresses;
-    }
-
-    @Override
-    public NameResolver newNameResolver(URI targetUri, NameResolver.Args args) {
-      if (!SCHEME.equals(targetUri.getScheme())) {
-        return null;
-      }
-      return new NameResolver() {
-        @Override
-        public String getServiceAuthority() {
-          return "localhost";
-        }
-
-        @Override
-        public void start(Listener2 listener) {
-          List<EquivalentAddressGroup> groups = new ArrayList<>();
-          for (SocketAddress a : addresses) {
-            groups.add(new EquivalentAddressGroup(a));
-          }
-          listener.onResult(ResolutionResult.newBuilder().setAddresses(groups).build());
-        }
-
-        @Override
-        public void shutdown() {}
-      };
-    }
-
-    @Override
-    public String getDefaultScheme() {
-      return SCHEME;
-    }
-
-    @Override
-    protected boolean isAvailable() {
-      return true;
-    }
-
-    @Override
-    protected int priority() {
-      return 5;
-    }
-
-    @Override
-    public java.util.Collection<Class<? extends SocketAddress>> getProducedSocketAddressTypes() {
-      return List.of(InetSocketAddress.class);
-    }
-  }
 }

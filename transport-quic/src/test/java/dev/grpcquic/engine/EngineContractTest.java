@@ -20,7 +20,6 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import dev.grpcquic.testing.TestEngine;
 import org.junit.jupiter.api.Test;
@@ -32,17 +31,6 @@ import org.junit.jupiter.api.Timeout;
  */
 class EngineContractTest {
 
-  /** Polls a condition until a deadline (the engine has no event for these states). */
-  private static boolean eventually(BooleanSupplier condition, long millis) {
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
-    while (System.nanoTime() < deadline) {
-      if (condition.getAsBoolean()) {
-        return true;
-      }
-      java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
-    }
-    return condition.getAsBoolean();
-  }
 
   @Test
   @Timeout(60)
@@ -67,8 +55,10 @@ class EngineContractTest {
       // kwik accepts the stream window plus its 50 KiB send buffer (plus one write chunk), no
       // more; quiche accepts what the peer's window allows.
       long bound = window + 50 * 1024 + 16 * 1024;
-      assertTrue(eventually(() -> serverPeer.written.get() >= window, 10_000), "server wrote the window");
-      assertFalse(eventually(() -> serverPeer.written.get() > bound, 1_000), "writes stopped");
+      assertTrue(EngineTestSupport.eventually(() -> serverPeer.written.get() >= window, 10_000),
+          "server wrote the window");
+      assertFalse(EngineTestSupport.eventually(() -> serverPeer.written.get() > bound, 1_000),
+          "writes stopped");
       assertTrue(serverPeer.stream.queuedBytes() > 0, "queued bytes grow while blocked");
       assertEquals(0, client.received.get());
 
@@ -105,7 +95,7 @@ class EngineContractTest {
       QuicStream resetStream = connection.openStream(true, first).get(10, TimeUnit.SECONDS);
       resetStream.write(ByteBuffer.wrap(new byte[100]), false);
       BulkPeer firstServer = serverPeers.poll(10, TimeUnit.SECONDS);
-      assertTrue(eventually(() -> firstServer.received.get() == 100, 10_000));
+      assertTrue(EngineTestSupport.eventually(() -> firstServer.received.get() == 100, 10_000));
       resetStream.reset(0x10c);
       // kwik hides the code, and a server connection has no logger of its own to learn it from.
       assertEquals(TestEngine.isKwik() ? -1L : 0x10cL, firstServer.reset.get(10, TimeUnit.SECONDS));
@@ -115,7 +105,7 @@ class EngineContractTest {
       QuicStream stopped = connection.openStream(true, second).get(10, TimeUnit.SECONDS);
       stopped.write(ByteBuffer.wrap(new byte[] {'D'}), true);
       BulkPeer secondServer = serverPeers.poll(10, TimeUnit.SECONDS);
-      assertTrue(eventually(() -> secondServer.written.get() > 0, 10_000));
+      assertTrue(EngineTestSupport.eventually(() -> secondServer.written.get() > 0, 10_000));
       stopped.stopSending(0x10c);
       assertEquals(-1L, secondServer.stopSending.get(10, TimeUnit.SECONDS));
       assertFalse(secondServer.reset.isDone(), "the server's receiving side goes on");

@@ -37,6 +37,18 @@ public final class EngineTestSupport {
 
   private EngineTestSupport() {}
 
+  /** Polls a condition until a deadline (the engine has no event for these states). */
+  public static boolean eventually(java.util.function.BooleanSupplier condition, long millis) {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+    while (System.nanoTime() < deadline) {
+      if (condition.getAsBoolean()) {
+        return true;
+      }
+      java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+    }
+    return condition.getAsBoolean();
+  }
+
   /** The client side of the engine under test. */
   public static QuicClientEngine clientEngine() {
     return TestEngine.isKwik() ? new KwikClientEngine()
@@ -74,7 +86,13 @@ public final class EngineTestSupport {
 
   public static QuicConnection connect(InetSocketAddress server, ConnectionHandler handler)
       throws Exception {
-    return clientEngine().connect(clientOptions(server), handler).get(15, TimeUnit.SECONDS);
+    return connect(clientEngine(), server, handler);
+  }
+
+  /** A connection made by {@code engine} (tests of one engine's own behaviour). */
+  public static QuicConnection connect(QuicClientEngine engine, InetSocketAddress server,
+      ConnectionHandler handler) throws Exception {
+    return engine.connect(clientOptions(server), handler).get(15, TimeUnit.SECONDS);
   }
 
   /** Acceptor whose connections give every peer stream the handler made by {@code perStream}. */

@@ -22,7 +22,8 @@ class KwikEchoTest {
         KwikServerEndpoint.start(EngineTestSupport.serverOptions(),
             EngineTestSupport.acceptor(EngineTestSupport::echo))) {
       EngineTestSupport.ClientHandler clientHandler = new EngineTestSupport.ClientHandler();
-      QuicConnection connection = EngineTestSupport.connect(server.localAddress(), clientHandler);
+      QuicConnection connection = EngineTestSupport.connect(new KwikClientEngine(),
+          server.localAddress(), clientHandler);
       assertTrue(connection.isOpen());
 
       // Not re-requesting: the recorder keeps the bytes and needs no stream reference.

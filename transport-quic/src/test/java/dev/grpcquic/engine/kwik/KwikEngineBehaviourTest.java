@@ -21,7 +21,6 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -29,17 +28,6 @@ import org.junit.jupiter.api.Timeout;
 /** What the kwik adapter does about kwik's own defects (see docs/design.md's kwik table). */
 class KwikEngineBehaviourTest {
 
-  /** Polls a condition until a deadline (the engine has no event for these states). */
-  private static boolean eventually(BooleanSupplier condition, long millis) {
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
-    while (System.nanoTime() < deadline) {
-      if (condition.getAsBoolean()) {
-        return true;
-      }
-      java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
-    }
-    return condition.getAsBoolean();
-  }
 
   /**
    * A stream reset while its writer (or reader) is busy is let go once they stop: a stream kept
@@ -56,7 +44,8 @@ class KwikEngineBehaviourTest {
           return new EngineTestSupport.Recorder(s, true);
         }))) {
       EngineTestSupport.ClientHandler handler = new EngineTestSupport.ClientHandler();
-      QuicConnection connection = EngineTestSupport.connect(server.localAddress(), handler);
+      QuicConnection connection = EngineTestSupport.connect(new KwikClientEngine(),
+          server.localAddress(), handler);
       for (int i = 0; i < 100; i++) {
         EngineTestSupport.Recorder reader = new EngineTestSupport.Recorder(null, true);
         QuicStream stream;
@@ -76,11 +65,12 @@ class KwikEngineBehaviourTest {
           stream.write(ByteBuffer.wrap(new byte[16 * 1024]), false);
         }
         long queued = stream.queuedBytes();
-        assertTrue(eventually(() -> stream.queuedBytes() < queued, 10_000), "writer started");
+        assertTrue(EngineTestSupport.eventually(() -> stream.queuedBytes() < queued, 10_000),
+            "writer started");
         stream.reset(0x10c);
       }
       KwikConnection client = (KwikConnection) connection;
-      assertTrue(eventually(() -> client.openStreamCount() == 0, 20_000),
+      assertTrue(EngineTestSupport.eventually(() -> client.openStreamCount() == 0, 20_000),
           client.openStreamCount() + " streams still held: " + client.describeRequestStreams());
       connection.close(0x100, "");
     }
@@ -110,7 +100,8 @@ class KwikEngineBehaviourTest {
         stream.write(ByteBuffer.wrap(new byte[] {1}), true);
         KwikStream kwikStream = (KwikStream) stream;
         int n = i;
-        assertTrue(eventually(() -> kwikStream.unreadBytes() == streamWindow, 10_000),
+        assertTrue(EngineTestSupport.eventually(() -> kwikStream.unreadBytes() == streamWindow,
+            10_000),
             () -> "stream " + n + " got " + kwikStream.unreadBytes() + " bytes");
         stream.stopSending(0x10c);
       }
@@ -133,7 +124,7 @@ class KwikEngineBehaviourTest {
         EngineTestSupport.acceptor(EngineTestSupport::echo));
     ClientConnectionOptionsWithKeepAlive.run(server, 1);
     server.close();
-    assertTrue(eventually(() -> {
+    assertTrue(EngineTestSupport.eventually(() -> {
       Set<Thread> now = nonDaemonThreads();
       now.removeAll(before);
       return now.isEmpty();
@@ -146,7 +137,8 @@ class KwikEngineBehaviourTest {
     KwikServerEndpoint server = KwikServerEndpoint.start(EngineTestSupport.serverOptions(),
         EngineTestSupport.acceptor(EngineTestSupport::echo));
     EngineTestSupport.ClientHandler handler = new EngineTestSupport.ClientHandler();
-    QuicConnection connection = EngineTestSupport.connect(server.localAddress(), handler);
+    QuicConnection connection = EngineTestSupport.connect(new KwikClientEngine(),
+        server.localAddress(), handler);
     // The hazardous order: the socket dies while kwik's receiver is running (in 0.10.8 an
     // IOException there calls System.exit(9); a crashed fork would fail this build).
     server.socket().close();
@@ -159,7 +151,8 @@ class KwikEngineBehaviourTest {
     // Still alive: a new endpoint works end to end.
     try (KwikServerEndpoint again = KwikServerEndpoint.start(EngineTestSupport.serverOptions(),
         EngineTestSupport.acceptor(EngineTestSupport::echo))) {
-      QuicConnection c2 = EngineTestSupport.connect(again.localAddress(), new EngineTestSupport.ClientHandler());
+      QuicConnection c2 = EngineTestSupport.connect(new KwikClientEngine(),
+          again.localAddress(), new EngineTestSupport.ClientHandler());
       EngineTestSupport.Recorder r2 = new EngineTestSupport.Recorder(null, false);
       QuicStream s2 = c2.openStream(true, r2).get(10, TimeUnit.SECONDS);
       s2.request(10);

@@ -44,7 +44,8 @@ class KwikTransferTest {
           serverPeers.add(peer);
           return peer;
         }));
-    connection = EngineTestSupport.connect(server.localAddress(), new EngineTestSupport.ClientHandler());
+    connection = EngineTestSupport.connect(new KwikClientEngine(),
+        server.localAddress(), new EngineTestSupport.ClientHandler());
   }
 
   @AfterAll

@@ -39,7 +39,9 @@ class UploadBackpressureTest {
    * credit and kwik's window (one stream window each), the client's onReady threshold (32 KiB),
    * the message that crossed it, and kwik's 50 KiB send buffer.
    */
-  private static final long SENDER_BOUND = 2 * WINDOW + 32 * 1024 + MESSAGE + 50 * 1024;
+  private static final long SENDER_BOUND = 2 * WINDOW + 32 * 1024 + MESSAGE + 50 * 1024
+      // quiche doubles a stream's window while its reader keeps pace (docs/flow-control.md).
+      + (dev.grpcquic.testing.TestEngine.isKwik() ? 0 : 3L * WINDOW);
 
   private static QuicTestServer server;
   private static ManagedChannel channel;
@@ -132,7 +134,11 @@ class UploadBackpressureTest {
     assertTrue(held <= SENDER_BOUND, "client sent " + held + " bytes to a server that reads nothing");
     assertFalse(stalled.closed.isDone(), "call A is still open, held by flow control");
     long buffered = sink.getAttributes().get(QuicAttributes.RECEIVE_BUFFERED_BYTES).getAsLong();
-    assertTrue(buffered <= WINDOW, "server holds " + buffered + " unread bytes");
+    // Connection-wide. On quiche a server call that reads nothing learns of its client's cancel
+    // only when it reads or writes again (Netty surfaces a RESET_STREAM to a pending read only),
+    // so a call the previous test cancelled can still hold its window here.
+    long allowed = dev.grpcquic.testing.TestEngine.isKwik() ? WINDOW : 2 * WINDOW;
+    assertTrue(buffered <= allowed, "server holds " + buffered + " unread bytes");
     stalled.call.cancel("done", null);
     assertEquals(Status.Code.CANCELLED, stalled.closed.get(10, TimeUnit.SECONDS).getCode());
   }

@@ -132,9 +132,11 @@ public final class Demo {
       Supplier<ConnectionStats> quicStats = stats.get();
       if (quicStats != null && quicStats.get() != null) {
         ConnectionStats s = quicStats.get();
-        System.out.printf("connection: smoothed RTT %d ms (variance %d ms), %d packets sent, "
+        String variance = s.rttVarianceMillis() < 0 ? "" // quiche does not report it
+            : " (variance " + s.rttVarianceMillis() + " ms)";
+        System.out.printf("connection: smoothed RTT %d ms%s, %d packets sent, "
                 + "%d lost, %d datagrams, %d bytes sent%n",
-            s.smoothedRttMillis(), s.rttVarianceMillis(), s.packetsSent(), s.packetsLost(),
+            s.smoothedRttMillis(), variance, s.packetsSent(), s.packetsLost(),
             s.datagramsSent(), s.bytesSent());
       }
       udpBlackHoled(certDir);

@@ -164,8 +164,10 @@ class TransportMetricsTest {
         // The quiche engine did not report this reset to the server within 120 s (the sink's
         // stream reads nothing), and its call let its bytes go only after about 30 s; seen
         // 2026-12-03, left to the engine.
-        metrics.awaitSum("quic.stream.resets",
-            server().and(where("network.io.direction", "receive")), 1);
+        // The server learns of the cancel from the client's RESET_STREAM (received) or, when its
+        // stalled reader is not reading, from the STOP_SENDING watch, and then resets its own
+        // side (transmitted): either counts (a CI run saw only the second).
+        metrics.awaitSum("quic.stream.resets", server(), 1);
         assertEquals(0, metrics.awaitSumAtMost("quic.server.unconsumed_bytes", server(), 0));
       }
     }

@@ -179,9 +179,7 @@ final class QuicheConnection extends ChannelInboundHandlerAdapter implements Qui
   @Override
   public void close(long applicationErrorCode, String reason) {
     run(() -> {
-      if (localClose == null && peerClose == null) {
-        localClose = ConnectionCloseInfo.localClose(applicationErrorCode, reason);
-      }
+      recordLocalClose(applicationErrorCode, reason);
       long wait = establishedNanos == 0 ? 0
           : establishedNanos + CLOSE_GRACE_NANOS - System.nanoTime();
       if (wait > 0) {
@@ -202,11 +200,16 @@ final class QuicheConnection extends ChannelInboundHandlerAdapter implements Qui
    */
   void closeImmediately(long applicationErrorCode, String reason) {
     run(() -> {
-      if (localClose == null && peerClose == null) {
-        localClose = ConnectionCloseInfo.localClose(applicationErrorCode, reason);
-      }
+      recordLocalClose(applicationErrorCode, reason);
       closeNow(applicationErrorCode, reason);
     });
+  }
+
+  /** Event loop: the first close, local or the peer's, is the one reported. */
+  private void recordLocalClose(long applicationErrorCode, String reason) {
+    if (localClose == null && peerClose == null) {
+      localClose = ConnectionCloseInfo.localClose(applicationErrorCode, reason);
+    }
   }
 
   private void closeNow(long applicationErrorCode, String reason) {

@@ -37,19 +37,22 @@ final class RecordingTrustManager extends X509ExtendedTrustManager {
   @Override
   public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
       throws CertificateException {
-    try {
-      delegate.checkServerTrusted(chain, authType, engine);
-    } catch (CertificateException e) {
-      record(engine, e);
-      throw e;
-    }
+    recording(engine, () -> delegate.checkServerTrusted(chain, authType, engine));
   }
 
   @Override
   public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
       throws CertificateException {
+    recording(engine, () -> delegate.checkClientTrusted(chain, authType, engine));
+  }
+
+  private interface Check {
+    void run() throws CertificateException;
+  }
+
+  private void recording(SSLEngine engine, Check check) throws CertificateException {
     try {
-      delegate.checkClientTrusted(chain, authType, engine);
+      check.run();
     } catch (CertificateException e) {
       record(engine, e);
       throw e;

@@ -31,6 +31,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.knowm.xchart.CategoryChart;
 
 /**
  * The first call on a new channel (connection set-up plus a 1 KiB unary call, full handshakes, no
@@ -49,7 +50,7 @@ import java.util.concurrent.TimeUnit;
  * hit them alike. Medians of N rounds after warm-up rounds.
  *
  * <pre>java -cp bench/target/benchmarks.jar dev.grpcquic.bench.FallbackFirstCallBench [--runs 20]
- *     [--warmup 5] [--race-delay-ms 300]</pre>
+ *     [--warmup 5] [--race-delay-ms 300] [--docs docs]</pre>
  */
 public final class FallbackFirstCallBench {
   private FallbackFirstCallBench() {}
@@ -85,13 +86,15 @@ public final class FallbackFirstCallBench {
   public static void main(String[] args) throws Exception {
     int runs = 20;
     int warmup = 5;
+    String docs = null;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--runs" -> runs = Integer.parseInt(args[++i]);
         case "--warmup" -> warmup = Integer.parseInt(args[++i]);
         case "--race-delay-ms" -> raceDelayMs = Long.parseLong(args[++i]);
+        case "--docs" -> docs = args[++i];
         default -> throw new IllegalArgumentException(
-            "options: [--runs N] [--warmup N] [--race-delay-ms MS]");
+            "options: [--runs N] [--warmup N] [--race-delay-ms MS] [--docs DIR]");
       }
     }
     List<Case> cases = List.of(
@@ -155,9 +158,47 @@ public final class FallbackFirstCallBench {
     Files.createDirectories(out);
     Path file = out.resolve(stamp + "-fallback-first-call.md");
     Files.writeString(file, md.toString(), StandardCharsets.UTF_8);
+    Path png = out.resolve(stamp + "-fallback-first-call.png");
+    chart(cases, millis, png);
+    if (docs != null) {
+      Files.copy(png, Paths.get(docs, "fallback-first-call.png"),
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
     System.out.println(md);
-    Progress.log("wrote %s", file);
+    Progress.log("wrote %s and %s", file, png);
     System.exit(0);
+  }
+
+  /**
+   * Left the median, right the p90 of each path, the pure transport the path allows beside the
+   * QUIC-preferred channel: the gap is what racing costs.
+   */
+  private static void chart(List<Case> cases, Map<Case, List<Double>> millis, Path png)
+      throws IOException {
+    List<String> paths = new ArrayList<>();
+    List<Double> pureMedian = new ArrayList<>();
+    List<Double> preferredMedian = new ArrayList<>();
+    List<Double> pureP90 = new ArrayList<>();
+    List<Double> preferredP90 = new ArrayList<>();
+    for (Case c : cases) {
+      double[] sorted = millis.get(c).stream().mapToDouble(Double::doubleValue).sorted().toArray();
+      boolean preferred = c.client() == Client.QUIC_PREFERRED;
+      if (!preferred) {
+        paths.add(c.path().label + " (vs " + (c.client() == Client.PURE_QUIC ? "QUIC" : "TCP")
+            + ")");
+      }
+      (preferred ? preferredMedian : pureMedian).add(percentile(sorted, 50));
+      (preferred ? preferredP90 : pureP90).add(percentile(sorted, 90));
+    }
+    CategoryChart median = Report.barChart("First call on a new channel, median", "path",
+        "milliseconds");
+    CategoryChart p90 = Report.barChart("First call on a new channel, p90", "path",
+        "milliseconds");
+    median.addSeries("pure transport the path allows", paths, pureMedian);
+    median.addSeries("QUIC preferred (race delay " + raceDelayMs + " ms)", paths, preferredMedian);
+    p90.addSeries("pure transport the path allows", paths, pureP90);
+    p90.addSeries("QUIC preferred (race delay " + raceDelayMs + " ms)", paths, preferredP90);
+    Report.sideBySide(median, p90, png);
   }
 
   private static String summary(List<String> protocols) {

@@ -2,7 +2,6 @@ package dev.grpcquic.bench;
 
 import dev.grpcquic.QuicChannelBuilder;
 import io.grpc.ManagedChannel;
-import java.awt.Color;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -22,7 +21,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
-import org.knowm.xchart.CategoryChartBuilder;
 import org.knowm.xchart.style.Styler;
 
 /**
@@ -271,8 +269,9 @@ public final class FlowControlBench {
   private static void holChart(Map<String, Map<String, HeadOfLine.Result>> byLoss, Path png)
       throws IOException {
     List<String> losses = new ArrayList<>(byLoss.keySet());
-    CategoryChart p99 = chart("Small calls beside a bulk stream: p99", "loss per direction", "ms");
-    CategoryChart p999 = chart("... and p99.9", "loss per direction", "ms");
+    CategoryChart p99 = Report.barChart("Small calls beside a bulk stream: p99",
+        "loss per direction", "ms");
+    CategoryChart p999 = Report.barChart("... and p99.9", "loss per direction", "ms");
     // Below the plot: inside, the legend would hide the tallest bars.
     p99.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
     p999.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
@@ -295,7 +294,7 @@ public final class FlowControlBench {
       throws IOException {
     List<String> paths = new ArrayList<>();
     byPath.keySet().forEach(p -> paths.add(p.substring(0, p.indexOf(", 0 %"))));
-    CategoryChart chart = chart("One stream's goodput", "path", "Mbit/s (log scale)");
+    CategoryChart chart = Report.barChart("One stream's goodput", "path", "Mbit/s (log scale)");
     chart.getStyler().setYAxisLogarithmic(true);
     List<List<FillThePipe.Result>> columns = new ArrayList<>(byPath.values());
     double min = Double.MAX_VALUE;
@@ -309,16 +308,6 @@ public final class FlowControlBench {
     }
     chart.getStyler().setYAxisMin(Math.pow(10, Math.floor(Math.log10(min))));
     BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);
-  }
-
-  private static CategoryChart chart(String title, String x, String y) {
-    CategoryChart chart = new CategoryChartBuilder().width(720).height(480).title(title)
-        .xAxisTitle(x).yAxisTitle(y).build();
-    chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
-    chart.getStyler().setChartBackgroundColor(Color.WHITE);
-    chart.getStyler().setLabelsVisible(true);
-    chart.getStyler().setDecimalPattern("#,##0.#");
-    return chart;
   }
 
   private static String ms(double us) {

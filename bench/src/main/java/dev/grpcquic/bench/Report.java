@@ -312,6 +312,17 @@ final class Report {
     sideBySide(goodput, p99, png);
   }
 
+  /** A bar chart on a linear axis with its values printed on the bars. */
+  static CategoryChart barChart(String title, String x, String y) {
+    CategoryChart chart = new CategoryChartBuilder().width(720).height(480).title(title)
+        .xAxisTitle(x).yAxisTitle(y).build();
+    chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
+    chart.getStyler().setChartBackgroundColor(Color.WHITE);
+    chart.getStyler().setLabelsVisible(true);
+    chart.getStyler().setDecimalPattern("#,##0.#");
+    return chart;
+  }
+
   private static void style(CategoryChart chart) {
     chart.getStyler().setYAxisLogarithmic(true);
     chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);

@@ -3,6 +3,7 @@ package dev.grpcquic.engine.quiche;
 import dev.grpcquic.engine.QuicStream;
 import dev.grpcquic.engine.StreamHandler;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -33,6 +34,13 @@ import java.util.logging.Logger;
  */
 final class QuicheStream extends ChannelInboundHandlerAdapter implements QuicStream {
   private static final Logger LOG = Logger.getLogger(QuicheStream.class.getName());
+  /** Components of one outgoing message before Netty consolidates them into a copy. */
+  private static final int MAX_COMPONENTS = 64;
+  /**
+   * Small writes of one event-loop turn are coalesced up to this size (a few datagrams): beyond
+   * it, coalescing saves nothing, and a write's completion would lag behind what quiche took.
+   */
+  private static final int COALESCE_BYTES = 8 * 1024;
 
   private final QuicheConnection connection;
   private final boolean bidirectional;
@@ -53,6 +61,11 @@ final class QuicheStream extends ChannelInboundHandlerAdapter implements QuicStr
   private boolean outputDone;
   /** The peer's STOP_SENDING was reported (several queued writes fail with it). */
   private boolean stopSendingSeen;
+  /** Written and not yet handed to the channel; {@link #sendPending} is queued when not empty. */
+  private CompositeByteBuf pending = Unpooled.compositeBuffer(MAX_COMPONENTS);
+  private int pendingBytes;
+  private boolean pendingFin;
+  private boolean sendQueued;
 
   /**
    * @param inputDone true for a unidirectional stream this end opened (nothing to receive)
@@ -120,13 +133,48 @@ final class QuicheStream extends ChannelInboundHandlerAdapter implements QuicStr
       queued.addAndGet(-bytes);
       return;
     }
-    ByteBuf buf = Unpooled.wrappedBuffer(data);
-    Object message = buf;
     if (fin) {
       outputDone = true;
       connection.unwatchStopSending(this);
-      message = new DefaultQuicStreamFrame(buf, true);
     }
+    if (pendingBytes > 0 && pendingBytes + bytes > COALESCE_BYTES) {
+      sendPending();
+    }
+    pending.addComponent(true, Unpooled.wrappedBuffer(data));
+    pendingBytes += bytes;
+    pendingFin |= fin;
+    if (pendingBytes >= COALESCE_BYTES) {
+      // Large writes go at once, each its own message: its completion is the writer's progress.
+      sendPending();
+    } else if (!sendQueued) {
+      // Behind the writes already posted: a call's HEADERS, DATA and FIN leave as one message.
+      sendQueued = true;
+      channel.eventLoop().execute(this::sendPending);
+    }
+  }
+
+  /**
+   * Hands what was written since the last turn to the channel as one message. Netty's QUIC stream
+   * channel has quiche build and send packets after every message it passes on, so each message
+   * of its own would be a datagram of its own (a unary call was four to five of them).
+   */
+  private void sendPending() {
+    sendQueued = false;
+    if (pending.numComponents() == 0) {
+      return;
+    }
+    CompositeByteBuf buf = pending;
+    int bytes = pendingBytes;
+    boolean fin = pendingFin;
+    pending = Unpooled.compositeBuffer(MAX_COMPONENTS);
+    pendingBytes = 0;
+    pendingFin = false;
+    if (abandoned) {
+      buf.release();
+      queued.addAndGet(-bytes);
+      return;
+    }
+    Object message = fin ? new DefaultQuicStreamFrame(buf, true) : buf;
     channel.writeAndFlush(message).addListener(f -> onWriteDone(f, bytes));
   }
 

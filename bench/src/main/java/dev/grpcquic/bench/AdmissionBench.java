@@ -154,6 +154,9 @@ public final class AdmissionBench {
       }
       System.out.println(summary("with admission", admission, capacity, targetMs));
       System.out.println(summary("without admission", none, capacity, targetMs));
+      System.out.println("CPU ms by threads, calibration: " + calibration.cpuMillisByThreads);
+      System.out.println("CPU ms by threads, with admission: " + admission.cpuMillisByThreads);
+      System.out.println("CPU ms by threads, without: " + none.cpuMillisByThreads);
       System.out.println("load average at end: " + env.get("loadAverageAtEnd"));
       System.out.println("wrote " + json + " and " + png);
     }
@@ -404,6 +407,10 @@ public final class AdmissionBench {
     private long lastOffered;
     private long lastOk;
     private long lastRefused;
+    private Map<String, Long> cpuAtStart = Map.of();
+    private long lastWorkerCpu = -1;
+    private long lastAllCpu = -1;
+    private Map<String, Long> cpuMillisByThreads = Map.of();
 
     Run(Setup setup) {
       this.setup = setup;
@@ -431,6 +438,7 @@ public final class AdmissionBench {
     }
 
     void startTicking() {
+      cpuAtStart = threadCpuByGroup();
       startNanos = System.nanoTime();
       ticker = Executors.newSingleThreadScheduledExecutor();
       ticker.scheduleAtFixedRate(this::tick, 1, 1, TimeUnit.SECONDS);
@@ -442,6 +450,31 @@ public final class AdmissionBench {
       endNanos = System.nanoTime();
       stopped = true;
       unfinishedAtEnd = outstanding.get();
+      Map<String, Long> end = threadCpuByGroup();
+      cpuMillisByThreads = new LinkedHashMap<>();
+      end.entrySet().stream()
+          .map(e -> Map.entry(e.getKey(), e.getValue() - cpuAtStart.getOrDefault(e.getKey(), 0L)))
+          .filter(e -> e.getValue() > 50_000_000L)
+          .sorted((a, b) -> Long.compare(b.getValue(), a.getValue()))
+          .forEach(e -> cpuMillisByThreads.put(e.getKey(), e.getValue() / 1_000_000));
+    }
+
+    /**
+     * CPU time of this process's live threads, by name with digits dropped ("grpc-quic-quiche-3"
+     * and "-4" together): where a phase's CPU went (the worker, the QUIC event loops or kwik's
+     * threads, the clients). Threads that ended during the phase are missing.
+     */
+    private static Map<String, Long> threadCpuByGroup() {
+      Map<String, Long> byGroup = new LinkedHashMap<>();
+      for (long id : THREADS.getAllThreadIds()) {
+        var info = THREADS.getThreadInfo(id);
+        long cpu = THREADS.getThreadCpuTime(id);
+        if (info == null || cpu < 0) {
+          continue;
+        }
+        byGroup.merge(info.getThreadName().replaceAll("[0-9]+", "#"), cpu, Long::sum);
+      }
+      return byGroup;
     }
 
     /** One second's row. */
@@ -466,6 +499,14 @@ public final class AdmissionBench {
       row.put("serverP95Ms", serverP95);
       row.put("limit", setup.limit());
       row.put("outstanding", outstanding.get());
+      // Where the second's CPU went: the service's worker (10 ms a call) and the rest.
+      Map<String, Long> cpu = threadCpuByGroup();
+      long worker = cpu.getOrDefault("admission-bench-worker", 0L);
+      long all = cpu.values().stream().mapToLong(Long::longValue).sum();
+      row.put("workerCpuPct", lastWorkerCpu < 0 ? Double.NaN : (worker - lastWorkerCpu) / 1e7);
+      row.put("processCpuPct", lastAllCpu < 0 ? Double.NaN : (all - lastAllCpu) / 1e7);
+      lastWorkerCpu = worker;
+      lastAllCpu = all;
       seconds.add(row);
       lastOffered = o;
       lastOk = k;
@@ -496,6 +537,7 @@ public final class AdmissionBench {
       m.put("failed", failed.get());
       m.put("unfinished", unfinishedAtEnd);
       m.put("limitAtEnd", seconds.isEmpty() ? -1 : seconds.get(seconds.size() - 1).get("limit"));
+      m.put("cpuMillisByThreads", cpuMillisByThreads);
       m.put("perSecond", seconds);
       return m;
     }

@@ -40,6 +40,7 @@ public final class AdaptiveConcurrencyLimiter {
   private final long targetNanos;
   private final LongSupplier clock;
   private final List<LongConsumer> sampleListeners = new CopyOnWriteArrayList<>();
+  private final List<Runnable> limitListeners = new CopyOnWriteArrayList<>();
 
   private final Object lock = new Object();
   @GuardedBy("lock") private double limit;
@@ -85,6 +86,7 @@ public final class AdaptiveConcurrencyLimiter {
 
   /** Gives back a call's slot with the call's latency, which the limit then follows. */
   public void release(long latencyNanos) {
+    boolean limitChanged = false;
     synchronized (lock) {
       inFlight--;
       if (sampleCount == samples.length) {
@@ -95,11 +97,18 @@ public final class AdaptiveConcurrencyLimiter {
       if ((sampleCount >= config.windowCalls()
           && now - windowStart >= config.window().toNanos())
           || sampleCount >= MAX_WINDOW_SAMPLES) {
+        int before = (int) limit;
         endWindow(now);
+        limitChanged = (int) limit != before;
       }
     }
     for (LongConsumer listener : sampleListeners) {
       listener.accept(latencyNanos);
+    }
+    if (limitChanged) {
+      for (Runnable listener : limitListeners) {
+        listener.run();
+      }
     }
   }
 
@@ -169,6 +178,14 @@ public final class AdaptiveConcurrencyLimiter {
   /** Told every latency sample the limiter takes (the metrics export the same measurements). */
   public void addSampleListener(LongConsumer listener) {
     sampleListeners.add(listener);
+  }
+
+  /**
+   * Told (on the thread of the call that closed the window, outside the limiter's lock) each time
+   * the limit changes; must not block.
+   */
+  public void addLimitListener(Runnable listener) {
+    limitListeners.add(listener);
   }
 
   @Override

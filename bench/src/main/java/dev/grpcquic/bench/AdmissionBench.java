@@ -69,6 +69,12 @@ public final class AdmissionBench {
   private static final MethodDescriptor<byte[], byte[]> WORK = BenchService.UNARY.toBuilder()
       .setFullMethodName("bench.Admission/Work").build();
   private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+  /**
+   * Wall time the service spent on its calls' CPU work. Against the worker's CPU time it tells
+   * a worker that waits for calls (the limit or the transport starve it) from one that the
+   * machine's other load preempts mid-call.
+   */
+  private static final AtomicLong SERVICE_WALL_NANOS = new AtomicLong();
 
   private AdmissionBench() {}
 
@@ -191,11 +197,13 @@ public final class AdmissionBench {
             response.onCompleted();
             return;
           }
+          long started = System.nanoTime();
           long until = THREADS.getCurrentThreadCpuTime() + workMs * 1_000_000L;
           long spin = 0;
           while (THREADS.getCurrentThreadCpuTime() < until) {
             spin++;
           }
+          SERVICE_WALL_NANOS.addAndGet(System.nanoTime() - started);
           response.onNext(new byte[] {(byte) spin});
           response.onCompleted();
         }))
@@ -410,6 +418,7 @@ public final class AdmissionBench {
     private Map<String, Long> cpuAtStart = Map.of();
     private long lastWorkerCpu = -1;
     private long lastAllCpu = -1;
+    private long lastServiceWall = -1;
     private Map<String, Long> cpuMillisByThreads = Map.of();
 
     Run(Setup setup) {
@@ -507,6 +516,9 @@ public final class AdmissionBench {
       row.put("processCpuPct", lastAllCpu < 0 ? Double.NaN : (all - lastAllCpu) / 1e7);
       lastWorkerCpu = worker;
       lastAllCpu = all;
+      long wall = SERVICE_WALL_NANOS.get();
+      row.put("serviceWallPct", lastServiceWall < 0 ? Double.NaN : (wall - lastServiceWall) / 1e7);
+      lastServiceWall = wall;
       seconds.add(row);
       lastOffered = o;
       lastOk = k;

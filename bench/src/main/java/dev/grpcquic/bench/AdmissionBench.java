@@ -111,9 +111,11 @@ public final class AdmissionBench {
       }
       double capacity = calibration.goodput();
       double offered = 3 * capacity;
+      Map<String, Object> cal = calibration.toMap(capacity, targetMs);
       System.out.printf(Locale.ROOT, "capacity %.1f calls/s (%d worker(s) x %d ms CPU; nominal"
-          + " %.1f); offering %.1f calls/s%n", capacity, workers, workMs,
-          workers * 1000.0 / workMs, offered);
+          + " %.1f; worker busy %.0f %%, its CPU share %.0f %%); offering %.1f calls/s%n",
+          capacity, workers, workMs, workers * 1000.0 / workMs,
+          (double) cal.get("workerBusyPct"), (double) cal.get("workerCpuSharePct"), offered);
 
       AdaptiveConcurrencyLimit limit =
           AdaptiveConcurrencyLimit.of(Duration.ofMillis(targetMs), 0.95);
@@ -142,6 +144,7 @@ public final class AdmissionBench {
       result.put("seconds", seconds);
       result.put("capacityCallsPerSecond", capacity);
       result.put("offeredCallsPerSecond", offered);
+      result.put("calibration", cal);
       result.put("withAdmission", admission.toMap(capacity, targetMs));
       result.put("withoutAdmission", none.toMap(capacity, targetMs));
 
@@ -173,11 +176,13 @@ public final class AdmissionBench {
     return String.format(Locale.ROOT, "%-18s goodput %.1f calls/s (%.0f %% of capacity),"
             + " p95 of completed calls %.0f ms (%.2f x target) at the client, in the server"
             + " (median of the seconds' p95) %.0f ms (%.2f x target), refused %d, failed otherwise %d,"
-            + " unfinished at end %d, limit at end %s",
+            + " unfinished at end %d, limit at end %s; worker busy %.0f %% of the time, its CPU"
+            + " share %.0f %%",
         name, (double) m.get("goodputCallsPerSecond"), (double) m.get("goodputOfCapacityPct"),
         (double) m.get("p95Ms"), (double) m.get("p95OverTarget"), (double) m.get("serverP95MsMedianOfSeconds"),
         (double) m.get("serverP95OverTarget"), (long) m.get("refused"),
-        (long) m.get("failed"), (long) m.get("unfinished"), m.get("limitAtEnd"));
+        (long) m.get("failed"), (long) m.get("unfinished"), m.get("limitAtEnd"),
+        (double) m.get("workerBusyPct"), (double) m.get("workerCpuSharePct"));
   }
 
   /**
@@ -419,6 +424,9 @@ public final class AdmissionBench {
     private long lastWorkerCpu = -1;
     private long lastAllCpu = -1;
     private long lastServiceWall = -1;
+    private long serviceWallAtStart;
+    private long serviceWallNanos;
+    private long workerCpuNanos;
     private Map<String, Long> cpuMillisByThreads = Map.of();
 
     Run(Setup setup) {
@@ -447,6 +455,7 @@ public final class AdmissionBench {
     }
 
     void startTicking() {
+      serviceWallAtStart = SERVICE_WALL_NANOS.get();
       cpuAtStart = threadCpuByGroup();
       startNanos = System.nanoTime();
       ticker = Executors.newSingleThreadScheduledExecutor();
@@ -460,6 +469,9 @@ public final class AdmissionBench {
       stopped = true;
       unfinishedAtEnd = outstanding.get();
       Map<String, Long> end = threadCpuByGroup();
+      serviceWallNanos = SERVICE_WALL_NANOS.get() - serviceWallAtStart;
+      workerCpuNanos = end.getOrDefault("admission-bench-worker", 0L)
+          - cpuAtStart.getOrDefault("admission-bench-worker", 0L);
       cpuMillisByThreads = new LinkedHashMap<>();
       end.entrySet().stream()
           .map(e -> Map.entry(e.getKey(), e.getValue() - cpuAtStart.getOrDefault(e.getKey(), 0L)))
@@ -550,6 +562,11 @@ public final class AdmissionBench {
       m.put("unfinished", unfinishedAtEnd);
       m.put("limitAtEnd", seconds.isEmpty() ? -1 : seconds.get(seconds.size() - 1).get("limit"));
       m.put("cpuMillisByThreads", cpuMillisByThreads);
+      // Busy: the share of the phase the worker spent in calls (wall time). CPU share: what the
+      // machine gave it meanwhile; goodput = CPU share x 1000 / workMs whatever the limit does.
+      double phaseSeconds = (endNanos - startNanos) / 1e9;
+      m.put("workerBusyPct", 100 * serviceWallNanos / 1e9 / phaseSeconds);
+      m.put("workerCpuSharePct", 100 * workerCpuNanos / 1e9 / phaseSeconds);
       m.put("perSecond", seconds);
       return m;
     }
@@ -594,7 +611,10 @@ public final class AdmissionBench {
     List<Double> limit = new ArrayList<>();
     List<Double> p95 = new ArrayList<>();
     List<Double> serverP95 = new ArrayList<>();
+    List<Double> workerShare = new ArrayList<>();
     for (Map<String, Object> row : run.seconds) {
+      double share = (Double) row.get("workerCpuPct");
+      workerShare.add(Double.isNaN(share) ? 0 : share);
       t.add((Double) row.get("t"));
       goodput.add(((Long) row.get("goodput")).doubleValue());
       refused.add(((Long) row.get("refused")).doubleValue());
@@ -611,11 +631,17 @@ public final class AdmissionBench {
       limit.add(0.0);
       p95.add(0.0);
       serverP95.add(0.0);
+      workerShare.add(0.0);
     }
     chart.addSeries("goodput (calls/s)", t, goodput).setMarker(SeriesMarkers.NONE);
     chart.addSeries("refused (calls/s)", t, refused).setMarker(SeriesMarkers.NONE);
     chart.addSeries("capacity (calls/s)", List.of(t.get(0), t.get(t.size() - 1)),
         List.of(capacity, capacity)).setMarker(SeriesMarkers.NONE);
+    // Goodput is this share x 1000 / work-ms: what the machine's other load left the worker.
+    XYSeries share = chart.addSeries("worker CPU share (%)", t, workerShare);
+    share.setMarker(SeriesMarkers.NONE);
+    share.setLineStyle(new java.awt.BasicStroke(1f, java.awt.BasicStroke.CAP_BUTT,
+        java.awt.BasicStroke.JOIN_MITER, 10f, new float[] {4f, 3f}, 0f));
     if (limit.stream().anyMatch(v -> v >= 0)) {
       chart.addSeries("limit", t, limit).setMarker(SeriesMarkers.NONE);
     }

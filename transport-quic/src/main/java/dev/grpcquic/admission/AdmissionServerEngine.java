@@ -100,6 +100,7 @@ public final class AdmissionServerEngine implements QuicServerEngine {
       boolean hold = false;
       if (grantStreams) {
         synchronized (this) {
+          pruneHeld();
           if (!closed && held.size() < toHold()) {
             held.add(stream);
             hold = true;
@@ -121,6 +122,7 @@ public final class AdmissionServerEngine implements QuicServerEngine {
     void releaseHeldAboveLimit() {
       List<QuicStream> release = new ArrayList<>();
       synchronized (this) {
+        pruneHeld();
         int keep = toHold();
         while (held.size() > keep) {
           release.add(held.poll());
@@ -133,6 +135,12 @@ public final class AdmissionServerEngine implements QuicServerEngine {
         log.log(Level.FINE, "released {0} held stream(s): {1}",
             new Object[] {release.size(), limiter});
       }
+    }
+
+    /** Drops held streams that no longer hold a slot (their client reset them: kwik freed them). */
+    @GuardedBy("this")
+    private void pruneHeld() {
+      held.removeIf(stream -> !stream.holdsSlot());
     }
 
     private synchronized void forget(QuicStream stream) {

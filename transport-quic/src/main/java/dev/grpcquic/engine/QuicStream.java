@@ -47,6 +47,15 @@ public interface QuicStream {
     return false;
   }
 
+  /**
+   * After {@link #resetSending}: whether the stream still holds its MAX_STREAMS slot. False once
+   * the receiving side ended (the peer reset it, on an engine that then frees the stream, such as
+   * kwik; quiche frees it only when the application reads the reset) or was abandoned.
+   */
+  default boolean holdsSlot() {
+    return false;
+  }
+
   /** Abandons the receiving side: STOP_SENDING with this code; no further data is delivered. */
   void stopSending(long applicationErrorCode);
 }

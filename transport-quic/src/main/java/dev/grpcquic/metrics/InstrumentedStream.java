@@ -88,6 +88,11 @@ final class InstrumentedStream implements QuicStream, StreamHandler {
   }
 
   @Override
+  public boolean holdsSlot() {
+    return delegate.holdsSlot();
+  }
+
+  @Override
   public void stopSending(long applicationErrorCode) {
     delegate.stopSending(applicationErrorCode);
   }

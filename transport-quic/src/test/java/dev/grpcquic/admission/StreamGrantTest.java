@@ -52,9 +52,12 @@ import org.junit.jupiter.api.Timeout;
  *   <li>gate shut again: 8 calls reach the service, the new limit.
  * </ol>
  *
- * Across all of it the server refuses exactly the first 8 streams (granted 12 less the limit 4):
- * afterwards every call the client can start fits the limit, and no call fails. Without the
- * grants the refused calls' transparent retries would be refused again at once and fail.
+ * The server refuses the first 8 streams (granted 12 less the limit 4), and after that only
+ * streams whose slot the client took back: a refusal that reaches the client before its request
+ * is sent whole makes it reset the stream, which frees the slot on kwik (seen in 1 run of 3; the
+ * server then holds the next refused stream instead). A retry policy covers a call refused twice
+ * that way, so no call fails. Without the grants the refused calls' retries are refused again at
+ * once, a few hundred thousand times in this test's two minutes.
  */
 @Timeout(120)
 class StreamGrantTest {
@@ -87,13 +90,15 @@ class StreamGrantTest {
         .engine(TestEngine.get())
         .overrideAuthority("localhost")
         .trustManager(tls.trustManager())
+        .defaultServiceConfig(retryOnUnavailable())
+        .enableRetry()
         .build();
     Load load = new Load(channel, GRANTED);
     try {
       load.start();
 
       // 1. The first 12 streams: 4 admitted, 8 refused and held; the retries wait for streams.
-      await(() -> gate.inService() == INITIAL_LIMIT && rejected(reader) == GRANTED - INITIAL_LIMIT,
+      await(() -> gate.inService() == INITIAL_LIMIT && rejected(reader) >= GRANTED - INITIAL_LIMIT,
           () -> "in service " + gate.inService() + ", refused " + rejected(reader));
       int firstMax = gate.maxInService();
 
@@ -113,8 +118,10 @@ class StreamGrantTest {
       assertEquals(0, load.failed.get(), "calls failed, first: " + load.firstFailure.get());
       assertEquals(INITIAL_LIMIT, firstMax, "calls in the service before the limit rose");
       assertTrue(gate.maxInService() <= MAX_LIMIT, "in service at once: " + gate.maxInService());
-      assertEquals(GRANTED - INITIAL_LIMIT, rejected(reader),
-          "refusals beyond the first streams over the limit");
+      long refused = rejected(reader);
+      assertTrue(refused >= GRANTED - INITIAL_LIMIT && refused <= 4 * (GRANTED - INITIAL_LIMIT),
+          "refused " + refused + " streams; the first " + (GRANTED - INITIAL_LIMIT)
+              + " over the limit and a few that clients reset, expected");
       System.out.printf("%d calls OK; %d refused; at most %d then %d calls in the service%n",
           load.ok.get(), rejected(reader), firstMax, gate.maxInService());
     } finally {
@@ -124,6 +131,18 @@ class StreamGrantTest {
       server.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
       sdk.close();
     }
+  }
+
+  /** Retries a call refused a second time (see the class comment). */
+  private static java.util.Map<String, Object> retryOnUnavailable() {
+    return java.util.Map.of("methodConfig", List.of(java.util.Map.of(
+        "name", List.of(java.util.Map.of("service", "grant.Test")),
+        "retryPolicy", java.util.Map.of(
+            "maxAttempts", 5.0,
+            "initialBackoff", "0.01s",
+            "maxBackoff", "0.1s",
+            "backoffMultiplier", 2.0,
+            "retryableStatusCodes", List.of("UNAVAILABLE")))));
   }
 
   private static void await(BooleanSupplier condition, java.util.function.Supplier<String> state) {

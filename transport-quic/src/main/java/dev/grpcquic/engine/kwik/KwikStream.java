@@ -420,6 +420,17 @@ final class KwikStream implements QuicStream {
     return true;
   }
 
+  /** kwik frees the stream as soon as the peer's RESET_STREAM ends its unread receiving side. */
+  @Override
+  public boolean holdsSlot() {
+    synchronized (this) {
+      if (!receivingHeld) {
+        return false;
+      }
+    }
+    return !KwikInternals.inputClosed(kwik);
+  }
+
   private void abandon(long applicationErrorCode, boolean receivingToo) {
     boolean sendReset;
     boolean abortReading;

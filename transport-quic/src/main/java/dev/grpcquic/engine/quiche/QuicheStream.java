@@ -196,6 +196,12 @@ final class QuicheStream extends ChannelInboundHandlerAdapter implements QuicStr
     return true;
   }
 
+  /** quiche keeps an unread stream whatever the peer does, until {@link #reset} reads it off. */
+  @Override
+  public boolean holdsSlot() {
+    return !abandoned;
+  }
+
   @Override
   public void stopSending(long applicationErrorCode) {
     run(() -> {

@@ -61,7 +61,7 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  *
  * <pre>
  * java -cp bench/target/benchmarks.jar dev.grpcquic.bench.AdmissionBench [--seconds 40] [--work cpu|sleep]
- *     [--client-retry false] [--engine kwik|quiche]
+ *     [--client-retry false] [--engine kwik|quiche] [--grant-streams false]
  *     [--work-ms 10] [--workers 1] [--target-ms 200] [--clients 8] [--docs docs]
  * </pre>
  */
@@ -91,6 +91,7 @@ public final class AdmissionBench {
     int clients = Integer.parseInt(flags.getOrDefault("clients", "8"));
     boolean cpuWork = !"sleep".equals(flags.getOrDefault("work", "cpu"));
     boolean clientRetry = Boolean.parseBoolean(flags.getOrDefault("client-retry", "false"));
+    boolean grantStreams = Boolean.parseBoolean(flags.getOrDefault("grant-streams", "false"));
     dev.grpcquic.QuicEngine engine =
         dev.grpcquic.QuicEngines.named(flags.getOrDefault("engine", "kwik"));
     String docs = flags.get("docs");
@@ -118,7 +119,8 @@ public final class AdmissionBench {
           (double) cal.get("workerBusyPct"), (double) cal.get("workerCpuSharePct"), offered);
 
       AdaptiveConcurrencyLimit limit =
-          AdaptiveConcurrencyLimit.of(Duration.ofMillis(targetMs), 0.95);
+          AdaptiveConcurrencyLimit.of(Duration.ofMillis(targetMs), 0.95)
+              .withGrantStreamsByLimit(grantStreams);
       Run admission;
       try (Setup setup = new Setup(tls, engine, workMs, cpuWork, workers, limit, clients, clientRetry)) {
         setup.closedLoop(2 * workers, Duration.ofSeconds(2));
@@ -141,6 +143,7 @@ public final class AdmissionBench {
       result.put("work", cpuWork ? "cpu" : "sleep");
       result.put("engine", engine.name());
       result.put("clientRetry", clientRetry);
+      result.put("grantStreams", grantStreams);
       result.put("seconds", seconds);
       result.put("capacityCallsPerSecond", capacity);
       result.put("offeredCallsPerSecond", offered);
@@ -152,7 +155,8 @@ public final class AdmissionBench {
       Files.createDirectories(dir);
       String stamp = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
           .format(ZonedDateTime.now(ZoneOffset.UTC));
-      String suffix = engine.name().equals("kwik") ? "" : "-" + engine.name();
+      String suffix = (engine.name().equals("kwik") ? "" : "-" + engine.name())
+          + (grantStreams ? "-grants" : "");
       Path json = dir.resolve(stamp + "-admission" + suffix + ".json");
       Files.writeString(json, Json.write(result), StandardCharsets.UTF_8);
       Path png = dir.resolve(stamp + "-admission" + suffix + ".png");

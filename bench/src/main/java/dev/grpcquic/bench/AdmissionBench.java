@@ -61,7 +61,7 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  *
  * <pre>
  * java -cp bench/target/benchmarks.jar dev.grpcquic.bench.AdmissionBench [--seconds 40] [--work cpu|sleep]
- *     [--client-retry false] [--engine kwik|quiche]
+ *     [--client-retry false] [--engine kwik|quiche] [--grant-streams false]
  *     [--work-ms 10] [--workers 1] [--target-ms 200] [--clients 8] [--docs docs]
  * </pre>
  */
@@ -69,6 +69,12 @@ public final class AdmissionBench {
   private static final MethodDescriptor<byte[], byte[]> WORK = BenchService.UNARY.toBuilder()
       .setFullMethodName("bench.Admission/Work").build();
   private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+  /**
+   * Wall time the service spent on its calls' CPU work. Against the worker's CPU time it tells
+   * a worker that waits for calls (the limit or the transport starve it) from one that the
+   * machine's other load preempts mid-call.
+   */
+  private static final AtomicLong SERVICE_WALL_NANOS = new AtomicLong();
 
   private AdmissionBench() {}
 
@@ -85,6 +91,7 @@ public final class AdmissionBench {
     int clients = Integer.parseInt(flags.getOrDefault("clients", "8"));
     boolean cpuWork = !"sleep".equals(flags.getOrDefault("work", "cpu"));
     boolean clientRetry = Boolean.parseBoolean(flags.getOrDefault("client-retry", "false"));
+    boolean grantStreams = Boolean.parseBoolean(flags.getOrDefault("grant-streams", "false"));
     dev.grpcquic.QuicEngine engine =
         dev.grpcquic.QuicEngines.named(flags.getOrDefault("engine", "kwik"));
     String docs = flags.get("docs");
@@ -105,12 +112,15 @@ public final class AdmissionBench {
       }
       double capacity = calibration.goodput();
       double offered = 3 * capacity;
+      Map<String, Object> cal = calibration.toMap(capacity, targetMs);
       System.out.printf(Locale.ROOT, "capacity %.1f calls/s (%d worker(s) x %d ms CPU; nominal"
-          + " %.1f); offering %.1f calls/s%n", capacity, workers, workMs,
-          workers * 1000.0 / workMs, offered);
+          + " %.1f; worker busy %.0f %%, its CPU share %.0f %%); offering %.1f calls/s%n",
+          capacity, workers, workMs, workers * 1000.0 / workMs,
+          (double) cal.get("workerBusyPct"), (double) cal.get("workerCpuSharePct"), offered);
 
       AdaptiveConcurrencyLimit limit =
-          AdaptiveConcurrencyLimit.of(Duration.ofMillis(targetMs), 0.95);
+          AdaptiveConcurrencyLimit.of(Duration.ofMillis(targetMs), 0.95)
+              .withGrantStreamsByLimit(grantStreams);
       Run admission;
       try (Setup setup = new Setup(tls, engine, workMs, cpuWork, workers, limit, clients, clientRetry)) {
         setup.closedLoop(2 * workers, Duration.ofSeconds(2));
@@ -133,9 +143,11 @@ public final class AdmissionBench {
       result.put("work", cpuWork ? "cpu" : "sleep");
       result.put("engine", engine.name());
       result.put("clientRetry", clientRetry);
+      result.put("grantStreams", grantStreams);
       result.put("seconds", seconds);
       result.put("capacityCallsPerSecond", capacity);
       result.put("offeredCallsPerSecond", offered);
+      result.put("calibration", cal);
       result.put("withAdmission", admission.toMap(capacity, targetMs));
       result.put("withoutAdmission", none.toMap(capacity, targetMs));
 
@@ -143,7 +155,8 @@ public final class AdmissionBench {
       Files.createDirectories(dir);
       String stamp = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
           .format(ZonedDateTime.now(ZoneOffset.UTC));
-      String suffix = engine.name().equals("kwik") ? "" : "-" + engine.name();
+      String suffix = (engine.name().equals("kwik") ? "" : "-" + engine.name())
+          + (grantStreams ? "-grants" : "");
       Path json = dir.resolve(stamp + "-admission" + suffix + ".json");
       Files.writeString(json, Json.write(result), StandardCharsets.UTF_8);
       Path png = dir.resolve(stamp + "-admission" + suffix + ".png");
@@ -154,6 +167,9 @@ public final class AdmissionBench {
       }
       System.out.println(summary("with admission", admission, capacity, targetMs));
       System.out.println(summary("without admission", none, capacity, targetMs));
+      System.out.println("CPU ms by threads, calibration: " + calibration.cpuMillisByThreads);
+      System.out.println("CPU ms by threads, with admission: " + admission.cpuMillisByThreads);
+      System.out.println("CPU ms by threads, without: " + none.cpuMillisByThreads);
       System.out.println("load average at end: " + env.get("loadAverageAtEnd"));
       System.out.println("wrote " + json + " and " + png);
     }
@@ -164,11 +180,13 @@ public final class AdmissionBench {
     return String.format(Locale.ROOT, "%-18s goodput %.1f calls/s (%.0f %% of capacity),"
             + " p95 of completed calls %.0f ms (%.2f x target) at the client, in the server"
             + " (median of the seconds' p95) %.0f ms (%.2f x target), refused %d, failed otherwise %d,"
-            + " unfinished at end %d, limit at end %s",
+            + " unfinished at end %d, limit at end %s; worker busy %.0f %% of the time, its CPU"
+            + " share %.0f %%",
         name, (double) m.get("goodputCallsPerSecond"), (double) m.get("goodputOfCapacityPct"),
         (double) m.get("p95Ms"), (double) m.get("p95OverTarget"), (double) m.get("serverP95MsMedianOfSeconds"),
         (double) m.get("serverP95OverTarget"), (long) m.get("refused"),
-        (long) m.get("failed"), (long) m.get("unfinished"), m.get("limitAtEnd"));
+        (long) m.get("failed"), (long) m.get("unfinished"), m.get("limitAtEnd"),
+        (double) m.get("workerBusyPct"), (double) m.get("workerCpuSharePct"));
   }
 
   /**
@@ -188,11 +206,13 @@ public final class AdmissionBench {
             response.onCompleted();
             return;
           }
+          long started = System.nanoTime();
           long until = THREADS.getCurrentThreadCpuTime() + workMs * 1_000_000L;
           long spin = 0;
           while (THREADS.getCurrentThreadCpuTime() < until) {
             spin++;
           }
+          SERVICE_WALL_NANOS.addAndGet(System.nanoTime() - started);
           response.onNext(new byte[] {(byte) spin});
           response.onCompleted();
         }))
@@ -404,6 +424,14 @@ public final class AdmissionBench {
     private long lastOffered;
     private long lastOk;
     private long lastRefused;
+    private Map<String, Long> cpuAtStart = Map.of();
+    private long lastWorkerCpu = -1;
+    private long lastAllCpu = -1;
+    private long lastServiceWall = -1;
+    private long serviceWallAtStart;
+    private long serviceWallNanos;
+    private long workerCpuNanos;
+    private Map<String, Long> cpuMillisByThreads = Map.of();
 
     Run(Setup setup) {
       this.setup = setup;
@@ -431,6 +459,8 @@ public final class AdmissionBench {
     }
 
     void startTicking() {
+      serviceWallAtStart = SERVICE_WALL_NANOS.get();
+      cpuAtStart = threadCpuByGroup();
       startNanos = System.nanoTime();
       ticker = Executors.newSingleThreadScheduledExecutor();
       ticker.scheduleAtFixedRate(this::tick, 1, 1, TimeUnit.SECONDS);
@@ -442,6 +472,34 @@ public final class AdmissionBench {
       endNanos = System.nanoTime();
       stopped = true;
       unfinishedAtEnd = outstanding.get();
+      Map<String, Long> end = threadCpuByGroup();
+      serviceWallNanos = SERVICE_WALL_NANOS.get() - serviceWallAtStart;
+      workerCpuNanos = end.getOrDefault("admission-bench-worker", 0L)
+          - cpuAtStart.getOrDefault("admission-bench-worker", 0L);
+      cpuMillisByThreads = new LinkedHashMap<>();
+      end.entrySet().stream()
+          .map(e -> Map.entry(e.getKey(), e.getValue() - cpuAtStart.getOrDefault(e.getKey(), 0L)))
+          .filter(e -> e.getValue() > 50_000_000L)
+          .sorted((a, b) -> Long.compare(b.getValue(), a.getValue()))
+          .forEach(e -> cpuMillisByThreads.put(e.getKey(), e.getValue() / 1_000_000));
+    }
+
+    /**
+     * CPU time of this process's live threads, by name with digits dropped ("grpc-quic-quiche-3"
+     * and "-4" together): where a phase's CPU went (the worker, the QUIC event loops or kwik's
+     * threads, the clients). Threads that ended during the phase are missing.
+     */
+    private static Map<String, Long> threadCpuByGroup() {
+      Map<String, Long> byGroup = new LinkedHashMap<>();
+      for (long id : THREADS.getAllThreadIds()) {
+        var info = THREADS.getThreadInfo(id);
+        long cpu = THREADS.getThreadCpuTime(id);
+        if (info == null || cpu < 0) {
+          continue;
+        }
+        byGroup.merge(info.getThreadName().replaceAll("[0-9]+", "#"), cpu, Long::sum);
+      }
+      return byGroup;
     }
 
     /** One second's row. */
@@ -466,6 +524,17 @@ public final class AdmissionBench {
       row.put("serverP95Ms", serverP95);
       row.put("limit", setup.limit());
       row.put("outstanding", outstanding.get());
+      // Where the second's CPU went: the service's worker (10 ms a call) and the rest.
+      Map<String, Long> cpu = threadCpuByGroup();
+      long worker = cpu.getOrDefault("admission-bench-worker", 0L);
+      long all = cpu.values().stream().mapToLong(Long::longValue).sum();
+      row.put("workerCpuPct", lastWorkerCpu < 0 ? Double.NaN : (worker - lastWorkerCpu) / 1e7);
+      row.put("processCpuPct", lastAllCpu < 0 ? Double.NaN : (all - lastAllCpu) / 1e7);
+      lastWorkerCpu = worker;
+      lastAllCpu = all;
+      long wall = SERVICE_WALL_NANOS.get();
+      row.put("serviceWallPct", lastServiceWall < 0 ? Double.NaN : (wall - lastServiceWall) / 1e7);
+      lastServiceWall = wall;
       seconds.add(row);
       lastOffered = o;
       lastOk = k;
@@ -496,6 +565,12 @@ public final class AdmissionBench {
       m.put("failed", failed.get());
       m.put("unfinished", unfinishedAtEnd);
       m.put("limitAtEnd", seconds.isEmpty() ? -1 : seconds.get(seconds.size() - 1).get("limit"));
+      m.put("cpuMillisByThreads", cpuMillisByThreads);
+      // Busy: the share of the phase the worker spent in calls (wall time). CPU share: what the
+      // machine gave it meanwhile; goodput = CPU share x 1000 / workMs whatever the limit does.
+      double phaseSeconds = (endNanos - startNanos) / 1e9;
+      m.put("workerBusyPct", 100 * serviceWallNanos / 1e9 / phaseSeconds);
+      m.put("workerCpuSharePct", 100 * workerCpuNanos / 1e9 / phaseSeconds);
       m.put("perSecond", seconds);
       return m;
     }
@@ -540,7 +615,10 @@ public final class AdmissionBench {
     List<Double> limit = new ArrayList<>();
     List<Double> p95 = new ArrayList<>();
     List<Double> serverP95 = new ArrayList<>();
+    List<Double> workerShare = new ArrayList<>();
     for (Map<String, Object> row : run.seconds) {
+      double share = (Double) row.get("workerCpuPct");
+      workerShare.add(Double.isNaN(share) ? 0 : share);
       t.add((Double) row.get("t"));
       goodput.add(((Long) row.get("goodput")).doubleValue());
       refused.add(((Long) row.get("refused")).doubleValue());
@@ -557,11 +635,17 @@ public final class AdmissionBench {
       limit.add(0.0);
       p95.add(0.0);
       serverP95.add(0.0);
+      workerShare.add(0.0);
     }
     chart.addSeries("goodput (calls/s)", t, goodput).setMarker(SeriesMarkers.NONE);
     chart.addSeries("refused (calls/s)", t, refused).setMarker(SeriesMarkers.NONE);
     chart.addSeries("capacity (calls/s)", List.of(t.get(0), t.get(t.size() - 1)),
         List.of(capacity, capacity)).setMarker(SeriesMarkers.NONE);
+    // Goodput is this share x 1000 / work-ms: what the machine's other load left the worker.
+    XYSeries share = chart.addSeries("worker CPU share (%)", t, workerShare);
+    share.setMarker(SeriesMarkers.NONE);
+    share.setLineStyle(new java.awt.BasicStroke(1f, java.awt.BasicStroke.CAP_BUTT,
+        java.awt.BasicStroke.JOIN_MITER, 10f, new float[] {4f, 3f}, 0f));
     if (limit.stream().anyMatch(v -> v >= 0)) {
       chart.addSeries("limit", t, limit).setMarker(SeriesMarkers.NONE);
     }

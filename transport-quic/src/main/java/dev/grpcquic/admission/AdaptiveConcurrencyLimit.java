@@ -14,9 +14,13 @@ import java.time.Duration;
  * @param maxLimit the limit never rises above this
  * @param window latencies are judged over windows of at least this long...
  * @param windowCalls ...and at least this many completed calls
+ * @param grantStreamsByLimit whether each connection's MAX_STREAMS credit also follows the limit
+ *     (a refused stream's slot is withheld while the connection's credit exceeds it; see {@link
+ *     AdmissionServerEngine}); off by default
  */
 public record AdaptiveConcurrencyLimit(Duration latencyTarget, double percentile,
-    int initialLimit, int minLimit, int maxLimit, Duration window, int windowCalls) {
+    int initialLimit, int minLimit, int maxLimit, Duration window, int windowCalls,
+    boolean grantStreamsByLimit) {
 
   public static final int DEFAULT_INITIAL_LIMIT = 20;
   public static final int DEFAULT_MIN_LIMIT = 1;
@@ -38,6 +42,18 @@ public record AdaptiveConcurrencyLimit(Duration latencyTarget, double percentile
     if (window.isNegative() || windowCalls < 1) {
       throw new IllegalArgumentException("window must be >= 0 and windowCalls >= 1");
     }
+  }
+
+  /** Without stream grants: refusals only. */
+  public AdaptiveConcurrencyLimit(Duration latencyTarget, double percentile, int initialLimit,
+      int minLimit, int maxLimit, Duration window, int windowCalls) {
+    this(latencyTarget, percentile, initialLimit, minLimit, maxLimit, window, windowCalls, false);
+  }
+
+  /** The same settings, with the connections' stream credit following the limit or not. */
+  public AdaptiveConcurrencyLimit withGrantStreamsByLimit(boolean grant) {
+    return new AdaptiveConcurrencyLimit(latencyTarget, percentile, initialLimit, minLimit,
+        maxLimit, window, windowCalls, grant);
   }
 
   /** The defaults around a target: initial limit 20, between 1 and 1000, 100 ms / 20 call windows. */

@@ -18,14 +18,21 @@ import javax.annotation.concurrent.GuardedBy;
  * <ul>
  *   <li>p above the target: multiplicative decrease, limit x max(0.5, min(0.9, target / p)), so a
  *       limit far too high comes down in a few windows and one just too high by a little;
- *   <li>p at most 80 % of the target and the limit was used (calls in flight reached 80 % of it
+ *   <li>p at most 60 % of the target and the limit was used (calls in flight reached 80 % of it
  *       during the window): additive increase, limit + 1 (+ a twentieth of the limit, so a large
  *       limit is not probed one call at a time);
- *   <li>otherwise unchanged: between 80 % and 100 % of the target the limit holds (without this
+ *   <li>otherwise unchanged: between 60 % and 100 % of the target the limit holds (without this
  *       band AIMD settles where half the windows are over the target, so the run's percentile
- *       is too); and a server not busy enough for the limit to matter does not let it drift up
- *       to where the next burst would overload.
+ *       is too; and the margin below the target absorbs a service that gets slower before the
+ *       next window can tell, such as a worker losing CPU to other processes); and a server not
+ *       busy enough for the limit to matter does not let it drift up to where the next burst
+ *       would overload.
  * </ul>
+ *
+ * <p>After a decrease, the calls still in flight were admitted under the old limit: their
+ * latencies are not samples of the new one, and judging the next window on them decreased the
+ * limit a second time for the same overload. So the next window starts after as many calls as
+ * were in flight have ended.
  *
  * Thread-safe; all state is under one monitor, held for no more than a window's sort.
  */
@@ -34,12 +41,13 @@ public final class AdaptiveConcurrencyLimiter {
   static final int MAX_WINDOW_SAMPLES = 4096;
   private static final double USED_FRACTION = 0.8;
   /** Below this fraction of the target, a used limit rises; up to the target, it holds. */
-  private static final double HEADROOM = 0.8;
+  private static final double HEADROOM = 0.6;
 
   private final AdaptiveConcurrencyLimit config;
   private final long targetNanos;
   private final LongSupplier clock;
   private final List<LongConsumer> sampleListeners = new CopyOnWriteArrayList<>();
+  private final List<Runnable> limitListeners = new CopyOnWriteArrayList<>();
 
   private final Object lock = new Object();
   @GuardedBy("lock") private double limit;
@@ -51,6 +59,8 @@ public final class AdaptiveConcurrencyLimiter {
   @GuardedBy("lock") private long rejected;
   @GuardedBy("lock") private long admitted;
   @GuardedBy("lock") private long lastPercentileNanos = -1;
+  /** Calls admitted before the last decrease that have yet to end: not samples of the limit. */
+  @GuardedBy("lock") private int staleCalls;
 
   public AdaptiveConcurrencyLimiter(AdaptiveConcurrencyLimit config) {
     this(config, System::nanoTime);
@@ -85,21 +95,37 @@ public final class AdaptiveConcurrencyLimiter {
 
   /** Gives back a call's slot with the call's latency, which the limit then follows. */
   public void release(long latencyNanos) {
+    boolean limitChanged = false;
     synchronized (lock) {
       inFlight--;
-      if (sampleCount == samples.length) {
-        samples = Arrays.copyOf(samples, samples.length * 2);
-      }
-      samples[sampleCount++] = latencyNanos;
       long now = clock.getAsLong();
+      if (staleCalls > 0) {
+        staleCalls--;
+        if (staleCalls == 0) {
+          windowStart = now;
+          maxInFlightInWindow = inFlight;
+        }
+      } else {
+        if (sampleCount == samples.length) {
+          samples = Arrays.copyOf(samples, samples.length * 2);
+        }
+        samples[sampleCount++] = latencyNanos;
+      }
       if ((sampleCount >= config.windowCalls()
           && now - windowStart >= config.window().toNanos())
           || sampleCount >= MAX_WINDOW_SAMPLES) {
+        int before = (int) limit;
         endWindow(now);
+        limitChanged = (int) limit != before;
       }
     }
     for (LongConsumer listener : sampleListeners) {
       listener.accept(latencyNanos);
+    }
+    if (limitChanged) {
+      for (Runnable listener : limitListeners) {
+        listener.run();
+      }
     }
   }
 
@@ -107,6 +133,7 @@ public final class AdaptiveConcurrencyLimiter {
   public void releaseWithoutSample() {
     synchronized (lock) {
       inFlight--;
+      staleCalls = Math.min(staleCalls, inFlight);
     }
   }
 
@@ -120,6 +147,7 @@ public final class AdaptiveConcurrencyLimiter {
     if (p > targetNanos) {
       double factor = Math.max(0.5, Math.min(0.9, (double) targetNanos / p));
       limit = Math.max(config.minLimit(), limit * factor);
+      staleCalls = inFlight;
     } else if (p <= HEADROOM * targetNanos
         && maxInFlightInWindow >= USED_FRACTION * (int) limit) {
       limit = Math.min(config.maxLimit(), limit + 1 + limit / 20);
@@ -169,6 +197,14 @@ public final class AdaptiveConcurrencyLimiter {
   /** Told every latency sample the limiter takes (the metrics export the same measurements). */
   public void addSampleListener(LongConsumer listener) {
     sampleListeners.add(listener);
+  }
+
+  /**
+   * Told (on the thread of the call that closed the window, outside the limiter's lock) each time
+   * the limit changes; must not block.
+   */
+  public void addLimitListener(Runnable listener) {
+    limitListeners.add(listener);
   }
 
   @Override

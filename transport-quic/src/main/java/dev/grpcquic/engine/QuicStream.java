@@ -34,6 +34,28 @@ public interface QuicStream {
    */
   void reset(long applicationErrorCode);
 
+  /**
+   * Abandons only the sending side: RESET_STREAM with this code (unless FIN was already handed to
+   * the engine). The receiving side stays as it is, unread, and with it the stream's MAX_STREAMS
+   * slot (kwik and quiche give a peer's stream slot back only once both directions are finished),
+   * until {@link #reset} or {@link #stopSending} ends it: how a server withholds stream credit.
+   * Returns false when the engine cannot keep the receiving side; it then abandons both, as
+   * {@link #reset} does.
+   */
+  default boolean resetSending(long applicationErrorCode) {
+    reset(applicationErrorCode);
+    return false;
+  }
+
+  /**
+   * After {@link #resetSending}: whether the stream still holds its MAX_STREAMS slot. False once
+   * the receiving side ended (the peer reset it, on an engine that then frees the stream, such as
+   * kwik; quiche frees it only when the application reads the reset) or was abandoned.
+   */
+  default boolean holdsSlot() {
+    return false;
+  }
+
   /** Abandons the receiving side: STOP_SENDING with this code; no further data is delivered. */
   void stopSending(long applicationErrorCode);
 }

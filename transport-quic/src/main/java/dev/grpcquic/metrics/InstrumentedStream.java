@@ -22,6 +22,8 @@ final class InstrumentedStream implements QuicStream, StreamHandler {
   private volatile StreamHandler handler;
   /** When the queue last went from empty to holding unaccepted bytes; 0 when empty. */
   private final AtomicLong blockedSince = new AtomicLong();
+  /** resetSending was called: the reset that later ends the stream was counted then. */
+  private volatile boolean sendingReset;
 
   InstrumentedStream(TransportMetrics metrics, QuicStream delegate, StreamHandler handler) {
     this.metrics = metrics;
@@ -70,9 +72,24 @@ final class InstrumentedStream implements QuicStream, StreamHandler {
 
   @Override
   public void reset(long applicationErrorCode) {
-    metrics.streamReset(true, applicationErrorCode);
+    if (!sendingReset) { // else counted by resetSending
+      metrics.streamReset(true, applicationErrorCode);
+    }
     endBlocked();
     delegate.reset(applicationErrorCode);
+  }
+
+  @Override
+  public boolean resetSending(long applicationErrorCode) {
+    sendingReset = true;
+    metrics.streamReset(true, applicationErrorCode);
+    endBlocked();
+    return delegate.resetSending(applicationErrorCode);
+  }
+
+  @Override
+  public boolean holdsSlot() {
+    return delegate.holdsSlot();
   }
 
   @Override

@@ -90,13 +90,35 @@ class AdaptiveConcurrencyLimiterTest {
   }
 
   @Test
-  void between80And100PercentOfTheTargetTheLimitHolds() {
-    fillThenWindow(90);
+  void between60And100PercentOfTheTargetTheLimitHolds() {
+    fillThenWindow(70);
     assertEquals(20, limiter.limit());
     fillThenWindow(100);
     assertEquals(20, limiter.limit());
-    fillThenWindow(80);
+    fillThenWindow(60);
     assertEquals(22, limiter.limit());
+  }
+
+  @Test
+  void callsAdmittedBeforeADecreaseDoNotJudgeTheNewLimit() {
+    for (int i = 0; i < 20; i++) {
+      assertTrue(limiter.tryAcquire());
+    }
+    clock.addAndGet(100 * MS);
+    for (int i = 0; i < 10; i++) {
+      limiter.release(1000 * MS);
+    }
+    assertEquals(10, limiter.limit());
+    // The other ten were admitted under the old limit: just as slow, and no second decrease.
+    clock.addAndGet(100 * MS);
+    for (int i = 0; i < 10; i++) {
+      limiter.release(1000 * MS);
+    }
+    assertEquals(10, limiter.limit());
+    assertEquals(0, limiter.inFlight());
+    // Calls admitted under the new limit decide again.
+    window(10, 1000);
+    assertEquals(5, limiter.limit());
   }
 
   @Test

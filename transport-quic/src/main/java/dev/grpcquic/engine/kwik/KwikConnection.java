@@ -181,6 +181,17 @@ final class KwikConnection implements QuicConnection {
   }
 
   /**
+   * Lets kwik's sender send what it queued without a flush now: a MAX_STREAMS that a stream
+   * finished outside the processing of a received packet (kwik queues it unflushed) would
+   * otherwise wait for the next packet, while a peer waiting for it sends nothing.
+   */
+  void flushSoon() {
+    if (kwik instanceof QuicConnectionImpl impl && !isClosingOrClosed()) {
+      impl.send(maxSize -> null, 1, tech.kwik.core.common.EncryptionLevel.App, frame -> { }, true);
+    }
+  }
+
+  /**
    * Sends a QUIC PING every {@code interval} while the connection lives. kwik's own
    * {@code keepAlive(seconds)} means something else: it keeps a connection alive for that many
    * seconds in all, pinging at half the peer's idle timeout rounded down to whole seconds (so

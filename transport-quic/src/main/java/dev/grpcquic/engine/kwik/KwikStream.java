@@ -62,6 +62,8 @@ final class KwikStream implements QuicStream {
   private boolean writerRunning;
   private boolean outboundEnded;
   private boolean resetByUs;
+  /** {@link #resetSending}: the receiving side is kept unread, holding the MAX_STREAMS slot. */
+  private boolean receivingHeld;
   /** Bytes (or a FIN) of ours went, or are going, to kwik: a STREAM frame will leave. */
   private boolean handedToKwik;
   /** Our reset waits for the peer to have a frame of the stream; the stream is not done before. */
@@ -405,11 +407,39 @@ final class KwikStream implements QuicStream {
    */
   @Override
   public void reset(long applicationErrorCode) {
+    abandon(applicationErrorCode, true);
+  }
+
+  /**
+   * RESET_STREAM only: the receiving side stays unread, and kwik keeps the stream's MAX_STREAMS
+   * slot until {@link #reset} or {@link #stopSending} ends that side too.
+   */
+  @Override
+  public boolean resetSending(long applicationErrorCode) {
+    abandon(applicationErrorCode, false);
+    return true;
+  }
+
+  /** kwik frees the stream as soon as the peer's RESET_STREAM ends its unread receiving side. */
+  @Override
+  public boolean holdsSlot() {
+    synchronized (this) {
+      if (!receivingHeld) {
+        return false;
+      }
+    }
+    return !KwikInternals.inputClosed(kwik);
+  }
+
+  private void abandon(long applicationErrorCode, boolean receivingToo) {
     boolean sendReset;
     boolean abortReading;
     ByteBuffer opening = null;
     boolean frameComing;
+    boolean releaseSlot;
     synchronized (this) {
+      releaseSlot = receivingToo && receivingHeld && !inboundEnded;
+      receivingHeld = !receivingToo && !inboundEnded;
       sendReset = !outboundEnded;
       if (sendReset) {
         resetByUs = true;
@@ -423,7 +453,7 @@ final class KwikStream implements QuicStream {
       outboundEnded = true;
       writeQueue.clear();
       queuedBytes = 0;
-      abortReading = !inboundEnded;
+      abortReading = receivingToo && !inboundEnded;
       if (abortReading) {
         stoppedByUs = true;
         inboundEnded = true;
@@ -440,6 +470,9 @@ final class KwikStream implements QuicStream {
       }
       if (abortReading) {
         abortKwikReading(applicationErrorCode);
+      }
+      if (releaseSlot) {
+        connection.flushSoon(); // the MAX_STREAMS this slot makes due
       }
       synchronized (this) {
         resetWaiting = false;
@@ -500,14 +533,20 @@ final class KwikStream implements QuicStream {
    */
   @Override
   public void stopSending(long applicationErrorCode) {
+    boolean releaseSlot;
     synchronized (this) {
       if (inboundEnded) {
         return;
       }
+      releaseSlot = receivingHeld;
+      receivingHeld = false;
       stoppedByUs = true;
       inboundEnded = true;
     }
     abortKwikReading(applicationErrorCode);
+    if (releaseSlot) {
+      connection.flushSoon(); // the MAX_STREAMS this slot makes due
+    }
     connection.streamMaybeDone(this);
   }
 

@@ -227,6 +227,29 @@ final class QuicheStream extends ChannelInboundHandlerAdapter implements QuicStr
     });
   }
 
+  /**
+   * RESET_STREAM only; the receiving side stays unread (no read is asked for), so quiche does not
+   * collect the stream and keeps its MAX_STREAMS slot until {@link #reset} ends that side too.
+   */
+  @Override
+  public boolean resetSending(long applicationErrorCode) {
+    run(() -> {
+      if (outputDone) {
+        return;
+      }
+      outputDone = true;
+      connection.unwatchStopSending(this);
+      channel.shutdownOutput((int) applicationErrorCode);
+    });
+    return true;
+  }
+
+  /** quiche keeps an unread stream whatever the peer does, until {@link #reset} reads it off. */
+  @Override
+  public boolean holdsSlot() {
+    return !abandoned;
+  }
+
   @Override
   public void stopSending(long applicationErrorCode) {
     run(() -> {

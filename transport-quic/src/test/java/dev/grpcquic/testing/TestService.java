@@ -93,6 +93,9 @@ public final class TestService {
   /** SINK calls as they arrive: a test decides when (and whether) the server reads. */
   public final LinkedBlockingQueue<ServerCall<byte[], byte[]>> sinkCalls =
       new LinkedBlockingQueue<>();
+  /** SINK calls whose cancellation the server saw. */
+  public final LinkedBlockingQueue<ServerCall<byte[], byte[]>> sinkCancelled =
+      new LinkedBlockingQueue<>();
   /** How many messages a DOWNLOAD had sent each time the transport stopped it (isReady false). */
   public final LinkedBlockingQueue<Integer> downloadBlockedAt = new LinkedBlockingQueue<>();
 
@@ -201,6 +204,11 @@ public final class TestService {
       public void onMessage(byte[] message) {
         total[0] += message.length;
         call.request(1);
+      }
+
+      @Override
+      public void onCancel() {
+        sinkCancelled.add(call);
       }
 
       @Override

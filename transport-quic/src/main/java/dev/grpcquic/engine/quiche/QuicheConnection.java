@@ -320,9 +320,10 @@ final class QuicheConnection extends ChannelInboundHandlerAdapter implements Qui
   // ---- bookkeeping for streams ----
 
   /**
-   * Event loop: the peer finished its side of this stream and this end still has to answer.
-   * Until it does, a STOP_SENDING from the peer (its cancellation) is looked for every
-   * {@link #STOP_SENDING_TICK_MILLIS} ms, since Netty reports it only to a write.
+   * Event loop: the peer finished its side of this stream and this end still has to answer, or
+   * this end stopped reading it. Until the answer is sent, a STOP_SENDING from the peer (its
+   * cancellation) is looked for every {@link #STOP_SENDING_TICK_MILLIS} ms, since Netty reports
+   * it only to a write.
    */
   void watchStopSending(QuicheStream stream) {
     if (NettyQuicInternals.canWatchStopSending() && answering.add(stream)) {

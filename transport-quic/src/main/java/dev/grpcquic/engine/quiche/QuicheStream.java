@@ -344,7 +344,16 @@ final class QuicheStream extends ChannelInboundHandlerAdapter implements QuicStr
       connection.onBytesRead(n);
       handler.onData(out);
     }
-    if (inputDone || abandoned || !received.isEmpty()) {
+    if (inputDone || abandoned) {
+      return;
+    }
+    if (credit == 0 && bidirectional && !outputDone) {
+      // The application stopped reading, so no read is pending and a RESET_STREAM would go
+      // unseen (Netty reports it to a read only). A gRPC client cancels with STOP_SENDING as
+      // well, which the connection can see without reading.
+      connection.watchStopSending(this);
+    }
+    if (!received.isEmpty()) {
       return;
     }
     if (finReceived) {

@@ -95,7 +95,9 @@ public final class QuicheClientEngine implements QuicClientEngine {
             ch.pipeline().addLast(codec, udpErrors);
           }
         })
-        .bind(new InetSocketAddress(remote.getAddress() instanceof java.net.Inet6Address ? "::" : "0.0.0.0", 0))
+        // Connected: only a connected UDP socket hears ICMP port unreachable.
+        .connect(remote, new InetSocketAddress(
+            remote.getAddress() instanceof java.net.Inet6Address ? "::" : "0.0.0.0", 0))
         .addListener(bound -> {
           if (!bound.isSuccess()) {
             future.completeExceptionally(bound.cause());

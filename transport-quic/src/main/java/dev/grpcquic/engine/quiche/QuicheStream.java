@@ -115,6 +115,13 @@ final class QuicheStream extends ChannelInboundHandlerAdapter implements QuicStr
     }
   }
 
+  /** Event loop: writes at once (0-RTT data, which must be in quiche before the next send). */
+  void writeNow(ByteBuffer data, boolean fin) {
+    int bytes = data.remaining();
+    queued.addAndGet(bytes);
+    writeOnLoop(data, fin, bytes);
+  }
+
   private void writeOnLoop(ByteBuffer data, boolean fin, int bytes) {
     if (outputDone || abandoned) {
       queued.addAndGet(-bytes);

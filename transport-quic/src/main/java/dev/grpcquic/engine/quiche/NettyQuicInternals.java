@@ -144,10 +144,6 @@ final class NettyQuicInternals {
     }
   }
 
-  static boolean canResume() {
-    return SESSION_CACHE != null;
-  }
-
   /**
    * Puts a session into the client context's cache under {@code host} and {@code key}, where the
    * connection whose engine has that peer host and port finds it when it starts. Single use: the

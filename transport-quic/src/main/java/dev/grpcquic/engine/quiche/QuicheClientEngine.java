@@ -85,6 +85,7 @@ public final class QuicheClientEngine implements QuicClientEngine {
       tls = context(options);
     } catch (RuntimeException e) {
       future.completeExceptionally(e);
+      earlyStreams.forEach(early -> early.opened().completeExceptionally(e));
       return future;
     }
     InetSocketAddress remote = new InetSocketAddress(options.host(), options.port());

@@ -52,8 +52,7 @@ public final class QuicheServerEngine implements QuicServerEngine {
       throw new IOException("the server's key or certificate cannot be used: " + e.getMessage(),
           e);
     }
-    Endpoint endpoint = new Endpoint(acceptor, options.streamReceiveWindow(),
-        options.clientTrust() == null);
+    Endpoint endpoint = new Endpoint(acceptor, options.streamReceiveWindow());
     long streamWindow = options.streamReceiveWindow();
     QuicServerCodecBuilder builder = new QuicServerCodecBuilder()
         .sslContext(tls)
@@ -95,16 +94,14 @@ public final class QuicheServerEngine implements QuicServerEngine {
   private static final class Endpoint implements QuicServerEndpoint {
     private final ConnectionAcceptor acceptor;
     private final long streamWindow;
-    private final boolean halfRtt;
     private final AtomicBoolean accepting = new AtomicBoolean(true);
     private final Set<QuicheConnection> open = ConcurrentHashMap.newKeySet();
     private volatile Channel udp;
     final ChannelHandler connections = new Connections();
 
-    Endpoint(ConnectionAcceptor acceptor, long streamWindow, boolean halfRtt) {
+    Endpoint(ConnectionAcceptor acceptor, long streamWindow) {
       this.acceptor = acceptor;
       this.streamWindow = streamWindow;
-      this.halfRtt = halfRtt;
     }
 
     /** Makes each new connection's adapter and hands it to the acceptor. */
@@ -121,9 +118,8 @@ public final class QuicheServerEngine implements QuicServerEngine {
         open.add(connection);
         channel.closeFuture().addListener(f -> open.remove(connection));
         // Handed over once the handshake is done: a close in the handshake (the transport's
-        // H3_EXCESSIVE_LOAD beyond maxConnections) would not reach the client as such. A 0-RTT
-        // request hands it over earlier (see onEstablished), its close waiting for the handshake.
-        connection.onEstablished(c -> c.setHandlerOnLoop(acceptor.onConnection(c)), halfRtt);
+        // H3_EXCESSIVE_LOAD beyond maxConnections) would not reach the client as such.
+        connection.onEstablished(c -> c.setHandlerOnLoop(acceptor.onConnection(c)));
       }
     }
 

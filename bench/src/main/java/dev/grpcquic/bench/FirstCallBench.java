@@ -2,6 +2,8 @@ package dev.grpcquic.bench;
 
 import dev.grpcquic.QuicAttributes;
 import dev.grpcquic.QuicChannelBuilder;
+import dev.grpcquic.QuicEngine;
+import dev.grpcquic.QuicEngines;
 import dev.grpcquic.QuicServerBuilder;
 import dev.grpcquic.QuicSessionTicketStore;
 import dev.grpcquic.engine.EarlyDataStats;
@@ -48,7 +50,7 @@ import java.util.function.Supplier;
  * RTT units. {@code --one-way-ms 0} measures on plain loopback (no relay).
  *
  * <pre>java -cp bench/target/benchmarks.jar dev.grpcquic.bench.FirstCallBench [--runs 20]
- *     [--warmup 5] [--one-way-ms 42.5]</pre>
+ *     [--warmup 5] [--one-way-ms 42.5] [--engine kwik|quiche]</pre>
  */
 public final class FirstCallBench {
   private FirstCallBench() {}
@@ -77,6 +79,8 @@ public final class FirstCallBench {
 
   /** Request payload size; the response is always 1 KiB. */
   static int requestBytes = BenchService.UNARY_SIZE;
+  /** The QUIC engine of client and server. */
+  static QuicEngine engine = QuicEngines.kwik();
 
   public static void main(String[] args) throws Exception {
     int runs = 20;
@@ -88,15 +92,16 @@ public final class FirstCallBench {
         case "--warmup" -> warmup = Integer.parseInt(args[++i]);
         case "--one-way-ms" -> oneWayMs = Double.parseDouble(args[++i]);
         case "--request-bytes" -> requestBytes = Integer.parseInt(args[++i]);
+        case "--engine" -> engine = QuicEngines.named(args[++i]);
         default -> throw new IllegalArgumentException("options: [--runs N] [--warmup N] "
-            + "[--one-way-ms MS] [--request-bytes N]");
+            + "[--one-way-ms MS] [--request-bytes N] [--engine kwik|quiche]");
       }
     }
     long oneWayNanos = (long) (oneWayMs * 1e6);
     double rttMs = 2 * oneWayMs;
     StringBuilder md = new StringBuilder();
     md.append(String.format("Connection set-up + first unary call (1 KiB each way), fresh channel"
-        + " each run; %s; median of %d runs after %d warm-up runs.%n%n",
+        + " each run; QUIC engine %s; %s; median of %d runs after %d warm-up runs.%n%n", engine,
         oneWayMs > 0 ? String.format("user-space relays adding %.1f ms each way (RTT %.0f ms): "
             + "UDP relay for QUIC, TCP proxy for Netty", oneWayMs, rttMs) : "loopback, no relay",
         runs, warmup));
@@ -141,6 +146,7 @@ public final class FirstCallBench {
       case NETTY_H2C -> NettyServerBuilder.forAddress(any, InsecureServerCredentials.create())
           .addService(BenchService.definition()).build().start();
       default -> QuicServerBuilder.forAddress(any)
+          .engine(engine)
           .useTransportSecurity(tls.serverChainPem.toFile(), tls.serverKeyPem.toFile())
           .addService(BenchService.definition()).build().start();
     };
@@ -203,6 +209,7 @@ public final class FirstCallBench {
       case NETTY_H2C -> NettyChannelBuilder.forAddress("127.0.0.1", port,
           InsecureChannelCredentials.create()).build();
       default -> QuicChannelBuilder.forAddress("127.0.0.1", port)
+          .engine(engine)
           .overrideAuthority("localhost")
           .trustCertificates(tls.caPem.toFile())
           .sessionTicketStore(scenario == Scenario.QUIC_COLD ? null : store)

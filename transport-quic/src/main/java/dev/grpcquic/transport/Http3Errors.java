@@ -50,9 +50,14 @@ final class Http3Errors {
   /** QUIC's CONNECTION_REFUSED: what our servers answer a new connection while they drain. */
   private static final long CONNECTION_REFUSED = 0x2;
 
+  /** The server refused the connection (CONNECTION_REFUSED): it processed nothing on it. */
+  static boolean isRefusal(ConnectionCloseInfo info) {
+    return info.byPeer() && info.transportErrorCode() == CONNECTION_REFUSED;
+  }
+
   /** Calls on a connection that ended fail UNAVAILABLE, with the reason. */
   static Status statusForConnectionClose(ConnectionCloseInfo info) {
-    if (info.byPeer() && info.transportErrorCode() == CONNECTION_REFUSED) {
+    if (isRefusal(info)) {
       // Reads like a network fault otherwise; it is the server's shutdown() at work.
       return Status.UNAVAILABLE.withDescription("the server refused the QUIC connection: it is"
           + " shutting down (draining), try another server [" + info + "]");

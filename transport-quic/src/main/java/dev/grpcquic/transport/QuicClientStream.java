@@ -352,7 +352,12 @@ final class QuicClientStream extends AbstractClientStream {
           return;
         }
         cancelled = true;
-        transportReportStatus(Http3Errors.statusForConnectionClose(info), false, new Metadata());
+        // A refused connection (CONNECTION_REFUSED from a draining server, which may let the
+        // handshake complete first) processed nothing: MISCARRIED lets grpc-core retry the call
+        // elsewhere, as the transport does for calls still waiting for their stream.
+        transportReportStatus(Http3Errors.statusForConnectionClose(info),
+            Http3Errors.isRefusal(info) ? RpcProgress.MISCARRIED : RpcProgress.PROCESSED, false,
+            new Metadata());
         transport.streamFinished(QuicClientStream.this);
       }
     }

@@ -39,6 +39,8 @@ public final class UdpRelay implements AutoCloseable {
   private volatile boolean closed;
   public final AtomicLong dropped = new AtomicLong();
   public final AtomicLong forwarded = new AtomicLong();
+  /** 0-RTT packets (QUIC v1 long header type 1) in the datagrams clients sent so far. */
+  public final AtomicLong zeroRttFromClients = new AtomicLong();
 
   public UdpRelay(InetSocketAddress server, long seed) throws SocketException {
     this.server = server;
@@ -109,6 +111,10 @@ public final class UdpRelay implements AutoCloseable {
           return null;
         }
       });
+      int zeroRtt = zeroRttPackets(packet.getData(), packet.getOffset(), packet.getLength());
+      if (zeroRtt > 0) {
+        zeroRttFromClients.addAndGet(zeroRtt);
+      }
       if (upstream != null) {
         schedule(upstream.socket, packet, server);
       }
@@ -145,6 +151,52 @@ public final class UdpRelay implements AutoCloseable {
         dropped.incrementAndGet();
       }
     }
+  }
+
+  /**
+   * Counts the 0-RTT packets among the coalesced QUIC v1 packets of one datagram (RFC 9000
+   * §12.2, §17.2): long-header packets carry their length, a short-header packet takes the rest.
+   */
+  static int zeroRttPackets(byte[] d, int offset, int length) {
+    int count = 0;
+    int p = offset;
+    int end = offset + length;
+    try {
+      while (p + 6 < end && (d[p] & 0x80) != 0) {
+        int type = (d[p] & 0x30) >> 4;
+        int version = ((d[p + 1] & 0xff) << 24) | ((d[p + 2] & 0xff) << 16)
+            | ((d[p + 3] & 0xff) << 8) | (d[p + 4] & 0xff);
+        if (version != 1 || type == 3) {
+          return count; // version negotiation, another version, Retry: no length to follow
+        }
+        int q = p + 5;
+        q += 1 + (d[q] & 0xff); // destination connection ID
+        q += 1 + (d[q] & 0xff); // source connection ID
+        if (type == 0) {
+          long[] token = varInt(d, q);
+          q = (int) (token[1] + token[0]);
+        }
+        long[] packetLength = varInt(d, q);
+        if (type == 1) {
+          count++;
+        }
+        p = (int) (packetLength[1] + packetLength[0]);
+      }
+    } catch (ArrayIndexOutOfBoundsException e) {
+      // not QUIC as expected: count what was seen
+    }
+    return count;
+  }
+
+  /** {value, offset after it}. */
+  private static long[] varInt(byte[] d, int at) {
+    int first = d[at] & 0xff;
+    int bytes = 1 << (first >> 6);
+    long value = first & 0x3f;
+    for (int i = 1; i < bytes; i++) {
+      value = (value << 8) | (d[at + i] & 0xff);
+    }
+    return new long[] {value, at + bytes};
   }
 
   private static Thread daemon(Runnable body, String name) {

@@ -1,47 +1,38 @@
 package dev.grpcquic.zerortt;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static dev.grpcquic.zerortt.ZeroRttFixtures.IDEMPOTENT_ECHO;
+import static dev.grpcquic.zerortt.ZeroRttFixtures.callOnNewChannel;
+import static dev.grpcquic.zerortt.ZeroRttFixtures.earnTicket;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.grpcquic.QuicAttributes;
 import dev.grpcquic.QuicCallOptions;
-import dev.grpcquic.QuicSessionTicketStore;
+import dev.grpcquic.QuicChannelBuilder;
+import dev.grpcquic.QuicEngine.Feature;
 import dev.grpcquic.engine.EarlyDataStats;
 import dev.grpcquic.testing.QuicTestServer;
+import dev.grpcquic.testing.TestEngine;
 import dev.grpcquic.testing.TestService;
+import dev.grpcquic.testing.UdpRelay;
+import dev.grpcquic.zerortt.ZeroRttFixtures.CountingStore;
+import dev.grpcquic.zerortt.ZeroRttFixtures.CountingTrust;
 import io.grpc.CallOptions;
-import io.grpc.Channel;
-import io.grpc.ClientCall;
-import io.grpc.ClientInterceptor;
-import io.grpc.ClientInterceptors;
-import io.grpc.ForwardingClientCall.SimpleForwardingClientCall;
-import io.grpc.ForwardingClientCallListener.SimpleForwardingClientCallListener;
-import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
-import io.grpc.MethodDescriptor;
-import io.grpc.Status;
-import io.grpc.stub.ClientCalls;
-import java.nio.charset.StandardCharsets;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
+import java.net.InetSocketAddress;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Session resumption and 0-RTT between a grpc-quic client and server on real kwik connections: a
- * first connection earns a session ticket, the next one resumes with it and sends its first call
- * as early data when (and only when) the call is safe to replay.
+ * Session resumption and 0-RTT between a grpc-quic client and server on real connections of the
+ * test engine ({@link TestEngine}): a first connection earns a session ticket, the next one
+ * resumes with it and sends its first call as early data when (and only when) the call is safe
+ * to replay.
  */
 @Timeout(60)
 class ZeroRttTest {
-
-  private static final MethodDescriptor<byte[], byte[]> IDEMPOTENT_ECHO =
-      TestService.ECHO.toBuilder().setIdempotent(true).build();
-  private static final byte[] REQUEST = "early bird".getBytes(StandardCharsets.UTF_8);
 
   private QuicTestServer server;
   private QuicTestServer secondServer;
@@ -56,95 +47,41 @@ class ZeroRttTest {
     }
   }
 
-  /** Counts the tickets stored; the channel dials with authority "localhost" (see QuicTestServer). */
-  private static final class CountingStore implements QuicSessionTicketStore {
-    final QuicSessionTicketStore delegate = QuicSessionTicketStore.inMemory(4);
-    final AtomicInteger puts = new AtomicInteger();
-    private final java.util.concurrent.Semaphore arrived = new java.util.concurrent.Semaphore(0);
-
-    @Override
-    public void put(String authority, byte[] ticket) {
-      delegate.put(authority, ticket);
-      puts.incrementAndGet();
-      arrived.release();
-    }
-
-    @Override
-    public byte[] take(String authority) {
-      return delegate.take(authority);
-    }
-
-    /** Waits until {@code count} tickets were stored in all. */
-    void awaitPuts(int count) throws InterruptedException {
-      while (puts.get() < count) {
-        assertTrue(arrived.tryAcquire(20, java.util.concurrent.TimeUnit.SECONDS),
-            "no session ticket arrived");
-      }
-    }
-  }
-
-  /** Makes one call on a fresh channel so that the store holds a ticket from {@code target}. */
-  private static void earnTicket(QuicTestServer target, CountingStore store) throws Exception {
-    int before = store.puts.get();
-    ManagedChannel first = target.channelBuilder().sessionTicketStore(store).build();
-    try {
-      assertArrayEquals(REQUEST, ClientCalls.blockingUnaryCall(
-          first, TestService.ECHO, CallOptions.DEFAULT, REQUEST));
-      store.awaitPuts(before + 1);
-    } finally {
-      first.shutdownNow();
-    }
-  }
-
-  /** Calls {@code method} on a new channel with {@code store}; returns the connection's 0-RTT stats. */
   private static EarlyDataStats callOnNewChannel(QuicTestServer target, CountingStore store,
-      MethodDescriptor<byte[], byte[]> method, CallOptions options) throws Exception {
-    return callOnNewChannel(target, store, method, options, true);
+      io.grpc.MethodDescriptor<byte[], byte[]> method, CallOptions options) throws Exception {
+    return ZeroRttFixtures.callOnNewChannel(target::channelBuilder, store, method, options, true);
   }
 
-  private static EarlyDataStats callOnNewChannel(QuicTestServer target, CountingStore store,
-      MethodDescriptor<byte[], byte[]> method, CallOptions options, boolean zeroRtt)
-      throws Exception {
-    AtomicReference<Supplier<EarlyDataStats>> early = new AtomicReference<>();
-    int ticketsBefore = store.puts.get();
-    ManagedChannel channel = target.channelBuilder().sessionTicketStore(store).zeroRtt(zeroRtt)
-        .build();
-    try {
-      Channel intercepted = ClientInterceptors.intercept(channel, new ClientInterceptor() {
-        @Override
-        public <ReqT, RespT> ClientCall<ReqT, RespT> interceptCall(
-            MethodDescriptor<ReqT, RespT> m, CallOptions o, Channel next) {
-          ClientCall<ReqT, RespT> call = next.newCall(m, o);
-          return new SimpleForwardingClientCall<>(call) {
-            @Override
-            public void start(Listener<RespT> listener, Metadata headers) {
-              super.start(new SimpleForwardingClientCallListener<>(listener) {
-                @Override
-                public void onClose(Status status, Metadata trailers) {
-                  early.set(call.getAttributes().get(QuicAttributes.EARLY_DATA));
-                  super.onClose(status, trailers);
-                }
-              }, headers);
-            }
-          };
-        }
-      });
-      assertArrayEquals(REQUEST, ClientCalls.blockingUnaryCall(intercepted, method, options,
-          REQUEST));
-      assertNotNull(early.get(), "the transport reports EARLY_DATA");
-      // Every connection, resumed or not, earns a ticket for the next one.
-      store.awaitPuts(ticketsBefore + 1);
-      return early.get().get();
-    } finally {
-      channel.shutdownNow();
-    }
+  private static void assumeEarlyData() {
+    assumeTrue(TestEngine.get().supports(Feature.EARLY_DATA),
+        TestEngine.name() + " has no 0-RTT");
+  }
+
+  @Test
+  void resumedConnectionsSkipTheServerCertificate() throws Exception {
+    server = new QuicTestServer();
+    CountingStore store = new CountingStore();
+    CountingTrust trust = new CountingTrust();
+    Supplier<QuicChannelBuilder> builder = () -> server.channelBuilder().trustManager(trust);
+    earnTicket(builder, store);
+    assertEquals(1, trust.serverChecks.get(), "the first connection checks the certificate");
+
+    // A second channel sharing the store, then a third with the ticket the second one earned:
+    // each resumes (no certificate in the handshake), with and without early data.
+    EarlyDataStats second = ZeroRttFixtures.callOnNewChannel(builder, store, TestService.ECHO,
+        CallOptions.DEFAULT, true);
+    ZeroRttFixtures.callOnNewChannel(builder, store, IDEMPOTENT_ECHO, CallOptions.DEFAULT, false);
+
+    assertEquals(1, trust.serverChecks.get(), "resumed handshakes carry no certificate");
+    assertEquals(EarlyDataStats.Outcome.NOT_ATTEMPTED, second.outcome(), second.toString());
   }
 
   @Test
   void idempotentCallOnResumedConnectionGoesAsEarlyData() throws Exception {
+    assumeEarlyData();
     server = new QuicTestServer();
     CountingStore store = new CountingStore();
-    earnTicket(server, store);
+    earnTicket(server::channelBuilder, store);
 
     EarlyDataStats stats = callOnNewChannel(server, store, IDEMPOTENT_ECHO, CallOptions.DEFAULT);
 
@@ -157,10 +94,35 @@ class ZeroRttTest {
   }
 
   @Test
+  void earlyDataTravelsIn0RttPacketsOnlyForReplaySafeCalls() throws Exception {
+    assumeEarlyData();
+    server = new QuicTestServer();
+    try (UdpRelay relay = new UdpRelay(new InetSocketAddress("127.0.0.1", server.port()), 1)) {
+      Supplier<QuicChannelBuilder> viaRelay = () -> QuicTestServer.channelBuilder(relay.port());
+      CountingStore store = new CountingStore();
+      earnTicket(viaRelay, store);
+      assertEquals(0, relay.zeroRttFromClients.get(), "a full handshake sends no 0-RTT packet");
+
+      EarlyDataStats plain = ZeroRttFixtures.callOnNewChannel(viaRelay, store, TestService.ECHO,
+          CallOptions.DEFAULT, true);
+      assertEquals(0, relay.zeroRttFromClients.get(), plain.toString());
+
+      EarlyDataStats early = ZeroRttFixtures.callOnNewChannel(viaRelay, store, IDEMPOTENT_ECHO,
+          CallOptions.DEFAULT, true);
+      assertEquals(EarlyDataStats.Outcome.ACCEPTED, early.outcome(), early.toString());
+      assertTrue(relay.zeroRttFromClients.get() > 0, "0-RTT packets on the wire: " + early);
+      assertTrue(early.zeroRttPackets() <= relay.zeroRttFromClients.get(),
+          "the engine counts no more 0-RTT packets than crossed the relay: " + early + ", relay "
+              + relay.zeroRttFromClients.get());
+    }
+  }
+
+  @Test
   void nonIdempotentCallNeverGoesEarly() throws Exception {
+    assumeEarlyData();
     server = new QuicTestServer();
     CountingStore store = new CountingStore();
-    earnTicket(server, store);
+    earnTicket(server::channelBuilder, store);
 
     EarlyDataStats stats = callOnNewChannel(server, store, TestService.ECHO, CallOptions.DEFAULT);
 
@@ -171,9 +133,10 @@ class ZeroRttTest {
 
   @Test
   void callOptionLetsANonIdempotentCallGoEarly() throws Exception {
+    assumeEarlyData();
     server = new QuicTestServer();
     CountingStore store = new CountingStore();
-    earnTicket(server, store);
+    earnTicket(server::channelBuilder, store);
 
     EarlyDataStats stats = callOnNewChannel(server, store, TestService.ECHO,
         CallOptions.DEFAULT.withOption(QuicCallOptions.EARLY_DATA, true));
@@ -184,9 +147,10 @@ class ZeroRttTest {
 
   @Test
   void restartedServerRejectsEarlyDataAndTheCallStillSucceeds() throws Exception {
+    assumeEarlyData();
     server = new QuicTestServer();
     CountingStore store = new CountingStore();
-    earnTicket(server, store);
+    earnTicket(server::channelBuilder, store);
     server.close();
     server = null;
     // A new server (its ticket keys are new) under the same authority: the ticket is useless.
@@ -201,13 +165,39 @@ class ZeroRttTest {
   }
 
   @Test
+  void rejectedEarlyDataOfSeveralPacketsIsResentWhole() throws Exception {
+    assumeEarlyData();
+    assumeFalse(TestEngine.isKwik(), "kwik 0.10.8's client does not finish a call whose"
+        + " rejected early data took several packets (docs/zero-rtt.md, Not done)");
+    server = new QuicTestServer();
+    CountingStore store = new CountingStore();
+    earnTicket(server::channelBuilder, store);
+    server.close();
+    server = null;
+    secondServer = new QuicTestServer();
+    byte[] request = ZeroRttFixtures.largeRequest(6000);
+
+    // Echoed whole: every byte of the rejected 0-RTT packets was sent again after the handshake.
+    EarlyDataStats rejected = ZeroRttFixtures.callOnNewChannel(secondServer::channelBuilder,
+        store, IDEMPOTENT_ECHO, CallOptions.DEFAULT, true, request);
+    assertEquals(EarlyDataStats.Outcome.REJECTED, rejected.outcome(), rejected.toString());
+    assertTrue(rejected.zeroRttPackets() > 1, rejected.toString());
+
+    // The same request with the ticket that connection earned: accepted this time.
+    EarlyDataStats accepted = ZeroRttFixtures.callOnNewChannel(secondServer::channelBuilder,
+        store, IDEMPOTENT_ECHO, CallOptions.DEFAULT, true, request);
+    assertEquals(EarlyDataStats.Outcome.ACCEPTED, accepted.outcome(), accepted.toString());
+    assertTrue(accepted.zeroRttPackets() > 1, accepted.toString());
+  }
+
+  @Test
   void zeroRttOffResumesWithoutEarlyData() throws Exception {
     server = new QuicTestServer();
     CountingStore store = new CountingStore();
-    earnTicket(server, store);
+    earnTicket(server::channelBuilder, store);
 
-    EarlyDataStats stats = callOnNewChannel(server, store, IDEMPOTENT_ECHO, CallOptions.DEFAULT,
-        false);
+    EarlyDataStats stats = ZeroRttFixtures.callOnNewChannel(server::channelBuilder, store,
+        IDEMPOTENT_ECHO, CallOptions.DEFAULT, false);
 
     assertEquals(EarlyDataStats.Outcome.NOT_ATTEMPTED, stats.outcome(), stats.toString());
     assertEquals(0, stats.zeroRttPackets());

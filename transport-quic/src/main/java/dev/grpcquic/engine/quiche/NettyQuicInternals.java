@@ -22,11 +22,25 @@ import java.util.logging.Logger;
  * capacity after the stream completed (quiche's lib.rs says so where it handles the ACK of a
  * RESET_STREAM). Netty asks only for streams whose channel is still open, and a stream we closed
  * after the peer's STOP_SENDING would hold its slot for good: see {@link #isCollectable}.
+ *
+ * <p>Session resumption: Netty keeps a client context's TLS sessions (BoringSSL's session with
+ * the server's transport parameters, as quiche serializes them) in a package-private cache keyed
+ * by the engine's peer host and port, saves every ticket the server sends there, and resumes a
+ * new connection with what it finds under its key; nothing of it is public. The engine reaches it
+ * here to put the project's ticket into the cache before a connection starts and to take the
+ * tickets the connection earned out of it ({@link SessionTickets}). Whether a handshake resumed
+ * is also package-private ({@code QuicheQuicSslEngine.isSessionReused()}). Without access, no
+ * connection resumes (a warning says so once) and everything else works.
  */
 final class NettyQuicInternals {
   private static final Logger LOG = Logger.getLogger(NettyQuicInternals.class.getName());
   private static final MethodHandle STREAM_CAPACITY;
   private static final MethodHandle SEND_AND_FLUSH;
+  private static final MethodHandle SESSION_CACHE;
+  private static final MethodHandle SAVE_SESSION;
+  private static final MethodHandle GET_SESSION;
+  private static final MethodHandle REMOVE_SESSION;
+  private static final MethodHandle SESSION_REUSED;
   /** quiche's QUICHE_ERR_DONE: nothing can be written now (flow control), not an error. */
   private static final long DONE;
   /** quiche's QUICHE_ERR_STREAM_STOPPED: the peer sent STOP_SENDING. */
@@ -61,6 +75,89 @@ final class NettyQuicInternals {
     SEND_AND_FLUSH = send;
     DONE = done;
     STREAM_STOPPED = stopped;
+
+    MethodHandle cache = null;
+    MethodHandle save = null;
+    MethodHandle get = null;
+    MethodHandle remove = null;
+    MethodHandle reused = null;
+    try {
+      Class<?> context = Class.forName("io.netty.handler.codec.quic.QuicheQuicSslContext");
+      Class<?> sessions = Class.forName("io.netty.handler.codec.quic.QuicClientSessionCache");
+      Class<?> engine = Class.forName("io.netty.handler.codec.quic.QuicheQuicSslEngine");
+      MethodHandles.Lookup lookup = MethodHandles.privateLookupIn(context, MethodHandles.lookup());
+      cache = lookup.findVirtual(context, "getSessionCache", MethodType.methodType(sessions));
+      save = lookup.findVirtual(sessions, "saveSession", MethodType.methodType(void.class,
+          String.class, int.class, long.class, long.class, byte[].class, boolean.class));
+      get = lookup.findVirtual(sessions, "getSession",
+          MethodType.methodType(byte[].class, String.class, int.class));
+      remove = lookup.findVirtual(sessions, "removeSession",
+          MethodType.methodType(void.class, String.class, int.class));
+      reused = lookup.findVirtual(engine, "isSessionReused", MethodType.methodType(boolean.class));
+    } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+      cache = null;
+      LOG.log(Level.WARNING, "Netty QUIC internals changed: quiche connections do not resume"
+          + " TLS sessions (no session tickets, no 0-RTT)", e);
+    }
+    SESSION_CACHE = cache;
+    SAVE_SESSION = save;
+    GET_SESSION = get;
+    REMOVE_SESSION = remove;
+    SESSION_REUSED = reused;
+  }
+
+  /**
+   * Puts a session into the client context's cache under {@code host} and {@code key}, where the
+   * connection whose engine has that peer host and port finds it when it starts. Single use: the
+   * connection takes it out.
+   */
+  static void putSession(io.netty.handler.codec.quic.QuicSslContext context, String host,
+      int key, byte[] session) {
+    if (SESSION_CACHE == null) {
+      return;
+    }
+    try {
+      Object cache = SESSION_CACHE.invoke(context);
+      if (cache != null) {
+        // The validity Netty checks is its own; the session's lifetime inside is BoringSSL's.
+        SAVE_SESSION.invoke(cache, host, key, System.currentTimeMillis(),
+            java.util.concurrent.TimeUnit.DAYS.toMillis(7), session, true);
+      }
+    } catch (Throwable e) {
+      LOG.log(Level.FINE, "cannot put a TLS session into Netty's cache", e);
+    }
+  }
+
+  /** Takes the session saved under {@code host} and {@code key} out of the cache; null if none. */
+  static byte[] takeSession(io.netty.handler.codec.quic.QuicSslContext context, String host,
+      int key) {
+    if (SESSION_CACHE == null) {
+      return null;
+    }
+    try {
+      Object cache = SESSION_CACHE.invoke(context);
+      if (cache == null) {
+        return null;
+      }
+      byte[] session = (byte[]) GET_SESSION.invoke(cache, host, key);
+      REMOVE_SESSION.invoke(cache, host, key);
+      return session;
+    } catch (Throwable e) {
+      LOG.log(Level.FINE, "cannot take a TLS session out of Netty's cache", e);
+      return null;
+    }
+  }
+
+  /** Whether the engine's handshake resumed a session; false when unknown. */
+  static boolean isResumed(javax.net.ssl.SSLEngine engine) {
+    if (SESSION_REUSED == null || engine == null) {
+      return false;
+    }
+    try {
+      return (boolean) SESSION_REUSED.invoke(engine);
+    } catch (Throwable e) {
+      return false;
+    }
   }
 
   private NettyQuicInternals() {}

@@ -68,12 +68,24 @@ public final class QuicheClientEngine implements QuicClientEngine {
   @Override
   public CompletableFuture<QuicConnection> connect(ClientConnectionOptions options,
       ConnectionHandler handler) {
+    return connect(options, handler, List.of());
+  }
+
+  /**
+   * Connects, resuming with the options' session ticket when there is one (see {@link
+   * SessionTickets}); the early streams go as 0-RTT data when quiche resumed a session that
+   * allows it, after the handshake otherwise.
+   */
+  @Override
+  public CompletableFuture<QuicConnection> connect(ClientConnectionOptions options,
+      ConnectionHandler handler, List<dev.grpcquic.engine.EarlyStream> earlyStreams) {
     CompletableFuture<QuicConnection> future = new CompletableFuture<>();
     CachedContext tls;
     try {
       tls = context(options);
     } catch (RuntimeException e) {
       future.completeExceptionally(e);
+      earlyStreams.forEach(early -> early.opened().completeExceptionally(e));
       return future;
     }
     InetSocketAddress remote = new InetSocketAddress(options.host(), options.port());
@@ -84,7 +96,18 @@ public final class QuicheClientEngine implements QuicClientEngine {
     EventLoop loop = QuicheEventLoops.next();
     QuicheConnection connection = new QuicheConnection(options.streamReceiveWindow());
     connection.setHandler(handler);
-    ChannelHandler codec = codec(options, tls.context(), serverName);
+    SessionTickets tickets = new SessionTickets(tls.context(), serverName);
+    if (options.sessionTicket() != null && !tickets.offer(options.sessionTicket())) {
+      LOG.fine("ignoring a session ticket that is not quiche's (a full handshake follows)");
+    }
+    connection.setClient(tickets, List.copyOf(earlyStreams));
+    future.whenComplete((c, error) -> {
+      if (error != null) {
+        tickets.take(); // not used: nothing stays in Netty's cache
+        connection.onConnectFailed(error);
+      }
+    });
+    ChannelHandler codec = codec(options, tls.context(), serverName, tickets.key());
     UdpErrors udpErrors = new UdpErrors(future, target);
     new Bootstrap().group(loop).channel(NioDatagramChannel.class)
         .option(ChannelOption.SO_RCVBUF, SOCKET_BUFFER_BYTES)
@@ -135,6 +158,9 @@ public final class QuicheClientEngine implements QuicClientEngine {
       if (done.isSuccess()) {
         QuicChannel quic = (QuicChannel) done.getNow();
         quic.closeFuture().addListener(closed -> udp.close());
+        if (!future.isDone()) {
+          connection.onHandshakeDone();
+        }
         if (!future.complete(connection)) {
           quic.close(); // the timeout or a port-unreachable error came first
         }
@@ -170,10 +196,11 @@ public final class QuicheClientEngine implements QuicClientEngine {
   }
 
   private ChannelHandler codec(ClientConnectionOptions options, QuicSslContext context,
-      String serverName) {
+      String serverName, int sessionKey) {
     long streamWindow = options.streamReceiveWindow();
     return new QuicClientCodecBuilder()
-        .sslEngineProvider(q -> context.newEngine(q.alloc(), serverName, options.port()))
+        // The port is the connection's session cache key (SessionTickets), used for nothing else.
+        .sslEngineProvider(q -> context.newEngine(q.alloc(), serverName, sessionKey))
         .maxIdleTimeout(options.idleTimeout().toMillis(), TimeUnit.MILLISECONDS)
         .initialMaxData(Math.max(options.connectionReceiveWindow(), streamWindow))
         .initialMaxStreamDataBidirectionalLocal(streamWindow)

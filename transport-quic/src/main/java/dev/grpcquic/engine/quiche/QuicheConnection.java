@@ -4,6 +4,8 @@ import dev.grpcquic.engine.ConnectionCloseInfo;
 import dev.grpcquic.engine.ConnectionHandler;
 import dev.grpcquic.engine.ConnectionStats;
 import dev.grpcquic.engine.DeliveryRateMeter;
+import dev.grpcquic.engine.EarlyDataStats;
+import dev.grpcquic.engine.EarlyStream;
 import dev.grpcquic.engine.QuicConnection;
 import dev.grpcquic.engine.QuicStream;
 import dev.grpcquic.engine.StreamHandler;
@@ -19,6 +21,7 @@ import io.netty.handler.codec.quic.QuicConnectionStats;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.handler.codec.quic.QuicStreamLimitChangedEvent;
 import io.netty.handler.codec.quic.QuicStreamType;
+import io.netty.handler.codec.quic.SslEarlyDataReadyEvent;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.Certificate;
@@ -80,6 +83,18 @@ final class QuicheConnection extends ChannelInboundHandlerAdapter implements Qui
   private volatile QuicConnectionCloseEvent peerClose;
   private volatile ConnectionCloseInfo localClose;
 
+  // Client connections (event loop only unless said otherwise).
+  /** Where the server's session tickets arrive; null on server connections. */
+  private SessionTickets tickets;
+  private io.netty.util.concurrent.ScheduledFuture<?> ticketPoll;
+  /** Streams to open with their first bytes: as 0-RTT data if quiche gets into early data. */
+  private java.util.List<EarlyStream> earlyStreams = java.util.List.of();
+  /** The early streams that went as 0-RTT data, with their streams. */
+  private final java.util.Map<EarlyStream, EarlyWrites> sentEarly =
+      new java.util.IdentityHashMap<>();
+  private long zeroRttPackets;
+  private volatile EarlyDataStats earlyData = EarlyDataStats.NONE;
+
   private record PendingOpen(boolean bidirectional, StreamHandler handler,
       CompletableFuture<QuicStream> future) {
   }
@@ -93,6 +108,16 @@ final class QuicheConnection extends ChannelInboundHandlerAdapter implements Qui
   /** Client connections: the handler is known before the connection starts. */
   void setHandler(ConnectionHandler handler) {
     this.handler = handler;
+  }
+
+  /**
+   * Client connections, before the connection starts: where its session tickets arrive, and the
+   * streams to open with their first bytes (0-RTT data when the connection resumes a session that
+   * allows it, ordinary data after the handshake otherwise).
+   */
+  void setClient(SessionTickets tickets, java.util.List<EarlyStream> earlyStreams) {
+    this.tickets = tickets;
+    this.earlyStreams = earlyStreams;
   }
 
   /** Server connections: {@code accept} gives the connection its handler at channelActive. */
@@ -308,6 +333,11 @@ final class QuicheConnection extends ChannelInboundHandlerAdapter implements Qui
   }
 
   @Override
+  public EarlyDataStats earlyData() {
+    return earlyData;
+  }
+
+  @Override
   public boolean migrate() {
     return false; // Netty's QUIC client has no API to move to a new local address
   }
@@ -424,6 +454,9 @@ final class QuicheConnection extends ChannelInboundHandlerAdapter implements Qui
       peerClose = close;
     } else if (evt instanceof QuicStreamLimitChangedEvent) {
       openPending();
+    } else if (evt instanceof SslEarlyDataReadyEvent && !earlyStreams.isEmpty()) {
+      // Comes from inside Netty's send, which would not send what is written now: write after it.
+      ctx.channel().eventLoop().execute(this::sendEarly);
     }
     ctx.fireUserEventTriggered(evt);
   }
@@ -431,6 +464,9 @@ final class QuicheConnection extends ChannelInboundHandlerAdapter implements Qui
   @Override
   public void channelActive(ChannelHandlerContext ctx) {
     establishedNanos = System.nanoTime();
+    if (tickets != null) {
+      pollSessionTickets();
+    }
     if (onEstablished != null) {
       onEstablished.accept(this);
     }
@@ -439,6 +475,13 @@ final class QuicheConnection extends ChannelInboundHandlerAdapter implements Qui
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
+    if (ticketPoll != null) {
+      ticketPoll.cancel(false);
+      ticketPoll = null;
+    }
+    if (tickets != null) {
+      deliverSessionTickets(); // one may have come with the close; none stays in Netty's cache
+    }
     if (stopSendingTick != null) {
       stopSendingTick.cancel(false);
       stopSendingTick = null;
@@ -464,6 +507,169 @@ final class QuicheConnection extends ChannelInboundHandlerAdapter implements Qui
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     LOG.log(Level.FINE, "QUIC connection " + channel + " failed", cause);
+  }
+
+  // ---- client: session tickets and 0-RTT ----
+
+  static final long TICKET_POLL_MILLIS = 10;
+  static final long TICKET_POLL_LIMIT_MILLIS = 10_000;
+
+  /**
+   * Netty saves the server's tickets in its session cache and says nothing: look under this
+   * connection's key every {@link #TICKET_POLL_MILLIS} ms for {@link #TICKET_POLL_LIMIT_MILLIS}
+   * ms after the handshake (servers send tickets right after it), and once more at the close.
+   */
+  private void pollSessionTickets() {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TICKET_POLL_LIMIT_MILLIS);
+    ticketPoll = channel.eventLoop().scheduleWithFixedDelay(() -> {
+      deliverSessionTickets();
+      if (System.nanoTime() - deadline > 0 && ticketPoll != null) {
+        ticketPoll.cancel(false);
+        ticketPoll = null;
+      }
+    }, TICKET_POLL_MILLIS, TICKET_POLL_MILLIS, TimeUnit.MILLISECONDS);
+  }
+
+  private void deliverSessionTickets() {
+    byte[] ticket;
+    while ((ticket = tickets.take()) != null) {
+      ConnectionHandler h = handler;
+      if (h == null) {
+        continue;
+      }
+      try {
+        h.onSessionTicket(ticket);
+      } catch (RuntimeException e) {
+        LOG.log(Level.WARNING, "onSessionTicket threw", e);
+      }
+    }
+  }
+
+  /**
+   * quiche resumed a session that allows early data and the handshake is under way: open the
+   * early streams, write their first bytes and have quiche send them now, in 0-RTT packets (left
+   * to the next packet or timer, they would go as 1-RTT). A stream quiche refuses (beyond the
+   * stream limit remembered from the server) and those after it are opened after the handshake.
+   */
+  private void sendEarly() {
+    if (establishedNanos != 0 || closedReported.get() || !channel.isOpen()
+        || !sentEarly.isEmpty()) {
+      return; // the handshake beat this task: every stream goes after it
+    }
+    long sentBefore = packetsSent();
+    for (EarlyStream early : earlyStreams) {
+      EarlyWrites writes = new EarlyWrites();
+      QuicheStream stream = new QuicheStream(this, writes, true, false, false);
+      var created = channel.newStreamBootstrap()
+          .type(QuicStreamType.BIDIRECTIONAL)
+          .option(ChannelOption.AUTO_READ, false)
+          .handler(stream)
+          .create();
+      // Created inline on the event loop; quiche refuses at once past the remembered limit.
+      if (!created.isDone() || !created.isSuccess()) {
+        LOG.log(Level.FINE, "0-RTT stream not created; the rest go after the handshake",
+            created.cause());
+        break;
+      }
+      writes.stream = stream;
+      stream.writeNow(early.data(), early.fin());
+      sentEarly.put(early, writes);
+    }
+    if (sentEarly.isEmpty()) {
+      return;
+    }
+    NettyQuicInternals.sendNow(channel);
+    zeroRttPackets = Math.max(0, packetsSent() - sentBefore);
+    earlyData = new EarlyDataStats(EarlyDataStats.Outcome.PENDING, sentEarly.size(),
+        zeroRttPackets);
+  }
+
+  private long packetsSent() {
+    QuicConnectionStats s = channel.collectStats().getNow();
+    return s == null ? 0 : s.sent();
+  }
+
+  /**
+   * Client connections, on the event loop, once the handshake is done and before the connection
+   * is handed out: settles the 0-RTT outcome and hands each early stream over (those that did not
+   * go early are opened now and written as ordinary data).
+   *
+   * <p>Netty does not tell whether the server accepted the early data, only whether it resumed
+   * the session: a server that did not (an unknown or expired ticket, another server) rejected
+   * the early data with it, and quiche sends it again in 1-RTT packets when it declares the
+   * unacknowledged 0-RTT packets lost.
+   */
+  void onHandshakeDone() {
+    if (!sentEarly.isEmpty()) {
+      boolean resumed = NettyQuicInternals.isResumed(channel.sslEngine());
+      earlyData = new EarlyDataStats(resumed ? EarlyDataStats.Outcome.ACCEPTED
+          : EarlyDataStats.Outcome.REJECTED, sentEarly.size(), zeroRttPackets);
+    }
+    for (EarlyStream early : earlyStreams) {
+      EarlyWrites writes = sentEarly.get(early);
+      if (writes != null) {
+        writes.stream.setHandler(early.handler());
+        if (writes.written > 0) {
+          early.handler().onWritten((int) writes.written);
+        }
+        early.opened().complete(writes.stream);
+      } else {
+        openStream(true, early.handler()).whenComplete((stream, error) -> {
+          if (error != null) {
+            early.opened().completeExceptionally(error);
+          } else {
+            stream.write(early.data(), early.fin());
+            early.opened().complete(stream);
+          }
+        });
+      }
+    }
+    earlyStreams = java.util.List.of();
+    sentEarly.clear();
+  }
+
+  /** Client connections: the connection was not made; no early stream will open. */
+  void onConnectFailed(Throwable error) {
+    java.util.List<EarlyStream> streams = earlyStreams;
+    for (EarlyStream early : streams) {
+      early.opened().completeExceptionally(error);
+    }
+  }
+
+  /**
+   * Stands in for an early stream's handler until the handshake is done (the caller gets the
+   * stream only then): counts what quiche accepted, to be reported when the stream is handed over.
+   * Nothing else can happen before: the stream reads nothing without credit, and the server cannot
+   * answer before the client has the 1-RTT keys.
+   */
+  private static final class EarlyWrites implements StreamHandler {
+    QuicheStream stream;
+    long written;
+
+    @Override
+    public void onData(java.nio.ByteBuffer data) {
+    }
+
+    @Override
+    public void onEndOfStream() {
+    }
+
+    @Override
+    public void onReset(long applicationErrorCode) {
+    }
+
+    @Override
+    public void onStopSending(long applicationErrorCode) {
+    }
+
+    @Override
+    public void onWritten(int bytes) {
+      written += bytes;
+    }
+
+    @Override
+    public void onConnectionClosed(ConnectionCloseInfo info) {
+    }
   }
 
   private boolean run(Runnable task) {

@@ -128,6 +128,14 @@ final class QuicheStream extends ChannelInboundHandlerAdapter implements QuicStr
     }
   }
 
+  /** Event loop: writes at once (0-RTT data, which must be in quiche before the next send). */
+  void writeNow(ByteBuffer data, boolean fin) {
+    int bytes = data.remaining();
+    queued.addAndGet(bytes);
+    writeOnLoop(data, fin, bytes);
+    sendPending(); // not coalesced: a send queued for later would leave in 1-RTT packets
+  }
+
   private void writeOnLoop(ByteBuffer data, boolean fin, int bytes) {
     if (outputDone || abandoned) {
       queued.addAndGet(-bytes);

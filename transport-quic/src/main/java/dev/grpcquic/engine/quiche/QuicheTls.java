@@ -29,7 +29,10 @@ final class QuicheTls {
    */
   static QuicSslContext client(String alpn, RecordingTrustManager trust,
       X509ExtendedKeyManager keyManager, Path keyLogFile) {
-    QuicSslContextBuilder builder = QuicSslContextBuilder.forClient().applicationProtocols(alpn);
+    // Early data: quiche may then send 0-RTT data on a resumed connection; whether it does is
+    // up to the engine (only streams it writes before the handshake is done go early).
+    QuicSslContextBuilder builder = QuicSslContextBuilder.forClient().applicationProtocols(alpn)
+        .earlyData(true);
     if (trust != null) {
       builder.trustManager(trust).endpointIdentificationAlgorithm("HTTPS");
     } else {
@@ -70,8 +73,10 @@ final class QuicheTls {
     }
     X509Certificate[] certs = Arrays.stream(chain).map(c -> (X509Certificate) c)
         .toArray(X509Certificate[]::new);
+    // Tickets are issued by default (BoringSSL); early data makes them allow 0-RTT, as kwik's
+    // server does. See docs/zero-rtt.md on replay.
     QuicSslContextBuilder builder = QuicSslContextBuilder.forServer(key, null, certs)
-        .applicationProtocols(alpn);
+        .applicationProtocols(alpn).earlyData(true);
     if (clientTrust != null) {
       builder.trustManager(clientTrust).clientAuth(ClientAuth.REQUIRE);
     }

@@ -1,0 +1,124 @@
+package dev.grpcquic.zerortt;
+
+import static dev.grpcquic.zerortt.ZeroRttFixtures.IDEMPOTENT_ECHO;
+import static dev.grpcquic.zerortt.ZeroRttFixtures.callOnNewChannel;
+import static dev.grpcquic.zerortt.ZeroRttFixtures.earnTicket;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.grpcquic.QuicChannelBuilder;
+import dev.grpcquic.QuicEngines;
+import dev.grpcquic.QuicServerBuilder;
+import dev.grpcquic.engine.EarlyDataStats;
+import dev.grpcquic.testing.QuicTestServer;
+import dev.grpcquic.testing.TestService;
+import dev.grpcquic.zerortt.ZeroRttFixtures.CountingStore;
+import dev.grpcquic.zerortt.ZeroRttFixtures.CountingTrust;
+import io.grpc.CallOptions;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Session resumption and 0-RTT between the two engines: a client on one engine resumes with a
+ * ticket the server on the other issued, sends a replay-safe call as early data, and falls back
+ * to a full handshake (the call resent after it) when the server no longer knows the ticket.
+ */
+@Timeout(60)
+class CrossEngineResumptionTest {
+
+  private static QuicTestServer server(String engine) throws Exception {
+    return new QuicTestServer((QuicServerBuilder b) -> b.engine(QuicEngines.named(engine)));
+  }
+
+  private static Supplier<QuicChannelBuilder> client(String engine, QuicTestServer[] server,
+      CountingTrust trust) {
+    return () -> QuicTestServer.channelBuilder(server[0].port())
+        .engine(QuicEngines.named(engine))
+        .trustManager(trust);
+  }
+
+  @ParameterizedTest(name = "{0} client -> {1} server")
+  @CsvSource({"kwik, quiche", "quiche, kwik"})
+  void resumesAndSendsEarlyData(String clientEngine, String serverEngine) throws Exception {
+    QuicTestServer[] target = {server(serverEngine)};
+    try {
+      CountingStore store = new CountingStore();
+      CountingTrust trust = new CountingTrust();
+      Supplier<QuicChannelBuilder> builder = client(clientEngine, target, trust);
+      earnTicket(builder, store);
+      assertEquals(1, trust.serverChecks.get());
+
+      EarlyDataStats resumed = callOnNewChannel(builder, store, TestService.ECHO,
+          CallOptions.DEFAULT, true);
+      assertEquals(1, trust.serverChecks.get(), "resumed: no certificate in the handshake");
+      assertEquals(EarlyDataStats.Outcome.NOT_ATTEMPTED, resumed.outcome(), resumed.toString());
+
+      EarlyDataStats early = callOnNewChannel(builder, store, IDEMPOTENT_ECHO,
+          CallOptions.DEFAULT, true);
+      assertEquals(1, trust.serverChecks.get(), "resumed again with the ticket just earned");
+      assertEquals(EarlyDataStats.Outcome.ACCEPTED, early.outcome(), early.toString());
+      assertEquals(1, early.streams(), early.toString());
+      assertTrue(early.zeroRttPackets() > 0, early.toString());
+    } finally {
+      target[0].close();
+    }
+  }
+
+  /**
+   * quiche client, kwik server only: a kwik client whose early data a quiche server rejects
+   * sometimes never finishes the call (2 of 15 and 1 of 20 attempts on this machine; kwik's own
+   * resend of rejected early data, docs/zero-rtt.md, Not done).
+   */
+  @ParameterizedTest(name = "{0} client -> {1} server")
+  @CsvSource({"quiche, kwik"})
+  void restartedServerRejectsEarlyDataAndTheCallIsResent(String clientEngine,
+      String serverEngine) throws Exception {
+    QuicTestServer[] target = {server(serverEngine)};
+    try {
+      CountingStore store = new CountingStore();
+      CountingTrust trust = new CountingTrust();
+      Supplier<QuicChannelBuilder> builder = client(clientEngine, target, trust);
+      earnTicket(builder, store);
+      target[0].close();
+      target[0] = server(serverEngine); // new ticket keys: the ticket is useless
+
+      // Several packets of early data: all of it must arrive, resent after the handshake.
+      EarlyDataStats stats = callOnNewChannel(builder, store, IDEMPOTENT_ECHO,
+          CallOptions.DEFAULT, true, ZeroRttFixtures.largeRequest(6000));
+
+      assertEquals(EarlyDataStats.Outcome.REJECTED, stats.outcome(), stats.toString());
+      assertEquals(1, stats.streams(), stats.toString());
+      assertTrue(stats.zeroRttPackets() > 1, stats.toString());
+      assertEquals(2, trust.serverChecks.get(), "a full handshake again");
+    } finally {
+      target[0].close();
+    }
+  }
+
+  /**
+   * A store shared by channels on both engines: a ticket is each engine's own serialization, and
+   * the other engine does not offer it (a full handshake, the call after it).
+   */
+  @ParameterizedTest(name = "ticket from a {0} client, used by a {1} client")
+  @CsvSource({"kwik, quiche", "quiche, kwik"})
+  void theOtherEnginesTicketsAreNotOffered(String earningEngine, String usingEngine)
+      throws Exception {
+    QuicTestServer[] target = {server("quiche")};
+    try {
+      CountingStore store = new CountingStore();
+      CountingTrust trust = new CountingTrust();
+      earnTicket(client(earningEngine, target, trust), store);
+
+      EarlyDataStats stats = callOnNewChannel(client(usingEngine, target, trust), store,
+          IDEMPOTENT_ECHO, CallOptions.DEFAULT, true);
+
+      assertEquals(2, trust.serverChecks.get(), "a full handshake");
+      assertEquals(EarlyDataStats.Outcome.NOT_ATTEMPTED, stats.outcome(), stats.toString());
+      assertEquals(0, stats.zeroRttPackets(), stats.toString());
+    } finally {
+      target[0].close();
+    }
+  }
+}

@@ -1,9 +1,9 @@
 package dev.grpcquic.engine.kwik;
 
+import dev.grpcquic.tls.SecretFiles;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
-import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -22,8 +22,6 @@ import java.util.logging.Logger;
  */
 final class KeyLog {
   private static final Logger LOG = Logger.getLogger(KeyLog.class.getName());
-  private static final boolean POSIX =
-      FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
 
   private final Path target;
   private final Path directory;
@@ -37,7 +35,7 @@ final class KeyLog {
 
   /** A key log for one connection that ends up in {@code target}. */
   static KeyLog forConnection(Path target) throws IOException {
-    Path dir = POSIX
+    Path dir = SecretFiles.POSIX
         ? Files.createTempDirectory("grpc-quic-keylog",
             PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")))
         : Files.createTempDirectory("grpc-quic-keylog");
@@ -76,14 +74,7 @@ final class KeyLog {
 
   private void append(byte[] lines) throws IOException {
     synchronized (KeyLog.class) {
-      if (POSIX && !Files.exists(target)) {
-        try {
-          Files.createFile(target,
-              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        } catch (java.nio.file.FileAlreadyExistsException raced) {
-          // another process made it meanwhile
-        }
-      }
+      SecretFiles.createIfAbsent(target);
       try (FileChannel out = FileChannel.open(target, StandardOpenOption.CREATE,
           StandardOpenOption.WRITE, StandardOpenOption.APPEND);
           FileLock lock = out.lock()) {

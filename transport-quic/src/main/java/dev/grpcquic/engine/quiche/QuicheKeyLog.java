@@ -1,5 +1,6 @@
 package dev.grpcquic.engine.quiche;
 
+import dev.grpcquic.tls.SecretFiles;
 import io.netty.handler.codec.quic.BoringSSLKeylog;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -26,6 +27,7 @@ final class QuicheKeyLog implements BoringSSLKeylog {
   public void logKey(SSLEngine engine, String line) {
     synchronized (QuicheKeyLog.class) {
       try {
+        SecretFiles.createIfAbsent(file); // the secrets decrypt every connection
         Files.writeString(file, line + "\n", StandardCharsets.US_ASCII,
             StandardOpenOption.CREATE, StandardOpenOption.APPEND);
       } catch (IOException e) {

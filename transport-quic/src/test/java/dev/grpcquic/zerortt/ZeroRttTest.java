@@ -167,8 +167,6 @@ class ZeroRttTest {
   @Test
   void rejectedEarlyDataOfSeveralPacketsIsResentWhole() throws Exception {
     assumeEarlyData();
-    assumeFalse(TestEngine.isKwik(), "kwik 0.10.8's client does not finish a call whose"
-        + " rejected early data took several packets (docs/zero-rtt.md, Not done)");
     server = new QuicTestServer();
     CountingStore store = new CountingStore();
     earnTicket(server::channelBuilder, store);

@@ -5,7 +5,6 @@ import static dev.grpcquic.zerortt.ZeroRttFixtures.callOnNewChannel;
 import static dev.grpcquic.zerortt.ZeroRttFixtures.earnTicket;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.grpcquic.QuicCallOptions;

@@ -5,7 +5,6 @@ import static dev.grpcquic.zerortt.ZeroRttFixtures.callOnNewChannel;
 import static dev.grpcquic.zerortt.ZeroRttFixtures.earnTicket;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.grpcquic.QuicCallOptions;
@@ -167,8 +166,6 @@ class ZeroRttTest {
   @Test
   void rejectedEarlyDataOfSeveralPacketsIsResentWhole() throws Exception {
     assumeEarlyData();
-    assumeFalse(TestEngine.isKwik(), "kwik 0.10.8's client does not finish a call whose"
-        + " rejected early data took several packets (docs/zero-rtt.md, Not done)");
     server = new QuicTestServer();
     CountingStore store = new CountingStore();
     earnTicket(server::channelBuilder, store);

@@ -143,6 +143,7 @@ public final class KwikClientEngine implements QuicClientEngine {
       connection.setStreamReceiveWindow(options.streamReceiveWindow());
       kwik.setPeerInitiatedStreamCallback(connection::onPeerStream);
       ZeroRtt zeroRtt = new ZeroRtt(ticket, earlyStreams, logger);
+      zeroRtt.install(kwik, gate);
       List<tech.kwik.core.QuicStream> sentEarly = kwik.connect(zeroRtt.earlyData());
       if (keyLog != null) {
         // kwik wrote the handshake and 1-RTT secrets before connect() returned.

@@ -6,6 +6,8 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import tech.kwik.core.QuicClientConnection;
+import tech.kwik.core.impl.QuicClientConnectionImpl;
+import tech.kwik.core.impl.QuicClientConnectionImpl.EarlyDataStatus;
 
 /**
  * Holds back what a client connection receives until its TLS engine waits for the ServerHello.
@@ -28,6 +30,9 @@ import tech.kwik.core.QuicClientConnection;
  * the datagram waits (parked 100 us at a time, kernel-buffered meanwhile). The engine's state is
  * read by reflection, as nothing public tells it; if that fails, or after {@link #MAX_HOLD}, the
  * gate opens and kwik behaves as without it. Once open, the check is one volatile read.
+ *
+ * <p>On a connection that sends early data the gate also stays shut until kwik has written it
+ * ({@link #awaitEarlyData}).
  */
 final class ServerHelloGate {
 
@@ -40,6 +45,9 @@ final class ServerHelloGate {
 
   private volatile Object engine;
   private volatile boolean open;
+  private volatile boolean tlsUnknown;
+  /** Set when the connection sends early data: hold until kwik has written it ({@link ZeroRtt}). */
+  private volatile QuicClientConnectionImpl earlyData;
 
   private static Field statusField() {
     try {
@@ -57,10 +65,21 @@ final class ServerHelloGate {
   void watch(QuicClientConnection kwik) {
     Object tls = KwikInternals.tlsEngine(kwik);
     if (STATUS == null || tls == null || !STATUS.getDeclaringClass().isInstance(tls)) {
+      tlsUnknown = true;
       open = true;
     } else {
       engine = tls;
     }
+  }
+
+  /**
+   * The connection sends early data: also hold datagrams until kwik has written it and set its
+   * early-data status to "requested", so that the server's answer cannot set "accepted" first and
+   * be overwritten. Called before {@code connect}.
+   */
+  void awaitEarlyData(QuicClientConnectionImpl kwik) {
+    earlyData = kwik;
+    open = false;
   }
 
   /** On kwik's receiver thread, before a received datagram goes to kwik. */
@@ -89,6 +108,13 @@ final class ServerHelloGate {
   }
 
   private boolean handshakeStarted() {
+    QuicClientConnectionImpl early = earlyData;
+    if (early != null && early.getEarlyDataStatus() == EarlyDataStatus.None) {
+      return false;
+    }
+    if (tlsUnknown) {
+      return true;
+    }
     Object tls = engine;
     if (tls == null) {
       return false; // connect() not reached yet: nothing can have been sent

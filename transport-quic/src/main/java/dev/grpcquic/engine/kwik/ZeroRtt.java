@@ -2,6 +2,7 @@ package dev.grpcquic.engine.kwik;
 
 import dev.grpcquic.engine.EarlyDataStats;
 import dev.grpcquic.engine.EarlyStream;
+import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,21 +11,41 @@ import java.util.logging.Logger;
 import tech.kwik.core.QuicClientConnection;
 import tech.kwik.core.QuicClientConnection.StreamEarlyData;
 import tech.kwik.core.QuicSessionTicket;
+import tech.kwik.core.impl.HandshakeState;
+import tech.kwik.core.impl.HandshakeStateListener;
 import tech.kwik.core.impl.QuicClientConnectionImpl;
+import tech.kwik.core.impl.QuicClientConnectionImpl.EarlyDataStatus;
+import tech.kwik.core.impl.QuicConnectionImpl;
 import tech.kwik.core.impl.QuicSessionTicketImpl;
 
 /**
  * One connect attempt's 0-RTT plan on kwik: which early streams go as 0-RTT data, and the
- * fallback for the rest.
+ * fallback for the rest; and what happens when the server rejects them.
  *
  * <p>kwik's {@code connect(List<StreamEarlyData>)} writes each entry on a new bidirectional stream
- * before the handshake and resends it in 1-RTT when the server rejects 0-RTT. Two of its ways
- * decide what may be given to it: an entry larger than the 0-RTT flow-control limits remembered in
- * the ticket has its remainder written after the handshake <em>with the output closed</em>, even
- * when the entry did not ask for FIN; and it writes into the stream's 50 KiB send buffer, blocking
- * when that is full. So only entries that fit entirely (the remembered connection and stream limits,
- * the remembered stream count, and {@link #MAX_EARLY_BYTES_PER_STREAM}) go early; the others are
- * opened after the handshake and written as ordinary data.
+ * before the handshake. Two of its ways decide what may be given to it: an entry larger than the
+ * 0-RTT flow-control limits remembered in the ticket has its remainder written after the handshake
+ * <em>with the output closed</em>, even when the entry did not ask for FIN; and it writes into the
+ * stream's 50 KiB send buffer, blocking when that is full. So only entries that fit entirely (the
+ * remembered connection and stream limits, the remembered stream count, and {@link
+ * #MAX_EARLY_BYTES_PER_STREAM}) go early; the others are opened after the handshake and written as
+ * ordinary data.
+ *
+ * <p>Rejected early data is not left to kwik's resend. When the server has not accepted it,
+ * {@code connect} rewinds each early stream's output to offset 0 and writes the data again
+ * ({@code EarlyDataStream.writeRemaining(false)}), but the connection's flow control still counts
+ * the bytes the 0-RTT packets took: the sender's next frame asks flow control for a limit below
+ * the one already assigned to the stream, {@code FlowControl.increaseFlowControlLimit} throws
+ * IllegalArgumentException, kwik's sender thread dies and the connection is aborted (every
+ * rejected entry longer than one STREAM frame, and any entry whose first resent frame is shorter
+ * than its early one). Instead, a handshake-state listener ({@link Outcome}) notes at handshake
+ * completion whether the server accepted, and if it did not, tells kwik it did: kwik then resends
+ * nothing itself, and the 0-RTT packets, which the server never acknowledges, are declared lost by
+ * loss recovery and their STREAM frames sent again in 1-RTT packets, at the same offsets (as
+ * quiche does). kwik's status is read only after the early data is written: {@link
+ * ServerHelloGate} holds what the server sends until then, because kwik sets "requested" after
+ * writing and would overwrite an "accepted" its receiver thread set first. Without the listener
+ * (kwik internals not reachable) nothing goes early.
  */
 final class ZeroRtt {
 
@@ -35,6 +56,8 @@ final class ZeroRtt {
   private final List<EarlyStream> all;
   private final List<EarlyStream> early = new ArrayList<>();
   private final JulKwikLogger logger;
+  /** Set at handshake completion when early data was sent: whether the server accepted it. */
+  private volatile Boolean accepted;
 
   ZeroRtt(QuicSessionTicket ticket, List<EarlyStream> streams, JulKwikLogger logger) {
     this.all = streams;
@@ -69,6 +92,22 @@ final class ZeroRtt {
     }
   }
 
+  /**
+   * Before {@code connect}: installs the listener that takes over rejected early data, and makes the
+   * gate hold the server's packets until kwik has written the early data. Nothing goes early when
+   * the listener cannot be installed.
+   */
+  void install(QuicClientConnection kwik, ServerHelloGate gate) {
+    if (early.isEmpty()) {
+      return;
+    }
+    if (!(kwik instanceof QuicClientConnectionImpl impl) || !Outcome.install(impl, this)) {
+      early.clear();
+      return;
+    }
+    gate.awaitEarlyData(impl);
+  }
+
   /** What to hand to kwik's connect. */
   List<StreamEarlyData> earlyData() {
     List<StreamEarlyData> data = new ArrayList<>();
@@ -87,9 +126,7 @@ final class ZeroRtt {
       return new EarlyDataStats(EarlyDataStats.Outcome.NOT_ATTEMPTED, 0,
           logger.zeroRttPacketsSent());
     }
-    boolean accepted = kwik instanceof QuicClientConnectionImpl impl
-        && impl.getEarlyDataStatus() == QuicClientConnectionImpl.EarlyDataStatus.Accepted;
-    return new EarlyDataStats(accepted ? EarlyDataStats.Outcome.ACCEPTED
+    return new EarlyDataStats(Boolean.TRUE.equals(accepted) ? EarlyDataStats.Outcome.ACCEPTED
         : EarlyDataStats.Outcome.REJECTED, early.size(), logger.zeroRttPacketsSent());
   }
 
@@ -114,6 +151,60 @@ final class ZeroRtt {
             stream.opened().complete(opened);
           }
         });
+      }
+    }
+  }
+
+  /**
+   * Runs on kwik's receiver thread when the client has its 1-RTT keys, before {@code connect}
+   * wakes up and looks at the early-data status. kwik offers no public way to add one:
+   * {@code QuicConnectionImpl.handshakeStateListeners} is read by reflection.
+   */
+  private static final class Outcome implements HandshakeStateListener {
+    private static final Field LISTENERS = listenersField();
+    private final QuicClientConnectionImpl kwik;
+    private final ZeroRtt plan;
+
+    private Outcome(QuicClientConnectionImpl kwik, ZeroRtt plan) {
+      this.kwik = kwik;
+      this.plan = plan;
+    }
+
+    private static Field listenersField() {
+      try {
+        Field field = QuicConnectionImpl.class.getDeclaredField("handshakeStateListeners");
+        field.setAccessible(true);
+        return field;
+      } catch (ReflectiveOperationException | RuntimeException e) {
+        LOG.log(Level.FINE, "kwik's handshake-state listeners are not reachable: no 0-RTT", e);
+        return null;
+      }
+    }
+
+    @SuppressWarnings("unchecked")
+    static boolean install(QuicClientConnectionImpl kwik, ZeroRtt plan) {
+      if (LISTENERS == null) {
+        return false;
+      }
+      try {
+        ((List<HandshakeStateListener>) LISTENERS.get(kwik)).add(new Outcome(kwik, plan));
+        return true;
+      } catch (ReflectiveOperationException | RuntimeException e) {
+        LOG.log(Level.FINE, "could not listen to kwik's handshake state: no 0-RTT", e);
+        return false;
+      }
+    }
+
+    @Override
+    public void handshakeStateChangedEvent(HandshakeState state) {
+      if (state != HandshakeState.HasAppKeys || plan.accepted != null) {
+        return;
+      }
+      boolean accepted = kwik.getEarlyDataStatus() == EarlyDataStatus.Accepted;
+      plan.accepted = accepted;
+      if (!accepted) {
+        // kwik's own resend kills its sender (class comment): loss recovery resends instead.
+        kwik.setEarlyDataStatus(EarlyDataStatus.Accepted);
       }
     }
   }

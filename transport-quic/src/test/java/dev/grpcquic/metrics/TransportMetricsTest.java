@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.grpcquic.QuicCallOptions;
 import dev.grpcquic.QuicEngine;
 import dev.grpcquic.QuicMigrationController;
-import dev.grpcquic.QuicSessionTicketStore;
+import dev.grpcquic.testing.CountingTicketStore;
 import dev.grpcquic.testing.QuicTestServer;
 import dev.grpcquic.testing.TestEngine;
 import dev.grpcquic.testing.TestService;
@@ -22,9 +22,7 @@ import io.grpc.ServerCall;
 import io.grpc.Status;
 import io.grpc.stub.ClientCalls;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -45,7 +43,7 @@ class TransportMetricsTest {
     boolean earlyData = TestEngine.get().supports(QuicEngine.Feature.EARLY_DATA);
     try (MetricsReader metrics = new MetricsReader();
         QuicTestServer server = new QuicTestServer(b -> b.openTelemetry(metrics.sdk))) {
-      SignallingStore store = new SignallingStore();
+      CountingTicketStore store = new CountingTicketStore();
       ManagedChannel cold = server.track(server.channelBuilder().openTelemetry(metrics.sdk)
           .sessionTicketStore(store).build());
       call(cold, CallOptions.DEFAULT);
@@ -176,30 +174,5 @@ class TransportMetricsTest {
   private static void call(ManagedChannel channel, CallOptions options) {
     assertArrayEquals(REQUEST, ClientCalls.blockingUnaryCall(channel, TestService.ECHO,
         options.withDeadlineAfter(30, TimeUnit.SECONDS), REQUEST));
-  }
-
-  /** Session tickets in memory; a test can wait for the n-th to arrive. */
-  private static final class SignallingStore implements QuicSessionTicketStore {
-    private final QuicSessionTicketStore delegate = QuicSessionTicketStore.inMemory(4);
-    private final AtomicInteger puts = new AtomicInteger();
-    private final Semaphore arrived = new Semaphore(0);
-
-    @Override
-    public void put(String authority, byte[] ticket) {
-      delegate.put(authority, ticket);
-      puts.incrementAndGet();
-      arrived.release();
-    }
-
-    @Override
-    public byte[] take(String authority) {
-      return delegate.take(authority);
-    }
-
-    void awaitPuts(int count) throws InterruptedException {
-      while (puts.get() < count) {
-        assertTrue(arrived.tryAcquire(20, TimeUnit.SECONDS), "no session ticket arrived");
-      }
-    }
   }
 }

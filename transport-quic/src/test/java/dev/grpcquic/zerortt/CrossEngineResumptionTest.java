@@ -12,7 +12,7 @@ import dev.grpcquic.QuicServerBuilder;
 import dev.grpcquic.engine.EarlyDataStats;
 import dev.grpcquic.testing.QuicTestServer;
 import dev.grpcquic.testing.TestService;
-import dev.grpcquic.zerortt.ZeroRttFixtures.CountingStore;
+import dev.grpcquic.testing.CountingTicketStore;
 import dev.grpcquic.zerortt.ZeroRttFixtures.CountingTrust;
 import io.grpc.CallOptions;
 import java.util.function.Supplier;
@@ -46,7 +46,7 @@ class CrossEngineResumptionTest {
   void resumesAndSendsEarlyData(String clientEngine, String serverEngine) throws Exception {
     QuicTestServer[] target = {server(serverEngine)};
     try {
-      CountingStore store = new CountingStore();
+      CountingTicketStore store = new CountingTicketStore();
       CountingTrust trust = new CountingTrust();
       Supplier<QuicChannelBuilder> builder = client(clientEngine, target, trust);
       earnTicket(builder, store);
@@ -74,7 +74,7 @@ class CrossEngineResumptionTest {
       String serverEngine) throws Exception {
     QuicTestServer[] target = {server(serverEngine)};
     try {
-      CountingStore store = new CountingStore();
+      CountingTicketStore store = new CountingTicketStore();
       CountingTrust trust = new CountingTrust();
       Supplier<QuicChannelBuilder> builder = client(clientEngine, target, trust);
       earnTicket(builder, store);
@@ -108,15 +108,15 @@ class CrossEngineResumptionTest {
     try {
       CountingTrust trust = new CountingTrust();
       Supplier<QuicChannelBuilder> builder = client(clientEngine, target, trust);
-      CountingStore[] stores = new CountingStore[REJECTED_ATTEMPTS];
+      CountingTicketStore[] stores = new CountingTicketStore[REJECTED_ATTEMPTS];
       for (int i = 0; i < stores.length; i++) {
-        stores[i] = new CountingStore();
+        stores[i] = new CountingTicketStore();
         earnTicket(builder, stores[i]);
       }
       target[0].close();
       target[0] = server(serverEngine);
 
-      for (CountingStore store : stores) {
+      for (CountingTicketStore store : stores) {
         EarlyDataStats stats = callOnNewChannel(builder, store, IDEMPOTENT_ECHO,
             CallOptions.DEFAULT, true);
         assertEquals(EarlyDataStats.Outcome.REJECTED, stats.outcome(), stats.toString());
@@ -138,7 +138,7 @@ class CrossEngineResumptionTest {
       throws Exception {
     QuicTestServer[] target = {server("quiche")};
     try {
-      CountingStore store = new CountingStore();
+      CountingTicketStore store = new CountingTicketStore();
       CountingTrust trust = new CountingTrust();
       earnTicket(client(earningEngine, target, trust), store);
 

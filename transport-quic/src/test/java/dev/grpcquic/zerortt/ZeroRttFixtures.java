@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.grpcquic.QuicAttributes;
 import dev.grpcquic.QuicChannelBuilder;
-import dev.grpcquic.QuicSessionTicketStore;
 import dev.grpcquic.engine.EarlyDataStats;
+import dev.grpcquic.testing.CountingTicketStore;
 import dev.grpcquic.testing.TestService;
 import dev.grpcquic.testing.TestTls;
 import io.grpc.CallOptions;
@@ -26,7 +26,6 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -49,32 +48,6 @@ final class ZeroRttFixtures {
       request[i] = (byte) (i * 31 + (i >> 8));
     }
     return request;
-  }
-
-  /** Counts the tickets stored; the channels dial with authority "localhost". */
-  static final class CountingStore implements QuicSessionTicketStore {
-    final QuicSessionTicketStore delegate = QuicSessionTicketStore.inMemory(4);
-    final AtomicInteger puts = new AtomicInteger();
-    private final Semaphore arrived = new Semaphore(0);
-
-    @Override
-    public void put(String authority, byte[] ticket) {
-      delegate.put(authority, ticket);
-      puts.incrementAndGet();
-      arrived.release();
-    }
-
-    @Override
-    public byte[] take(String authority) {
-      return delegate.take(authority);
-    }
-
-    /** Waits until {@code count} tickets were stored in all. */
-    void awaitPuts(int count) throws InterruptedException {
-      while (puts.get() < count) {
-        assertTrue(arrived.tryAcquire(20, TimeUnit.SECONDS), "no session ticket arrived");
-      }
-    }
   }
 
   /**
@@ -133,7 +106,7 @@ final class ZeroRttFixtures {
   }
 
   /** Makes one call on a fresh channel so that the store holds a ticket from its server. */
-  static void earnTicket(Supplier<QuicChannelBuilder> builder, CountingStore store)
+  static void earnTicket(Supplier<QuicChannelBuilder> builder, CountingTicketStore store)
       throws Exception {
     int before = store.puts.get();
     ManagedChannel first = builder.get().sessionTicketStore(store).build();
@@ -152,14 +125,14 @@ final class ZeroRttFixtures {
    * stats. Every connection, resumed or not, must earn a ticket for the next one.
    */
   static EarlyDataStats callOnNewChannel(Supplier<QuicChannelBuilder> builder,
-      CountingStore store, MethodDescriptor<byte[], byte[]> method, CallOptions options,
+      CountingTicketStore store, MethodDescriptor<byte[], byte[]> method, CallOptions options,
       boolean zeroRtt) throws Exception {
     return callOnNewChannel(builder, store, method, options, zeroRtt, REQUEST);
   }
 
   /** The same with {@code request} as the echoed message. */
   static EarlyDataStats callOnNewChannel(Supplier<QuicChannelBuilder> builder,
-      CountingStore store, MethodDescriptor<byte[], byte[]> method, CallOptions options,
+      CountingTicketStore store, MethodDescriptor<byte[], byte[]> method, CallOptions options,
       boolean zeroRtt, byte[] request) throws Exception {
     AtomicReference<Supplier<EarlyDataStats>> early = new AtomicReference<>();
     int ticketsBefore = store.puts.get();

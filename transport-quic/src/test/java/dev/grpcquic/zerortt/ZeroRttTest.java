@@ -15,7 +15,7 @@ import dev.grpcquic.testing.QuicTestServer;
 import dev.grpcquic.testing.TestEngine;
 import dev.grpcquic.testing.TestService;
 import dev.grpcquic.testing.UdpRelay;
-import dev.grpcquic.zerortt.ZeroRttFixtures.CountingStore;
+import dev.grpcquic.testing.CountingTicketStore;
 import dev.grpcquic.zerortt.ZeroRttFixtures.CountingTrust;
 import io.grpc.CallOptions;
 import java.net.InetSocketAddress;
@@ -46,7 +46,7 @@ class ZeroRttTest {
     }
   }
 
-  private static EarlyDataStats callOnNewChannel(QuicTestServer target, CountingStore store,
+  private static EarlyDataStats callOnNewChannel(QuicTestServer target, CountingTicketStore store,
       io.grpc.MethodDescriptor<byte[], byte[]> method, CallOptions options) throws Exception {
     return ZeroRttFixtures.callOnNewChannel(target::channelBuilder, store, method, options, true);
   }
@@ -59,7 +59,7 @@ class ZeroRttTest {
   @Test
   void resumedConnectionsSkipTheServerCertificate() throws Exception {
     server = new QuicTestServer();
-    CountingStore store = new CountingStore();
+    CountingTicketStore store = new CountingTicketStore();
     CountingTrust trust = new CountingTrust();
     Supplier<QuicChannelBuilder> builder = () -> server.channelBuilder().trustManager(trust);
     earnTicket(builder, store);
@@ -79,7 +79,7 @@ class ZeroRttTest {
   void idempotentCallOnResumedConnectionGoesAsEarlyData() throws Exception {
     assumeEarlyData();
     server = new QuicTestServer();
-    CountingStore store = new CountingStore();
+    CountingTicketStore store = new CountingTicketStore();
     earnTicket(server::channelBuilder, store);
 
     EarlyDataStats stats = callOnNewChannel(server, store, IDEMPOTENT_ECHO, CallOptions.DEFAULT);
@@ -98,7 +98,7 @@ class ZeroRttTest {
     server = new QuicTestServer();
     try (UdpRelay relay = new UdpRelay(new InetSocketAddress("127.0.0.1", server.port()), 1)) {
       Supplier<QuicChannelBuilder> viaRelay = () -> QuicTestServer.channelBuilder(relay.port());
-      CountingStore store = new CountingStore();
+      CountingTicketStore store = new CountingTicketStore();
       earnTicket(viaRelay, store);
       assertEquals(0, relay.zeroRttFromClients.get(), "a full handshake sends no 0-RTT packet");
 
@@ -120,7 +120,7 @@ class ZeroRttTest {
   void nonIdempotentCallNeverGoesEarly() throws Exception {
     assumeEarlyData();
     server = new QuicTestServer();
-    CountingStore store = new CountingStore();
+    CountingTicketStore store = new CountingTicketStore();
     earnTicket(server::channelBuilder, store);
 
     EarlyDataStats stats = callOnNewChannel(server, store, TestService.ECHO, CallOptions.DEFAULT);
@@ -134,7 +134,7 @@ class ZeroRttTest {
   void callOptionLetsANonIdempotentCallGoEarly() throws Exception {
     assumeEarlyData();
     server = new QuicTestServer();
-    CountingStore store = new CountingStore();
+    CountingTicketStore store = new CountingTicketStore();
     earnTicket(server::channelBuilder, store);
 
     EarlyDataStats stats = callOnNewChannel(server, store, TestService.ECHO,
@@ -148,7 +148,7 @@ class ZeroRttTest {
   void restartedServerRejectsEarlyDataAndTheCallStillSucceeds() throws Exception {
     assumeEarlyData();
     server = new QuicTestServer();
-    CountingStore store = new CountingStore();
+    CountingTicketStore store = new CountingTicketStore();
     earnTicket(server::channelBuilder, store);
     server.close();
     server = null;
@@ -167,7 +167,7 @@ class ZeroRttTest {
   void rejectedEarlyDataOfSeveralPacketsIsResentWhole() throws Exception {
     assumeEarlyData();
     server = new QuicTestServer();
-    CountingStore store = new CountingStore();
+    CountingTicketStore store = new CountingTicketStore();
     earnTicket(server::channelBuilder, store);
     server.close();
     server = null;
@@ -190,7 +190,7 @@ class ZeroRttTest {
   @Test
   void zeroRttOffResumesWithoutEarlyData() throws Exception {
     server = new QuicTestServer();
-    CountingStore store = new CountingStore();
+    CountingTicketStore store = new CountingTicketStore();
     earnTicket(server::channelBuilder, store);
 
     EarlyDataStats stats = ZeroRttFixtures.callOnNewChannel(server::channelBuilder, store,

@@ -94,8 +94,14 @@ class MemoryBudgetTest {
       long window = window(attrs);
       assertTrue(window <= BUDGET / (2 * (CALLS + 10)), "stream window " + window);
       awaitHeldWithinBudget(attrs, window);
-      assertEquals(7, ClientCalls.blockingUnaryCall(channel, TestService.ECHO,
-          CallOptions.DEFAULT.withDeadlineAfter(30, TimeUnit.SECONDS), new byte[7]).length);
+      try {
+        assertEquals(7, ClientCalls.blockingUnaryCall(channel, TestService.ECHO,
+            CallOptions.DEFAULT.withDeadlineAfter(30, TimeUnit.SECONDS), new byte[7]).length);
+      } catch (io.grpc.StatusRuntimeException e) {
+        throw new AssertionError("a call beside the stalled ones failed; client holds "
+            + attrs.get(QuicAttributes.RECEIVE_BUFFERED_BYTES).getAsLong() + " in the transport, "
+            + attrs.get(QuicAttributes.CONNECTION_STATS).get(), e);
+      }
       for (ClientCall<byte[], byte[]> call : calls) {
         call.cancel("done", null);
       }

@@ -7,6 +7,7 @@ import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.DefaultMaxMessagesRecvByteBufAllocator;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.ChannelOutputShutdownException;
 import io.netty.handler.codec.quic.DefaultQuicStreamFrame;
@@ -41,6 +42,8 @@ final class QuicheStream extends ChannelInboundHandlerAdapter implements QuicStr
    * it, coalescing saves nothing, and a write's completion would lag behind what quiche took.
    */
   private static final int COALESCE_BYTES = 8 * 1024;
+  /** The most one read takes from quiche (Netty's default adaptive maximum). */
+  private static final int MAX_READ_BYTES = 64 * 1024;
 
   private final QuicheConnection connection;
   private final boolean bidirectional;
@@ -87,12 +90,38 @@ final class QuicheStream extends ChannelInboundHandlerAdapter implements QuicStr
 
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
-    channel = (QuicStreamChannel) ctx.channel();
+    attach((QuicStreamChannel) ctx.channel());
   }
 
   /** The channel of a peer stream, known before the handler is added. */
   void attach(QuicStreamChannel channel) {
-    this.channel = channel;
+    if (this.channel != channel) {
+      this.channel = channel;
+      channel.config().setRecvByteBufAllocator(new CreditBoundReads());
+    }
+  }
+
+  /**
+   * Reads from quiche no more than the transport's credit. What quiche hands to a read counts as
+   * consumed: it returns that much flow-control credit to the peer and may double the stream's
+   * window (its autotuning). A read of Netty's usual size (up to 64 KiB) into a stream with a
+   * 20 KiB window let a stalled stream hold several windows, and a thousand of them used up the
+   * connection's window so that other calls stalled (MemoryBudgetTest on quiche).
+   */
+  private final class CreditBoundReads extends DefaultMaxMessagesRecvByteBufAllocator {
+    CreditBoundReads() {
+      super(1);
+    }
+
+    @Override
+    public Handle newHandle() {
+      return new MaxMessageHandle() {
+        @Override
+        public int guess() {
+          return (int) Math.max(1, Math.min(credit, MAX_READ_BYTES));
+        }
+      };
+    }
   }
 
   @Override

@@ -110,8 +110,8 @@ final class Report {
       Results.PerTransport denominator) {}
 
   /**
-   * Each QUIC transport measured against Netty TLS and against the raw engine it runs on (when
-   * that was measured).
+   * Each QUIC transport measured against Netty TLS and against the raw engine it runs on, where
+   * those were measured.
    */
   private static List<Ratio> ratios(Results r) {
     List<Ratio> ratios = new ArrayList<>();
@@ -121,7 +121,9 @@ final class Report {
         continue;
       }
       String name = engine.floorOf.label.replace(" (grpc-quic)", "");
-      ratios.add(new Ratio(name + " ÷ Netty TLS", quic, r.grpc.get(Transport.NETTY_TLS)));
+      if (r.grpc.containsKey(Transport.NETTY_TLS)) {
+        ratios.add(new Ratio(name + " ÷ Netty TLS", quic, r.grpc.get(Transport.NETTY_TLS)));
+      }
       if (r.raw.containsKey(engine)) {
         ratios.add(new Ratio(name + " ÷ " + engine.shortLabel(), quic, r.raw.get(engine)));
       }
@@ -365,10 +367,13 @@ final class Report {
     chart.getStyler().setDecimalPattern("#,##0.#");
   }
 
-  /** Bars start at the axis minimum, which must be above zero on a log axis. */
+  /**
+   * Bars start at the axis minimum, which must be above zero on a log axis; at least a factor 2
+   * below the smallest value, so that its bar stays visible (103 µs on an axis from 100 was not).
+   */
   private static double logFloor(List<Double> values) {
     double min = values.stream().mapToDouble(Double::doubleValue).min().orElse(1);
-    return Math.pow(10, Math.floor(Math.log10(min)));
+    return Math.pow(10, Math.floor(Math.log10(min / 2)));
   }
 
   private static List<Double> map(List<Results.PerTransport> all,

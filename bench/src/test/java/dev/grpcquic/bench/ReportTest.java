@@ -64,6 +64,19 @@ class ReportTest {
     assertFalse(md.contains("÷ raw"));
   }
 
+  @Test
+  @Timeout(60)
+  void withoutNettyTlsOnlyTheRawRatiosRemain() {
+    Map<String, Object> env = new LinkedHashMap<>();
+    Results r = new Results(Plan.quick(), Profile.LOOPBACK, env);
+    r.grpc.put(Transport.QUIC, measured(500, 40));
+    r.raw.put(RawEngine.KWIK, measured(250, 50));
+    r.raw.put(RawEngine.QUICHE, measured(150, 200));
+    String md = Report.markdown(List.of(r), env, r.plan, Map.of(), null);
+    assertEquals(List.of("Measurement", "QUIC (grpc-quic)", "raw kwik engine",
+        "raw quiche engine", "QUIC ÷ raw kwik"), cells(line(md, "| Measurement |")));
+  }
+
   /** A transport with a unary p50 of {@code p50Us} and one download at {@code mibPerSecond}. */
   private static Results.PerTransport measured(double p50Us, double mibPerSecond) {
     Results.PerTransport p = new Results.PerTransport();

@@ -14,16 +14,19 @@ import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 /**
  * Benchmark of this project's QUIC transport against grpc-java Netty (TCP+TLS 1.3, and h2c as a
- * plaintext reference), plus the raw kwik engine, on loopback and on emulated paths
+ * plaintext reference), plus the raw kwik and quiche engines, on loopback and on emulated paths
  * ({@link LinkEmulator}). One client JVM, one transport after the other; see bench/README.md for
  * the command and the options.
  */
@@ -38,7 +41,9 @@ public final class BenchRunner {
     List<Transport> transports = new ArrayList<>(List.of(
         Transport.NETTY_TLS, Transport.NETTY_H2C, Transport.QUIC, Transport.QUIC_QUICHE));
     List<Profile> profiles = new ArrayList<>(List.of(Profile.LOOPBACK));
-    boolean raw = true;
+    // Raw engines named in --only; the engine under each QUIC transport is measured as well.
+    Set<RawEngine> rawAsked = EnumSet.noneOf(RawEngine.class);
+    boolean noRaw = false;
     boolean checkOnly = false;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
@@ -48,16 +53,17 @@ public final class BenchRunner {
         case "--docs" -> docs = Paths.get(args[++i]);
         case "--only" -> {
           transports.clear();
-          raw = false;
+          rawAsked.clear();
           for (String name : args[++i].split(",")) {
-            if (name.equalsIgnoreCase(Results.RAW_KWIK)) {
-              raw = true;
+            RawEngine engine = RawEngine.byKey(name);
+            if (engine != null) {
+              rawAsked.add(engine);
             } else {
               transports.add(Transport.valueOf(name.trim().toUpperCase()));
             }
           }
         }
-        case "--no-raw" -> raw = false;
+        case "--no-raw" -> noRaw = true;
         case "--profiles" -> {
           profiles.clear();
           String list = args[++i];
@@ -72,7 +78,7 @@ public final class BenchRunner {
         case "--self-check" -> checkOnly = true;
         case "-h", "--help" -> {
           System.out.println("options: [--quick|--full] [--out DIR] [--docs DIR] "
-              + "[--only QUIC,NETTY_TLS,NETTY_H2C,RAW_KWIK] [--no-raw] "
+              + "[--only QUIC,QUIC_QUICHE,NETTY_TLS,NETTY_H2C,RAW_KWIK,RAW_QUICHE] [--no-raw] "
               + "[--profiles loopback,lan,4g,4g-1,4g-5,4g-burst,4g-reorder|all] [--self-check]");
           return;
         }
@@ -81,6 +87,16 @@ public final class BenchRunner {
     }
     if (checkOnly) {
       System.exit(selfCheck(profiles) ? 0 : 1);
+    }
+    Set<RawEngine> raw = EnumSet.noneOf(RawEngine.class);
+    if (!noRaw) {
+      raw.addAll(rawAsked);
+      for (Transport transport : transports) {
+        RawEngine under = RawEngine.under(transport);
+        if (under != null) {
+          raw.add(under);
+        }
+      }
     }
     if (profiles.stream().anyMatch(Profile::emulated)) {
       String reason = LinkEmulator.unavailableReason();
@@ -95,7 +111,8 @@ public final class BenchRunner {
     Map<String, Object> env = new LinkedHashMap<>();
     environment(env, now);
     Progress.log("mode %s; transports %s%s; paths %s; results to %s", plan.mode(), transports,
-        raw ? " + raw kwik" : "", profiles.stream().map(Profile::name).toList(), out);
+        raw.stream().map(e -> " + " + e.shortLabel()).collect(Collectors.joining()),
+        profiles.stream().map(Profile::name).toList(), out);
     long started = System.nanoTime();
     List<Results> runs = new ArrayList<>();
     try (TlsFiles tls = TlsFiles.create()) {
@@ -169,15 +186,15 @@ public final class BenchRunner {
 
   /** Servers and clients in this JVM on 127.0.0.1. */
   private static Results runLoopback(Plan plan, Map<String, Object> env, List<Transport> transports,
-      boolean raw, TlsFiles tls) {
+      Set<RawEngine> raw, TlsFiles tls) {
     Results results = new Results(plan, Profile.LOOPBACK, env);
     if (plan.jvmWarmupPass()) {
       Progress.log("JVM warm-up pass over every transport (figures discarded)");
       for (Transport transport : transports) {
         runGrpc(transport, Plan.jvmWarmup(), () -> GrpcEndpoint.start(transport, tls));
       }
-      if (raw) {
-        runRaw(Plan.jvmWarmup(), () -> RawKwikBench.start(tls));
+      for (RawEngine engine : raw) {
+        runRaw(engine, Plan.jvmWarmup(), () -> RawEngineBench.start(engine, tls));
       }
       System.gc();
       Progress.log("JVM warm-up pass done; measuring");
@@ -186,8 +203,9 @@ public final class BenchRunner {
       results.grpc.put(transport, runGrpc(transport, plan, () -> GrpcEndpoint.start(transport, tls)));
       System.gc();
     }
-    if (raw) {
-      results.rawKwik = runRaw(plan, () -> RawKwikBench.start(tls));
+    for (RawEngine engine : raw) {
+      results.raw.put(engine, runRaw(engine, plan, () -> RawEngineBench.start(engine, tls)));
+      System.gc();
     }
     return results;
   }
@@ -198,7 +216,7 @@ public final class BenchRunner {
    * meets the same losses.
    */
   private static List<Results> runEmulated(Plan base, Map<String, Object> env,
-      List<Transport> transports, boolean raw, TlsFiles tls, List<Profile> profiles)
+      List<Transport> transports, Set<RawEngine> raw, TlsFiles tls, List<Profile> profiles)
       throws Exception {
     List<Results> out = new ArrayList<>();
     Progress.log("link emulator: setting up for %s", profiles.get(0).name());
@@ -233,11 +251,16 @@ public final class BenchRunner {
               () -> GrpcEndpoint.connect(transport, tls, host, ports.get(transport.name()), null)));
           System.gc();
         }
-        if (raw) {
+        for (RawEngine engine : raw) {
           link.awaitQuiet();
           link.reseed();
-          results.rawKwik = runRaw(plan,
-              () -> RawKwikBench.connect(tls, host, ports.get(Results.RAW_KWIK), null));
+          results.raw.put(engine, runRaw(engine, plan, () -> {
+            Integer port = ports.get(engine.key());
+            if (port == null) {
+              throw new IllegalStateException("the server JVM has no " + engine.label());
+            }
+            return RawEngineBench.connect(engine, tls, host, port, null);
+          }));
         }
         Progress.log("path %s: relay counters %s", profile.name(), link.stats());
         out.add(results);
@@ -323,17 +346,20 @@ public final class BenchRunner {
     return r;
   }
 
-  private static Results.PerTransport runRaw(Plan plan, Opener<RawKwikBench> opener) {
+  private static Results.PerTransport runRaw(RawEngine engine, Plan plan,
+      Opener<RawEngineBench> opener) {
     Results.PerTransport r = new Results.PerTransport();
-    Progress.log("raw kwik: starting connection");
-    try (RawKwikBench bench = opener.open()) {
-      r.security = "QUIC v1, TLS 1.3 (kwik), no HTTP/3";
+    Progress.log("%s: starting connection", engine.shortLabel());
+    try (RawEngineBench bench = opener.open()) {
+      r.security = engine.security;
       r.firstCallMicros = bench.connectMicros;
+      Progress.log("%s: connected, handshake %.1f ms", engine.shortLabel(),
+          r.firstCallMicros / 1000);
       r.latency = bench.unaryLatency(plan);
       r.download = bench.download(plan);
     } catch (Exception e) {
       r.failure = e.toString();
-      Progress.log("raw kwik: FAILED: %s", e);
+      Progress.log("%s: FAILED: %s", engine.shortLabel(), e);
     }
     return r;
   }

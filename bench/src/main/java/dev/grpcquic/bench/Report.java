@@ -79,10 +79,12 @@ final class Report {
       }
       md.append('\n');
     }
-    md.append("Ratios are QUIC's figure divided by the other one: above 1 means more time "
-        + "(latency rows) or more work done (throughput rows). The raw kwik engine carries the same "
-        + "exchanges on bare QUIC streams through this project's engine adapter, without HTTP/3, "
-        + "QPACK or gRPC; its \"first call\" is the QUIC handshake alone. \"—\" = not measured.\n");
+    md.append("Ratios are a QUIC transport's figure divided by the other one: above 1 means more "
+        + "time (latency rows) or more work done (throughput rows). The raw engines (kwik, quiche) "
+        + "carry the same exchanges on bare QUIC streams through this project's engine seam, "
+        + "without HTTP/3, QPACK or gRPC, and each QUIC transport is divided by the raw engine it "
+        + "runs on: what the gRPC layers cost. A raw engine's \"first call\" is the QUIC handshake "
+        + "alone. \"—\" = not measured.\n");
     return md.toString();
   }
 
@@ -103,19 +105,47 @@ final class Report {
     return cell(a, format) + " / " + cell(b, format) + " (" + cell(a / b, "%.2f") + ")";
   }
 
+  /** A ratio column: {@code numerator}'s figure divided by {@code denominator}'s. */
+  private record Ratio(String header, Results.PerTransport numerator,
+      Results.PerTransport denominator) {}
+
+  /**
+   * Each QUIC transport measured against Netty TLS and against the raw engine it runs on, where
+   * those were measured.
+   */
+  private static List<Ratio> ratios(Results r) {
+    List<Ratio> ratios = new ArrayList<>();
+    for (RawEngine engine : RawEngine.values()) {
+      Results.PerTransport quic = r.grpc.get(engine.floorOf);
+      if (quic == null) {
+        continue;
+      }
+      String name = engine.floorOf.label.replace(" (grpc-quic)", "");
+      if (r.grpc.containsKey(Transport.NETTY_TLS)) {
+        ratios.add(new Ratio(name + " ÷ Netty TLS", quic, r.grpc.get(Transport.NETTY_TLS)));
+      }
+      if (r.raw.containsKey(engine)) {
+        ratios.add(new Ratio(name + " ÷ " + engine.shortLabel(), quic, r.raw.get(engine)));
+      }
+    }
+    return ratios;
+  }
+
   private static void table(StringBuilder md, Results r) {
     Plan plan = r.plan;
     List<String> columns = new ArrayList<>();
     for (Transport t : r.grpc.keySet()) {
       columns.add(t.label);
     }
-    boolean raw = r.rawKwik != null;
-    if (raw) {
-      columns.add("raw kwik engine");
+    for (RawEngine e : r.raw.keySet()) {
+      columns.add(e.label());
     }
-    md.append("| Measurement | ").append(String.join(" | ", columns))
-        .append(" | QUIC ÷ Netty TLS | QUIC ÷ raw kwik |\n");
-    md.append("|---|").append("---:|".repeat(columns.size())).append("---:|---:|\n");
+    List<Ratio> ratios = ratios(r);
+    for (Ratio ratio : ratios) {
+      columns.add(ratio.header());
+    }
+    md.append("| Measurement | ").append(String.join(" | ", columns)).append(" |\n");
+    md.append("|---|").append("---:|".repeat(columns.size())).append("\n");
     long bulkMib = plan.bulkBytes() / Plan.MIB;
     String messages = plan.bulkMessageSize() >= Plan.MIB
         ? plan.bulkMessageSize() / Plan.MIB + " MiB" : plan.bulkMessageSize() / 1024 + " KiB";
@@ -123,22 +153,25 @@ final class Report {
         ? bulkMib + " MiB or " + plan.bulkCap().toSeconds() + " s, " + messages
             + " messages (goodput MiB/s, median of "
         : bulkMib + " MiB, " + messages + " messages (MiB/s, median of ";
-    row(md, r, "Unary 1 KiB, p50 (µs)", p -> p.latency == null ? Double.NaN : p.latency.p50Us(), "%.0f");
-    row(md, r, "Unary 1 KiB, p99 (µs)", p -> p.latency == null ? Double.NaN : p.latency.p99Us(), "%.0f");
-    row(md, r, "Unary 1 KiB, p99.9 (µs)", p -> p.latency == null ? Double.NaN : p.latency.p999Us(), "%.0f");
-    row(md, r, "Unary 1 KiB, samples", p -> p.latency == null ? Double.NaN : p.latency.samples(), "%.0f");
-    row(md, r, "Unary 1 KiB, " + plan.throughputThreads() + " threads (calls/s)",
+    row(md, r, ratios, "Unary 1 KiB, p50 (µs)",
+        p -> p.latency == null ? Double.NaN : p.latency.p50Us(), "%.0f");
+    row(md, r, ratios, "Unary 1 KiB, p99 (µs)",
+        p -> p.latency == null ? Double.NaN : p.latency.p99Us(), "%.0f");
+    row(md, r, ratios, "Unary 1 KiB, p99.9 (µs)",
+        p -> p.latency == null ? Double.NaN : p.latency.p999Us(), "%.0f");
+    row(md, r, ratios, "Unary 1 KiB, samples",
+        p -> p.latency == null ? Double.NaN : p.latency.samples(), "%.0f");
+    row(md, r, ratios, "Unary 1 KiB, " + plan.throughputThreads() + " threads (calls/s)",
         Results.PerTransport::callsPerSecond, "%.0f");
-    row(md, r, "Server streaming " + bulk + plan.bulkRuns() + ")",
+    row(md, r, ratios, "Server streaming " + bulk + plan.bulkRuns() + ")",
         p -> p.download == null ? Double.NaN : p.download.median(), plan.bulkPartial() ? "%.2f" : "%.1f");
-    row(md, r, "Client streaming " + bulk + plan.bulkRuns() + ")",
+    row(md, r, ratios, "Client streaming " + bulk + plan.bulkRuns() + ")",
         p -> p.upload == null ? Double.NaN : p.upload.median(), plan.bulkPartial() ? "%.2f" : "%.1f");
-    row(md, r, "First call incl. connection setup (ms)", p -> p.firstCallMicros / 1000, "%.1f");
+    row(md, r, ratios, "First call incl. connection setup (ms)", p -> p.firstCallMicros / 1000,
+        "%.1f");
     List<String> failures = new ArrayList<>();
     r.grpc.forEach((t, p) -> collectFailures(failures, t.label, p));
-    if (raw) {
-      collectFailures(failures, "raw kwik", r.rawKwik);
-    }
+    r.raw.forEach((e, p) -> collectFailures(failures, e.shortLabel(), p));
     if (!failures.isEmpty()) {
       md.append("\nFailures:\n");
       for (String f : failures) {
@@ -162,19 +195,21 @@ final class Report {
     }
   }
 
-  private static void row(StringBuilder md, Results r, String name,
+  private static void row(StringBuilder md, Results r, List<Ratio> ratios, String name,
       ToDoubleFunction<Results.PerTransport> f, String format) {
-    md.append("| ").append(name).append(" | ");
+    md.append("| ").append(name).append(" |");
     for (Results.PerTransport p : r.grpc.values()) {
-      md.append(cell(f.applyAsDouble(p), format)).append(" | ");
+      md.append(' ').append(cell(f.applyAsDouble(p), format)).append(" |");
     }
-    if (r.rawKwik != null) {
-      md.append(cell(f.applyAsDouble(r.rawKwik), format)).append(" | ");
+    for (Results.PerTransport p : r.raw.values()) {
+      md.append(' ').append(cell(f.applyAsDouble(p), format)).append(" |");
     }
-    double quic = value(r.grpc.get(Transport.QUIC), f);
-    double tls = value(r.grpc.get(Transport.NETTY_TLS), f);
-    double raw = value(r.rawKwik, f);
-    md.append(cell(quic / tls, "%.2f")).append(" | ").append(cell(quic / raw, "%.2f")).append(" |\n");
+    for (Ratio ratio : ratios) {
+      double q = value(ratio.numerator(), f);
+      double other = value(ratio.denominator(), f);
+      md.append(' ').append(cell(q / other, "%.2f")).append(" |");
+    }
+    md.append('\n');
   }
 
   private static double value(Results.PerTransport p, ToDoubleFunction<Results.PerTransport> f) {
@@ -193,10 +228,10 @@ final class Report {
       names.add(t.label);
       all.add(p);
     });
-    if (r.rawKwik != null) {
-      names.add("raw kwik engine");
-      all.add(r.rawKwik);
-    }
+    r.raw.forEach((e, p) -> {
+      names.add(e.label());
+      all.add(p);
+    });
     // xchart refuses missing values on a log axis: only transports with figures become categories.
     List<String> latencyNames = new ArrayList<>();
     List<Results.PerTransport> withLatency = new ArrayList<>();
@@ -332,10 +367,13 @@ final class Report {
     chart.getStyler().setDecimalPattern("#,##0.#");
   }
 
-  /** Bars start at the axis minimum, which must be above zero on a log axis. */
+  /**
+   * Bars start at the axis minimum, which must be above zero on a log axis; at least a factor 2
+   * below the smallest value, so that its bar stays visible (103 µs on an axis from 100 was not).
+   */
   private static double logFloor(List<Double> values) {
     double min = values.stream().mapToDouble(Double::doubleValue).min().orElse(1);
-    return Math.pow(10, Math.floor(Math.log10(min)));
+    return Math.pow(10, Math.floor(Math.log10(min / 2)));
   }
 
   private static List<Double> map(List<Results.PerTransport> all,

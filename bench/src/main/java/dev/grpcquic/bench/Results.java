@@ -5,17 +5,16 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Everything one run measured on one path, per transport; the raw kwik engine as its own entry.
- * The environment is the run's, shared by the paths of one run.
+ * Everything one run measured on one path, per transport; each raw engine as its own entry
+ * ({@code RAW_KWIK}, {@code RAW_QUICHE}). The environment is the run's, shared by the paths of
+ * one run.
  */
 final class Results {
-  static final String RAW_KWIK = "RAW_KWIK";
-
   final Plan plan;
   final Profile profile;
   final Map<String, Object> environment;
   final Map<Transport, PerTransport> grpc = new EnumMap<>(Transport.class);
-  PerTransport rawKwik;
+  final Map<RawEngine, PerTransport> raw = new EnumMap<>(RawEngine.class);
   /** The emulator's self-check just before the measurements; null on loopback. */
   LinkCheck linkCheck;
 
@@ -85,9 +84,7 @@ final class Results {
     m.put("plan", p);
     Map<String, Object> t = new LinkedHashMap<>();
     grpc.forEach((k, v) -> t.put(k.name(), v.toMap()));
-    if (rawKwik != null) {
-      t.put(RAW_KWIK, rawKwik.toMap());
-    }
+    raw.forEach((k, v) -> t.put(k.key(), v.toMap()));
     m.put("transports", t);
     return m;
   }

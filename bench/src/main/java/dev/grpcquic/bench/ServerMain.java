@@ -12,9 +12,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * The server side of an emulated-path run, started by the runner in the emulator's server
  * namespace: {@code java -cp benchmarks.jar dev.grpcquic.bench.ServerMain --tls DIR --bind ADDR}.
- * Serves every transport on an ephemeral port of ADDR, prints one line
- * {@code ports QUIC=.. NETTY_TLS=.. NETTY_H2C=.. RAW_KWIK=..}, and exits when its stdin closes
- * (the runner ends, or dies).
+ * Serves every transport and raw engine on an ephemeral port of ADDR, prints one line
+ * {@code ports QUIC=.. QUIC_QUICHE=.. NETTY_TLS=.. NETTY_H2C=.. RAW_KWIK=.. RAW_QUICHE=..}, and
+ * exits when its stdin closes (the runner ends, or dies).
  */
 public final class ServerMain {
   private ServerMain() {}
@@ -41,8 +41,12 @@ public final class ServerMain {
       servers.add(server);
       ports.append(String.format(Locale.ROOT, " %s=%d", t.name(), GrpcEndpoint.port(server)));
     }
-    RawKwikBench.Server raw = RawKwikBench.Server.start(tls, address);
-    ports.append(" ").append(Results.RAW_KWIK).append('=').append(raw.port());
+    List<RawEngineBench.Server> raws = new ArrayList<>();
+    for (RawEngine engine : RawEngine.values()) {
+      RawEngineBench.Server raw = RawEngineBench.Server.start(engine, tls, address);
+      raws.add(raw);
+      ports.append(" ").append(engine.key()).append('=').append(raw.port());
+    }
     System.out.println(ports);
     System.out.flush();
 
@@ -56,7 +60,7 @@ public final class ServerMain {
     for (Server s : servers) {
       s.awaitTermination(5, TimeUnit.SECONDS);
     }
-    raw.close();
+    raws.forEach(RawEngineBench.Server::close);
     System.exit(0); // kwik's connector threads are not daemons
   }
 }

@@ -1,6 +1,6 @@
 package dev.grpcquic.bench;
 
-/** The gRPC transports compared. The raw kwik engine is measured apart ({@link RawKwikBench}). */
+/** The gRPC transports compared. The raw engines are measured apart ({@link RawEngineBench}). */
 public enum Transport {
   /** This project: gRPC over HTTP/3 over QUIC (kwik), TLS 1.3. */
   QUIC("QUIC (grpc-quic)"),

@@ -6,10 +6,9 @@ import dev.grpcquic.engine.ConnectionHandler;
 import dev.grpcquic.engine.QuicConnection;
 import dev.grpcquic.engine.QuicStream;
 import dev.grpcquic.engine.ServerEndpointOptions;
+import dev.grpcquic.engine.QuicServerEndpoint;
 import dev.grpcquic.engine.StreamHandler;
-import dev.grpcquic.engine.kwik.KwikClientEngine;
 import dev.grpcquic.engine.kwik.KwikExecutors;
-import dev.grpcquic.engine.kwik.KwikServerEndpoint;
 import dev.grpcquic.tls.PemFiles;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -17,14 +16,18 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The same unary and server-streaming exchanges on bare QUIC streams through this project's kwik
- * engine adapter ({@code dev.grpcquic.engine}), with no HTTP/3 framing, QPACK or gRPC. The
- * difference to {@link Transport#QUIC} is what the gRPC and HTTP/3 layers cost. The windows are
- * the ones the gRPC transport uses (1 MiB per stream; 16 MiB client and 100 MiB server connection).
+ * The same unary and server-streaming exchanges on bare QUIC streams through this project's engine
+ * seam ({@code dev.grpcquic.engine}) on one {@link RawEngine} (kwik or quiche), with no HTTP/3
+ * framing, QPACK or gRPC. The difference to the gRPC transport on the same engine ({@link
+ * RawEngine#floorOf}) is what the gRPC and HTTP/3 layers cost. Both engines get the same options:
+ * 1 MiB per stream, 16 MiB client and 100 MiB server connection window, as kwik's raw figures
+ * always had (the gRPC transport sizes its connection windows from its call limit, see
+ * ConnectionWindows; one stream at a time is held by its 1 MiB stream window either way).
  *
  * <p>Protocol: the client opens a bidirectional stream per exchange and sends its request with FIN.
  * A request of {@value #DOWNLOAD_REQUEST_SIZE} bytes (total bytes as long, chunk size as int) asks
@@ -32,20 +35,22 @@ import java.util.concurrent.atomic.AtomicLong;
  * bytes and FIN. The server writes a download while fewer than {@value #SERVER_QUEUE_LIMIT} bytes
  * wait in the adapter's queue, topping up on {@code onWritten}.
  */
-final class RawKwikBench implements AutoCloseable {
+final class RawEngineBench implements AutoCloseable {
   static final int DOWNLOAD_REQUEST_SIZE = 12;
   static final int SERVER_QUEUE_LIMIT = 1024 * 1024;
   private static final int STREAM_WINDOW = 1024 * 1024;
   private static final byte[] UNARY_REQUEST = BenchService.payload(BenchService.UNARY_SIZE);
   private static final byte[] UNARY_RESPONSE = BenchService.payload(BenchService.UNARY_SIZE);
 
+  final RawEngine engine;
   private final ExecutorService executor;
   private final Server server;
   private final QuicConnection connection;
   final double connectMicros;
 
-  private RawKwikBench(ExecutorService executor, Server server,
+  private RawEngineBench(RawEngine engine, ExecutorService executor, Server server,
       QuicConnection connection, double connectMicros) {
+    this.engine = engine;
     this.executor = executor;
     this.server = server;
     this.connection = connection;
@@ -53,10 +58,10 @@ final class RawKwikBench implements AutoCloseable {
   }
 
   /** Server and connection on 127.0.0.1, in this JVM. */
-  static RawKwikBench start(TlsFiles tls) throws Exception {
-    Server server = Server.start(tls, new InetSocketAddress("127.0.0.1", 0));
+  static RawEngineBench start(RawEngine engine, TlsFiles tls) throws Exception {
+    Server server = Server.start(engine, tls, new InetSocketAddress("127.0.0.1", 0));
     try {
-      return connect(tls, "127.0.0.1", server.port(), server);
+      return connect(engine, tls, "127.0.0.1", server.port(), server);
     } catch (Exception e) {
       server.close();
       throw e;
@@ -66,31 +71,37 @@ final class RawKwikBench implements AutoCloseable {
   /** The server side: an engine endpoint answering the exchanges described above. */
   static final class Server implements AutoCloseable {
     private final ExecutorService executor;
-    private final KwikServerEndpoint endpoint;
+    private final QuicServerEndpoint endpoint;
 
-    private Server(ExecutorService executor, KwikServerEndpoint endpoint) {
+    private Server(ExecutorService executor, QuicServerEndpoint endpoint) {
       this.executor = executor;
       this.endpoint = endpoint;
     }
 
-    static Server start(TlsFiles tls, InetSocketAddress bind) throws Exception {
-      ExecutorService executor = KwikExecutors.newBlockingExecutor("bench-raw-kwik-server");
+    static Server start(RawEngine engine, TlsFiles tls, InetSocketAddress bind) throws Exception {
+      // quiche runs on Netty's event loops and ignores it; kwik's streams block on it.
+      ExecutorService executor = KwikExecutors.newBlockingExecutor(threadName(engine) + "-server");
       char[] password = "bench".toCharArray();
       ServerEndpointOptions serverOptions = new ServerEndpointOptions(bind, "h3",
           PemFiles.keyStore(tls.serverChainPem, tls.serverKeyPem, "bench", password),
           "bench", password, Duration.ofSeconds(30), STREAM_WINDOW, 100L * STREAM_WINDOW, 100, 3,
           executor);
-      KwikServerEndpoint endpoint = KwikServerEndpoint.start(serverOptions,
-          accepted -> new ConnectionHandler() {
-            @Override
-            public StreamHandler onPeerStream(QuicStream stream) {
-              return new ServerStream(stream);
-            }
+      QuicServerEndpoint endpoint;
+      try {
+        endpoint = engine.serverEngine().bind(serverOptions, accepted -> new ConnectionHandler() {
+          @Override
+          public StreamHandler onPeerStream(QuicStream stream) {
+            return new ServerStream(stream);
+          }
 
-            @Override
-            public void onClosed(ConnectionCloseInfo info) {
-            }
-          });
+          @Override
+          public void onClosed(ConnectionCloseInfo info) {
+          }
+        });
+      } catch (Exception | Error e) {
+        executor.shutdownNow();
+        throw e;
+      }
       return new Server(executor, endpoint);
     }
 
@@ -106,16 +117,16 @@ final class RawKwikBench implements AutoCloseable {
   }
 
   /** A connection to {@code host:port}; {@code server} (null when remote) is closed with it. */
-  static RawKwikBench connect(TlsFiles tls, String host, int port, Server server)
-      throws Exception {
-    ExecutorService executor = KwikExecutors.newBlockingExecutor("bench-raw-kwik");
+  static RawEngineBench connect(RawEngine engine, TlsFiles tls, String host, int port,
+      Server server) throws Exception {
+    ExecutorService executor = KwikExecutors.newBlockingExecutor(threadName(engine));
     try {
       ClientConnectionOptions clientOptions = new ClientConnectionOptions(host, port,
           "localhost", "h3", PemFiles.trustManager(tls.caPem),
           Duration.ofSeconds(10), Duration.ofSeconds(30), STREAM_WINDOW, 16L * STREAM_WINDOW, 3, 0,
           executor);
       long t0 = System.nanoTime();
-      QuicConnection connection = new KwikClientEngine().connect(clientOptions,
+      QuicConnection connection = engine.clientEngine().connect(clientOptions,
           new ConnectionHandler() {
             @Override
             public StreamHandler onPeerStream(QuicStream stream) {
@@ -128,7 +139,7 @@ final class RawKwikBench implements AutoCloseable {
             }
           }).get(30, TimeUnit.SECONDS);
       double connectMicros = (System.nanoTime() - t0) / 1e3;
-      return new RawKwikBench(executor, server, connection, connectMicros);
+      return new RawEngineBench(engine, executor, server, connection, connectMicros);
     } catch (Exception e) {
       executor.shutdownNow();
       throw e;
@@ -153,11 +164,11 @@ final class RawKwikBench implements AutoCloseable {
   }
 
   LatencyStats unaryLatency(Plan plan) throws Exception {
-    return LatencyLoop.run("raw kwik", plan, this::unary);
+    return LatencyLoop.run(engine.shortLabel(), plan, this::unary);
   }
 
   BulkResult download(Plan plan) {
-    return GrpcBench.bulk("raw kwik server-streaming", plan,
+    return GrpcBench.bulk(engine.shortLabel() + " server-streaming", plan,
         (bytes, cap) -> downloadOnce(bytes, plan.bulkMessageSize(), cap, plan.bulkPartial()));
   }
 
@@ -195,6 +206,10 @@ final class RawKwikBench implements AutoCloseable {
       server.close();
     }
     executor.shutdownNow();
+  }
+
+  private static String threadName(RawEngine engine) {
+    return "bench-raw-" + engine.name().toLowerCase(Locale.ROOT);
   }
 
   /** Client side of one exchange: counts what arrives until FIN. */

@@ -50,6 +50,10 @@ final class QuicheStream extends ChannelInboundHandlerAdapter implements QuicStr
   private StreamHandler handler;
   private QuicStreamChannel channel;
   private final AtomicLong queued = new AtomicLong();
+  private final java.util.concurrent.ConcurrentLinkedQueue<PostedWrite> posted =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
+  private final java.util.concurrent.atomic.AtomicBoolean drainScheduled =
+      new java.util.concurrent.atomic.AtomicBoolean();
   /** Set by {@link #reset} and {@link #stopSending} on the caller's thread: no inbound events after. */
   private volatile boolean abandoned;
 
@@ -64,11 +68,10 @@ final class QuicheStream extends ChannelInboundHandlerAdapter implements QuicStr
   private boolean outputDone;
   /** The peer's STOP_SENDING was reported (several queued writes fail with it). */
   private boolean stopSendingSeen;
-  /** Written and not yet handed to the channel; {@link #sendPending} is queued when not empty. */
+  /** Written and not yet handed to the channel (until the end of the drain or a large write). */
   private CompositeByteBuf pending = Unpooled.compositeBuffer(MAX_COMPONENTS);
   private int pendingBytes;
   private boolean pendingFin;
-  private boolean sendQueued;
 
   /**
    * @param inputDone true for a unidirectional stream this end opened (nothing to receive)
@@ -148,14 +151,34 @@ final class QuicheStream extends ChannelInboundHandlerAdapter implements QuicStr
     });
   }
 
+  /**
+   * Writes wait in {@link #posted} for one drain task on the event loop, scheduled by the first of
+   * them (as grpc-netty's WriteQueue does): the writes a caller makes while the loop wakes up
+   * (a call's HEADERS, DATA and FIN) are drained together and leave as one message.
+   */
   @Override
   public void write(ByteBuffer data, boolean fin) {
     int bytes = data.remaining();
     queued.addAndGet(bytes);
-    if (!run(() -> writeOnLoop(data, fin, bytes))) {
-      queued.addAndGet(-bytes);
+    posted.add(new PostedWrite(data, fin, bytes));
+    if (drainScheduled.compareAndSet(false, true) && !run(this::drainPosted)) {
+      PostedWrite dropped; // the event loops are shutting down with the process
+      while ((dropped = posted.poll()) != null) {
+        queued.addAndGet(-dropped.bytes());
+      }
     }
   }
+
+  private void drainPosted() {
+    drainScheduled.set(false);
+    PostedWrite next;
+    while ((next = posted.poll()) != null) {
+      writeOnLoop(next.data(), next.fin(), next.bytes());
+    }
+    sendPending();
+  }
+
+  private record PostedWrite(ByteBuffer data, boolean fin, int bytes) {}
 
   /** Event loop: writes at once (0-RTT data, which must be in quiche before the next send). */
   void writeNow(ByteBuffer data, boolean fin) {
@@ -183,10 +206,6 @@ final class QuicheStream extends ChannelInboundHandlerAdapter implements QuicStr
     if (pendingBytes >= COALESCE_BYTES) {
       // Large writes go at once, each its own message: its completion is the writer's progress.
       sendPending();
-    } else if (!sendQueued) {
-      // Behind the writes already posted: a call's HEADERS, DATA and FIN leave as one message.
-      sendQueued = true;
-      channel.eventLoop().execute(this::sendPending);
     }
   }
 
@@ -196,7 +215,6 @@ final class QuicheStream extends ChannelInboundHandlerAdapter implements QuicStr
    * of its own would be a datagram of its own (a unary call was four to five of them).
    */
   private void sendPending() {
-    sendQueued = false;
     if (pending.numComponents() == 0) {
       return;
     }

@@ -17,8 +17,6 @@ import io.grpc.MethodDescriptor;
 import io.grpc.NameResolverRegistry;
 import io.grpc.Server;
 import io.grpc.ServerServiceDefinition;
-import io.grpc.Status;
-import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ServerCalls;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.metrics.SdkMeterProvider;
@@ -37,7 +35,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntPredicate;
 import org.junit.jupiter.api.Test;
@@ -79,7 +76,8 @@ class AdaptiveAdmissionTest {
     StaticResolverProvider resolver = new StaticResolverProvider(SCHEME, List.of(address(a), address(b)));
     NameResolverRegistry.getDefaultRegistry().register(resolver);
     ManagedChannel channel = null;
-    Load load = null;
+    CallLoops load = null;
+    RetryCounter retries = new RetryCounter();
     try {
       channel = QuicChannelBuilder.forTarget(SCHEME + ":///two")
           .engine(TestEngine.get())
@@ -93,12 +91,14 @@ class AdaptiveAdmissionTest {
           .enableRetry()
           .maxRetryAttempts(20)
           .build();
-      load = new Load(channel);
+      load = new CallLoops(channel, WORK, () -> CallOptions.DEFAULT
+          .withStreamTracerFactory(retries).withDeadlineAfter(30, TimeUnit.SECONDS),
+          CONCURRENT_CALLS);
       load.start();
 
       // Phase 1: 20 ms per call in A's service; p95 <= 100 ms allows about 5 calls in it.
       int low = awaitLimit(reader, limit -> limit <= 7);
-      awaitAtLeast(load.transparentRetries::get, 20);
+      awaitAtLeast(retries.transparent::get, 20);
       long rejectedWhileSlow = counter(reader, "quic.server.admission.rejected");
       assertTrue(rejectedWhileSlow > 0, "A refused nothing");
 
@@ -114,8 +114,8 @@ class AdaptiveAdmissionTest {
       assertTrue(histogramCount(reader, "quic.server.request.duration") > 0);
       System.out.printf("limit fell to %d, rose to %d; %d calls OK, %d refused by A,"
               + " %d transparent retries, %d policy retries%n", low, high, load.ok.get(),
-          counter(reader, "quic.server.admission.rejected"), load.transparentRetries.get(),
-          load.policyRetries.get());
+          counter(reader, "quic.server.admission.rejected"), retries.transparent.get(),
+          retries.policy.get());
     } finally {
       if (load != null) {
         load.stop();
@@ -232,67 +232,20 @@ class AdaptiveAdmissionTest {
     }
   }
 
-  /** CONCURRENT_CALLS loops of unary calls, each starting the next when one ends. */
-  private static final class Load {
-    private final ManagedChannel channel;
-    private volatile boolean stopped;
-    private final AtomicInteger running = new AtomicInteger();
-    final AtomicLong ok = new AtomicLong();
-    final AtomicLong failed = new AtomicLong();
-    final AtomicReference<Status> firstFailure = new AtomicReference<>();
-    final AtomicLong transparentRetries = new AtomicLong();
-    final AtomicLong policyRetries = new AtomicLong();
-    private final ClientStreamTracer.Factory attempts = new ClientStreamTracer.Factory() {
-      @Override
-      public ClientStreamTracer newClientStreamTracer(ClientStreamTracer.StreamInfo info,
-          Metadata headers) {
-        if (info.isTransparentRetry()) {
-          transparentRetries.incrementAndGet();
-        } else if (info.getPreviousAttempts() > 0) {
-          policyRetries.incrementAndGet();
-        }
-        return new ClientStreamTracer() {};
-      }
-    };
+  /** Counts grpc-core's retries: transparent ones, and those of the retry policy. */
+  private static final class RetryCounter extends ClientStreamTracer.Factory {
+    final AtomicLong transparent = new AtomicLong();
+    final AtomicLong policy = new AtomicLong();
 
-    Load(ManagedChannel channel) {
-      this.channel = channel;
-    }
-
-    void start() {
-      for (int i = 0; i < CONCURRENT_CALLS; i++) {
-        running.incrementAndGet();
-        next();
+    @Override
+    public ClientStreamTracer newClientStreamTracer(ClientStreamTracer.StreamInfo info,
+        Metadata headers) {
+      if (info.isTransparentRetry()) {
+        transparent.incrementAndGet();
+      } else if (info.getPreviousAttempts() > 0) {
+        policy.incrementAndGet();
       }
-    }
-
-    private void next() {
-      if (stopped) {
-        running.decrementAndGet();
-        return;
-      }
-      var future = ClientCalls.futureUnaryCall(channel.newCall(WORK, CallOptions.DEFAULT
-          .withStreamTracerFactory(attempts).withDeadlineAfter(30, TimeUnit.SECONDS)),
-          new byte[16]);
-      future.addListener(() -> {
-        try {
-          future.get();
-          ok.incrementAndGet();
-        } catch (Exception e) {
-          failed.incrementAndGet();
-          firstFailure.compareAndSet(null, Status.fromThrowable(e));
-        }
-        next();
-      }, Runnable::run);
-    }
-
-    /** Stops starting calls and waits for the running ones to end. */
-    void stop() {
-      stopped = true;
-      while (running.get() > 0 && !Thread.currentThread().isInterrupted()) {
-        LockSupport.parkNanos(5_000_000);
-      }
+      return new ClientStreamTracer() {};
     }
   }
-
 }

@@ -13,8 +13,6 @@ import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
 import io.grpc.Server;
 import io.grpc.ServerServiceDefinition;
-import io.grpc.Status;
-import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
@@ -30,8 +28,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
@@ -93,7 +89,8 @@ class StreamGrantTest {
         .defaultServiceConfig(retryOnUnavailable())
         .enableRetry()
         .build();
-    Load load = new Load(channel, GRANTED);
+    CallLoops load = new CallLoops(channel, WORK,
+        () -> CallOptions.DEFAULT.withDeadlineAfter(60, TimeUnit.SECONDS), GRANTED);
     try {
       load.start();
 
@@ -113,7 +110,7 @@ class StreamGrantTest {
 
       load.stopStarting();
       gate.open();
-      load.awaitEnd();
+      load.stop();
 
       assertEquals(0, load.failed.get(), "calls failed, first: " + load.firstFailure.get());
       assertEquals(INITIAL_LIMIT, firstMax, "calls in the service before the limit rose");
@@ -228,56 +225,6 @@ class StreamGrantTest {
 
     int maxInService() {
       return maxInService.get();
-    }
-  }
-
-  /** {@code concurrency} loops of calls on one channel, each starting the next when one ends. */
-  private static final class Load {
-    private final ManagedChannel channel;
-    private final int concurrency;
-    private volatile boolean stopped;
-    private final AtomicInteger running = new AtomicInteger();
-    final AtomicLong ok = new AtomicLong();
-    final AtomicLong failed = new AtomicLong();
-    final AtomicReference<Status> firstFailure = new AtomicReference<>();
-
-    Load(ManagedChannel channel, int concurrency) {
-      this.channel = channel;
-      this.concurrency = concurrency;
-    }
-
-    void start() {
-      for (int i = 0; i < concurrency; i++) {
-        running.incrementAndGet();
-        next();
-      }
-    }
-
-    private void next() {
-      if (stopped) {
-        running.decrementAndGet();
-        return;
-      }
-      var future = ClientCalls.futureUnaryCall(channel.newCall(WORK,
-          CallOptions.DEFAULT.withDeadlineAfter(60, TimeUnit.SECONDS)), new byte[16]);
-      future.addListener(() -> {
-        try {
-          future.get();
-          ok.incrementAndGet();
-        } catch (Exception e) {
-          failed.incrementAndGet();
-          firstFailure.compareAndSet(null, Status.fromThrowable(e));
-        }
-        next();
-      }, Runnable::run);
-    }
-
-    void stopStarting() {
-      stopped = true;
-    }
-
-    void awaitEnd() {
-      StreamGrantTest.await(() -> running.get() == 0, () -> running.get() + " loops running");
     }
   }
 }

@@ -144,16 +144,24 @@ class ZeroRttTest {
     assertEquals(1, stats.streams());
   }
 
-  @Test
-  void restartedServerRejectsEarlyDataAndTheCallStillSucceeds() throws Exception {
-    assumeEarlyData();
+  /**
+   * A ticket of a server that then stopped, and a new server (new ticket keys) under the same
+   * authority in {@link #secondServer}: the ticket is useless to it.
+   */
+  private CountingTicketStore ticketOfARestartedServer() throws Exception {
     server = new QuicTestServer();
     CountingTicketStore store = new CountingTicketStore();
     earnTicket(server::channelBuilder, store);
     server.close();
     server = null;
-    // A new server (its ticket keys are new) under the same authority: the ticket is useless.
     secondServer = new QuicTestServer();
+    return store;
+  }
+
+  @Test
+  void restartedServerRejectsEarlyDataAndTheCallStillSucceeds() throws Exception {
+    assumeEarlyData();
+    CountingTicketStore store = ticketOfARestartedServer();
 
     EarlyDataStats stats = callOnNewChannel(secondServer, store, IDEMPOTENT_ECHO,
         CallOptions.DEFAULT);
@@ -166,12 +174,7 @@ class ZeroRttTest {
   @Test
   void rejectedEarlyDataOfSeveralPacketsIsResentWhole() throws Exception {
     assumeEarlyData();
-    server = new QuicTestServer();
-    CountingTicketStore store = new CountingTicketStore();
-    earnTicket(server::channelBuilder, store);
-    server.close();
-    server = null;
-    secondServer = new QuicTestServer();
+    CountingTicketStore store = ticketOfARestartedServer();
     byte[] request = ZeroRttFixtures.largeRequest(6000);
 
     // Echoed whole: every byte of the rejected 0-RTT packets was sent again after the handshake.

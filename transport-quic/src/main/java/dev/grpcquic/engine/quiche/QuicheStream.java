@@ -16,7 +16,9 @@ import io.netty.handler.codec.quic.QuicStreamResetException;
 import io.netty.util.concurrent.Future;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -50,10 +52,8 @@ final class QuicheStream extends ChannelInboundHandlerAdapter implements QuicStr
   private StreamHandler handler;
   private QuicStreamChannel channel;
   private final AtomicLong queued = new AtomicLong();
-  private final java.util.concurrent.ConcurrentLinkedQueue<PostedWrite> posted =
-      new java.util.concurrent.ConcurrentLinkedQueue<>();
-  private final java.util.concurrent.atomic.AtomicBoolean drainScheduled =
-      new java.util.concurrent.atomic.AtomicBoolean();
+  private final ConcurrentLinkedQueue<PostedWrite> posted = new ConcurrentLinkedQueue<>();
+  private final AtomicBoolean drainScheduled = new AtomicBoolean();
   /** Set by {@link #reset} and {@link #stopSending} on the caller's thread: no inbound events after. */
   private volatile boolean abandoned;
 

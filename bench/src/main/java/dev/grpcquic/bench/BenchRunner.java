@@ -78,7 +78,7 @@ public final class BenchRunner {
         case "--self-check" -> checkOnly = true;
         case "-h", "--help" -> {
           System.out.println("options: [--quick|--full] [--out DIR] [--docs DIR] "
-              + "[--only QUIC,QUIC_QUICHE,NETTY_TLS,NETTY_H2C,RAW_KWIK,RAW_QUICHE] [--no-raw] "
+              + "[--only QUIC,QUIC_QUICHE,QUIC_QUICHE_BBR,NETTY_TLS,NETTY_H2C,RAW_KWIK,RAW_QUICHE] [--no-raw] "
               + "[--profiles loopback,lan,4g,4g-1,4g-5,4g-burst,4g-reorder|all] [--self-check]");
           return;
         }

@@ -100,6 +100,7 @@ final class GrpcEndpoint implements AutoCloseable {
     double firstMicros = (System.nanoTime() - start) / 1000.0;
     String sec = transport == Transport.QUIC ? "QUIC v1, TLS 1.3 (kwik)"
         : transport == Transport.QUIC_QUICHE ? "QUIC v1, TLS 1.3 (quiche, BoringSSL)"
+        : transport == Transport.QUIC_QUICHE_BBR ? "QUIC v1, TLS 1.3 (quiche, BoringSSL), BBR"
         : security.get();
     return new GrpcEndpoint(transport, server, channel, firstMicros, sec);
   }
@@ -120,7 +121,8 @@ final class GrpcEndpoint implements AutoCloseable {
       int maxConcurrentCalls) throws IOException {
     switch (transport) {
       case QUIC:
-      case QUIC_QUICHE: {
+      case QUIC_QUICHE:
+      case QUIC_QUICHE_BBR: {
         QuicServerBuilder builder = QuicServerBuilder.forAddress(bind)
             .engine(engine(transport))
             .useTransportSecurity(tls.serverChainPem.toFile(), tls.serverKeyPem.toFile())
@@ -163,7 +165,8 @@ final class GrpcEndpoint implements AutoCloseable {
       int maxConcurrentCalls, java.time.Duration keepAlive) throws IOException {
     switch (transport) {
       case QUIC:
-      case QUIC_QUICHE: {
+      case QUIC_QUICHE:
+      case QUIC_QUICHE_BBR: {
         QuicChannelBuilder builder = quicChannelBuilder(tls, host, port).engine(engine(transport));
         if (maxConcurrentCalls > 0) {
           builder.maxConcurrentCallsPerConnection(maxConcurrentCalls);
@@ -197,8 +200,14 @@ final class GrpcEndpoint implements AutoCloseable {
   }
 
   static dev.grpcquic.QuicEngine engine(Transport transport) {
-    return transport == Transport.QUIC_QUICHE ? dev.grpcquic.QuicEngines.quiche()
-        : dev.grpcquic.QuicEngines.kwik();
+    switch (transport) {
+      case QUIC_QUICHE:
+        return dev.grpcquic.QuicEngines.quiche();
+      case QUIC_QUICHE_BBR:
+        return dev.grpcquic.QuicEngines.quiche().congestionControl("bbr");
+      default:
+        return dev.grpcquic.QuicEngines.kwik();
+    }
   }
 
   /** A QUIC channel builder to {@code host:port} that verifies the name "localhost". */

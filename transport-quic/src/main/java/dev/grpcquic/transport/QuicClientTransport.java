@@ -90,9 +90,8 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
   @GuardedBy("lock") private long goawayId = Long.MAX_VALUE;
   @GuardedBy("lock") private boolean closeRequested;
   @GuardedBy("lock") private boolean terminated;
-  /** The server's SETTINGS arrived; until then a new connection is not reported ready. */
+  /** The server's SETTINGS arrived (a connection without them is given up: settingsTimedOut). */
   @GuardedBy("lock") private boolean settingsSeen;
-  @GuardedBy("lock") private Listener readyOnSettings;
   /** Server streams that came before the connection was handed over (see EarlyPeerStream). */
   @GuardedBy("lock") private final List<EarlyPeerStream> earlyPeerStreams = new ArrayList<>();
   /** The server refused this connection (CONNECTION_REFUSED): its tickets are not kept. */
@@ -271,25 +270,23 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
       openStream(stream);
     }
     if (!readyAlready) {
-      // Ready at the server's SETTINGS, as grpc-java's Netty transport is: a server that refuses
-      // the connection (draining, full) may let the handshake complete and close right after,
-      // and a transport reported ready would draw calls that can only fail.
-      awaitSettings(l);
+      // Ready at the handshake's end, not at the server's SETTINGS as grpc-java's Netty transport
+      // is: RFC 9114 §6.2.1 lets a client send requests before the server's SETTINGS, and a
+      // server sends them only once its own handshake is done, a round trip later than here. A
+      // server that refuses the connection after its handshake closes it with CONNECTION_REFUSED
+      // and the calls drawn meanwhile fail MISCARRIED (onClosed), which grpc-core retries.
+      watchForSettings();
+      l.transportReady();
     }
   }
 
-  private void awaitSettings(Listener l) {
+  private void watchForSettings() {
     synchronized (lock) {
-      if (!settingsSeen) {
-        readyOnSettings = l;
-        if (timer != null) {
-          timer.schedule(this::settingsTimedOut, settings.connectTimeout().toMillis(),
-              TimeUnit.MILLISECONDS);
-        }
-        return;
+      if (!settingsSeen && timer != null) {
+        timer.schedule(this::settingsTimedOut, settings.connectTimeout().toMillis(),
+            TimeUnit.MILLISECONDS);
       }
     }
-    l.transportReady();
   }
 
   /**
@@ -307,7 +304,9 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
           + settings.connectTimeout().toMillis() + " ms; it may have refused the connection"
           + " (for instance for a missing client certificate)");
       startShutdown(status);
-      failAll(status, RpcProgress.REFUSED);
+      // PROCESSED: the requests went out; a server that never sends SETTINGS may still have
+      // acted on them, so they are not retried.
+      failAll(status, RpcProgress.PROCESSED);
       closeConnection(Http3ErrorCode.H3_NO_ERROR, "no SETTINGS");
     }
   }
@@ -752,14 +751,8 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
 
   @Override
   public void onSettings(Map<Long, Long> peerSettings) {
-    Listener ready;
     synchronized (lock) {
       settingsSeen = true;
-      ready = terminated || shutdownStatus != null ? null : readyOnSettings;
-      readyOnSettings = null;
-    }
-    if (ready != null) {
-      ready.transportReady();
     }
     Long maxFieldSection = peerSettings.get(SettingId.MAX_FIELD_SECTION_SIZE);
     if (maxFieldSection != null) {

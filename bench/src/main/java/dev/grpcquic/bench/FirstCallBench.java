@@ -37,6 +37,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -47,10 +48,12 @@ import java.util.function.Supplier;
  * path: QUIC cold, QUIC resumed without early data, QUIC 0-RTT, Netty TCP + TLS 1.3, Netty h2c.
  * QUIC goes through {@link DelayUdpRelay}, TCP through {@link DelayTcpProxy}, both with the same
  * one-way delay (42.5 ms: 85 ms RTT by default). Medians of N runs after warm-up runs, in ms and in
- * RTT units. {@code --one-way-ms 0} measures on plain loopback (no relay).
+ * RTT units. {@code --one-way-ms 0} measures on plain loopback (no relay). {@code --path 4g}
+ * measures over the TUN {@link LinkEmulator} instead (a profile of {@link Profile}; servers in
+ * their own JVM in the emulator's namespace, as {@link BenchRunner} runs them; needs root).
  *
  * <pre>java -cp bench/target/benchmarks.jar dev.grpcquic.bench.FirstCallBench [--runs 20]
- *     [--warmup 5] [--one-way-ms 42.5] [--engine kwik|quiche]</pre>
+ *     [--warmup 5] [--one-way-ms 42.5 | --path 4g] [--engine kwik|quiche]</pre>
  */
 public final class FirstCallBench {
   private FirstCallBench() {}
@@ -81,11 +84,15 @@ public final class FirstCallBench {
   static int requestBytes = BenchService.UNARY_SIZE;
   /** The QUIC engine of client and server. */
   static QuicEngine engine = QuicEngines.kwik();
+  /** With {@code --path}: the emulator, its server JVM's ports and the TLS files it serves. */
+  static LinkEmulator link;
+  static Map<String, Integer> emulatedPorts;
 
   public static void main(String[] args) throws Exception {
     int runs = 20;
     int warmup = 5;
     double oneWayMs = 42.5;
+    Profile path = null;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--runs" -> runs = Integer.parseInt(args[++i]);
@@ -93,22 +100,39 @@ public final class FirstCallBench {
         case "--one-way-ms" -> oneWayMs = Double.parseDouble(args[++i]);
         case "--request-bytes" -> requestBytes = Integer.parseInt(args[++i]);
         case "--engine" -> engine = QuicEngines.named(args[++i]);
+        case "--path" -> path = Profile.named(args[++i]);
         default -> throw new IllegalArgumentException("options: [--runs N] [--warmup N] "
-            + "[--one-way-ms MS] [--request-bytes N] [--engine kwik|quiche]");
+            + "[--one-way-ms MS | --path PROFILE] [--request-bytes N] [--engine kwik|quiche]");
       }
+    }
+    if (path != null) {
+      String reason = LinkEmulator.unavailableReason();
+      if (reason != null) {
+        throw new IllegalStateException("--path needs the link emulator: " + reason);
+      }
+      oneWayMs = path.rttMs() / 2;
     }
     long oneWayNanos = (long) (oneWayMs * 1e6);
     double rttMs = 2 * oneWayMs;
     StringBuilder md = new StringBuilder();
     md.append(String.format("Connection set-up + first unary call (1 KiB each way), fresh channel"
         + " each run; QUIC engine %s; %s; median of %d runs after %d warm-up runs.%n%n", engine,
-        oneWayMs > 0 ? String.format("user-space relays adding %.1f ms each way (RTT %.0f ms): "
-            + "UDP relay for QUIC, TCP proxy for Netty", oneWayMs, rttMs) : "loopback, no relay",
+        path != null ? "TUN link emulator, path " + path.name() + " (" + path.describe() + ")"
+            : oneWayMs > 0 ? String.format("user-space relays adding %.1f ms each way (RTT %.0f "
+                + "ms): UDP relay for QUIC, TCP proxy for Netty", oneWayMs, rttMs)
+            : "loopback, no relay",
         runs, warmup));
     md.append("| scenario | median (ms) | p10 (ms) | p90 (ms) |")
         .append(rttMs > 0 ? " median (RTT) |" : "").append(" 0-RTT outcome |\n");
     md.append("|---|---|---|---|").append(rttMs > 0 ? "---|" : "").append("---|\n");
-    try (TlsFiles tls = TlsFiles.create()) {
+    try (TlsFiles tls = TlsFiles.create();
+        LinkEmulator emulator = path == null ? null : LinkEmulator.start(path)) {
+      if (emulator != null) {
+        LinkCheck check = emulator.check();
+        md.append("Self-check: ").append(Report.checkLine(check)).append("\n\n");
+        link = emulator;
+        emulatedPorts = BenchRunner.startServers(emulator, tls);
+      }
       for (Scenario scenario : Scenario.values()) {
         Result r = run(scenario, tls, runs, warmup, oneWayNanos);
         double[] sorted = r.millis.stream().mapToDouble(Double::doubleValue).sorted().toArray();
@@ -138,6 +162,15 @@ public final class FirstCallBench {
 
   private static Result run(Scenario scenario, TlsFiles tls, int runs, int warmup,
       long oneWayNanos) throws Exception {
+    if (link != null) {
+      String key = switch (scenario) {
+        case NETTY_TLS, NETTY_H2C -> scenario.name();
+        default -> engine.name().equals("quiche") ? Transport.QUIC_QUICHE.name()
+            : Transport.QUIC.name();
+      };
+      return measure(scenario, tls, link.serverAddress().getHostAddress(),
+          emulatedPorts.get(key), runs, warmup);
+    }
     InetSocketAddress any = new InetSocketAddress("127.0.0.1", 0);
     Server server = switch (scenario) {
       case NETTY_TLS -> NettyServerBuilder.forAddress(any, TlsServerCredentials.create(
@@ -165,28 +198,8 @@ public final class FirstCallBench {
         port = tcp.port();
       }
     }
-    CountingStore store = new CountingStore();
-    List<Double> millis = new ArrayList<>();
-    int accepted = 0;
-    int attempted = 0;
     try {
-      if (scenario == Scenario.QUIC_RESUMED || scenario == Scenario.QUIC_0RTT) {
-        oneCall(scenario, tls, port, store, null); // earns the first ticket
-      }
-      for (int i = 0; i < warmup + runs; i++) {
-        AtomicReference<EarlyDataStats> early = new AtomicReference<>();
-        double ms = oneCall(scenario, tls, port, store, early);
-        if (i >= warmup) {
-          millis.add(ms);
-          EarlyDataStats stats = early.get();
-          if (stats != null && stats.outcome() != EarlyDataStats.Outcome.NOT_ATTEMPTED) {
-            attempted++;
-            if (stats.outcome() == EarlyDataStats.Outcome.ACCEPTED) {
-              accepted++;
-            }
-          }
-        }
-      }
+      return measure(scenario, tls, "127.0.0.1", port, runs, warmup);
     } finally {
       if (relay != null) {
         relay.close();
@@ -194,21 +207,47 @@ public final class FirstCallBench {
       server.shutdownNow();
       server.awaitTermination(10, TimeUnit.SECONDS);
     }
+  }
+
+  /** Warm-up runs, then {@code runs} measured first calls to {@code host:port}. */
+  private static Result measure(Scenario scenario, TlsFiles tls, String host, int port, int runs,
+      int warmup) throws Exception {
+    CountingStore store = new CountingStore();
+    List<Double> millis = new ArrayList<>();
+    int accepted = 0;
+    int attempted = 0;
+    if (scenario == Scenario.QUIC_RESUMED || scenario == Scenario.QUIC_0RTT) {
+      oneCall(scenario, tls, host, port, store, null); // earns the first ticket
+    }
+    for (int i = 0; i < warmup + runs; i++) {
+      AtomicReference<EarlyDataStats> early = new AtomicReference<>();
+      double ms = oneCall(scenario, tls, host, port, store, early);
+      if (i >= warmup) {
+        millis.add(ms);
+        EarlyDataStats stats = early.get();
+        if (stats != null && stats.outcome() != EarlyDataStats.Outcome.NOT_ATTEMPTED) {
+          attempted++;
+          if (stats.outcome() == EarlyDataStats.Outcome.ACCEPTED) {
+            accepted++;
+          }
+        }
+      }
+    }
     String outcome = !scenario.quic() ? "n/a"
         : attempted == 0 ? "none sent" : accepted + "/" + attempted + " accepted";
     return new Result(millis, outcome);
   }
 
   /** One fresh channel, one call; returns the call's time in ms (channel creation excluded). */
-  private static double oneCall(Scenario scenario, TlsFiles tls, int port, CountingStore store,
-      AtomicReference<EarlyDataStats> early) throws Exception {
+  private static double oneCall(Scenario scenario, TlsFiles tls, String host, int port,
+      CountingStore store, AtomicReference<EarlyDataStats> early) throws Exception {
     ManagedChannel channel = switch (scenario) {
-      case NETTY_TLS -> NettyChannelBuilder.forAddress("127.0.0.1", port,
+      case NETTY_TLS -> NettyChannelBuilder.forAddress(host, port,
               TlsChannelCredentials.newBuilder().trustManager(tls.caPem.toFile()).build())
           .overrideAuthority("localhost").build();
-      case NETTY_H2C -> NettyChannelBuilder.forAddress("127.0.0.1", port,
+      case NETTY_H2C -> NettyChannelBuilder.forAddress(host, port,
           InsecureChannelCredentials.create()).build();
-      default -> QuicChannelBuilder.forAddress("127.0.0.1", port)
+      default -> QuicChannelBuilder.forAddress(host, port)
           .engine(engine)
           .overrideAuthority("localhost")
           .trustCertificates(tls.caPem.toFile())

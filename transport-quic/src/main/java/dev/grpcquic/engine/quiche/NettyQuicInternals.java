@@ -41,6 +41,8 @@ final class NettyQuicInternals {
   private static final MethodHandle GET_SESSION;
   private static final MethodHandle REMOVE_SESSION;
   private static final MethodHandle SESSION_REUSED;
+  private static final MethodHandle BEGIN_READ;
+  private static final java.lang.invoke.VarHandle STREAM_READABLE;
   /** quiche's QUICHE_ERR_DONE: nothing can be written now (flow control), not an error. */
   private static final long DONE;
   /** quiche's QUICHE_ERR_STREAM_STOPPED: the peer sent STOP_SENDING. */
@@ -104,6 +106,42 @@ final class NettyQuicInternals {
     GET_SESSION = get;
     REMOVE_SESSION = remove;
     SESSION_REUSED = reused;
+
+    MethodHandle beginRead = null;
+    java.lang.invoke.VarHandle streamReadable = null;
+    try {
+      Class<?> channel = Class.forName("io.netty.handler.codec.quic.QuicheQuicChannel");
+      MethodHandles.Lookup lookup = MethodHandles.privateLookupIn(channel, MethodHandles.lookup());
+      beginRead = lookup.findVirtual(channel, "doBeginRead", MethodType.methodType(void.class));
+      streamReadable = lookup.findVarHandle(channel, "streamReadable", boolean.class);
+    } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+      beginRead = null;
+      LOG.log(Level.WARNING, "Netty QUIC internals changed: a quiche server answers 0-RTT"
+          + " requests only once the handshake is done", e);
+    }
+    BEGIN_READ = beginRead;
+    STREAM_READABLE = streamReadable;
+  }
+
+  /**
+   * Server connections before the handshake is done: lets Netty hand over the next stream the
+   * client opened in 0-RTT. Netty reads a connection's new streams only after a read request,
+   * which its channel makes by itself only once active (handshake done), and each read request
+   * brings one new stream. Netty also looks for readable streams only after a packet that found
+   * the connection in early data; quiche gets there only once it has sent its handshake flight,
+   * so 0-RTT packets read in the same batch as the client's Initial (before that send) would wait
+   * for the client's next packet: the read also says streams may be readable. Event loop only.
+   */
+  static void readEarlyStreams(QuicChannel connection) {
+    if (BEGIN_READ == null) {
+      return;
+    }
+    try {
+      STREAM_READABLE.set(connection, true);
+      BEGIN_READ.invoke(connection);
+    } catch (Throwable e) {
+      // the connection is gone
+    }
   }
 
   /**

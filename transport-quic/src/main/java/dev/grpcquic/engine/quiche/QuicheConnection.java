@@ -80,6 +80,15 @@ final class QuicheConnection extends ChannelInboundHandlerAdapter implements Qui
   private final java.util.Map<Long, Long> stoppedStreams = new java.util.HashMap<>();
   /** Server connections: hands the connection to the acceptor once its handshake is done. */
   private java.util.function.Consumer<QuicheConnection> onEstablished;
+  /**
+   * Server connections: whether the connection may be handed over at its first 0-RTT request
+   * stream, before the client's Finished (no client certificate to wait for).
+   */
+  private boolean halfRtt;
+  /** Server connections: handed to the acceptor (at channelActive, or early). */
+  private boolean handedOver;
+  /** Server connections handed over early: a close asked for before the handshake was done. */
+  private Runnable closeAtEstablished;
   private volatile QuicConnectionCloseEvent peerClose;
   private volatile ConnectionCloseInfo localClose;
 
@@ -120,9 +129,34 @@ final class QuicheConnection extends ChannelInboundHandlerAdapter implements Qui
     this.earlyStreams = earlyStreams;
   }
 
-  /** Server connections: {@code accept} gives the connection its handler at channelActive. */
-  void onEstablished(java.util.function.Consumer<QuicheConnection> accept) {
+  /**
+   * Server connections: {@code accept} gives the connection its handler at channelActive, or,
+   * with {@code halfRtt}, at the first request stream that came as 0-RTT data, so that its answer
+   * can go before the handshake is done (0.5-RTT data, which quiche sends in 1-RTT packets once
+   * the server has sent its Finished). Only without client certificates: such a server must not
+   * answer before it checked the client's.
+   */
+  void onEstablished(java.util.function.Consumer<QuicheConnection> accept, boolean halfRtt) {
     this.onEstablished = accept;
+    this.halfRtt = halfRtt;
+    if (halfRtt) {
+      // Still in the handshake: streams the client opens in 0-RTT come as they arrive, and
+      // those read with the Initial once quiche has answered it (tasks run after the read batch
+      // and its send).
+      NettyQuicInternals.readEarlyStreams(channel);
+      channel.eventLoop().execute(() -> {
+        if (establishedNanos == 0 && channel.isOpen()) {
+          NettyQuicInternals.readEarlyStreams(channel);
+        }
+      });
+    }
+  }
+
+  private void handOver() {
+    if (!handedOver && onEstablished != null) {
+      handedOver = true;
+      onEstablished.accept(this);
+    }
   }
 
   /** On the event loop: sets the handler and gives it the peer streams that waited for it. */
@@ -148,7 +182,7 @@ final class QuicheConnection extends ChannelInboundHandlerAdapter implements Qui
       return future;
     }
     if (!run(() -> {
-      if (!channel.isActive()) {
+      if (!channel.isActive() && !(handedOver && channel.isOpen())) {
         future.completeExceptionally(new IllegalStateException("QUIC connection closed"));
         return;
       }
@@ -192,7 +226,13 @@ final class QuicheConnection extends ChannelInboundHandlerAdapter implements Qui
     ConnectionHandler h = handler;
     if (h == null) {
       earlyPeerStreams.add(streamChannel);
+      if (halfRtt && establishedNanos == 0) {
+        handOver(); // a 0-RTT request: answer it now (the acceptor takes the streams waiting)
+      }
       return;
+    }
+    if (halfRtt && establishedNanos == 0) {
+      NettyQuicInternals.readEarlyStreams(channel); // and the next one
     }
     boolean bidirectional = streamChannel.type() == QuicStreamType.BIDIRECTIONAL;
     QuicheStream stream = new QuicheStream(this, null, bidirectional, false, !bidirectional);
@@ -204,6 +244,13 @@ final class QuicheConnection extends ChannelInboundHandlerAdapter implements Qui
   @Override
   public void close(long applicationErrorCode, String reason) {
     run(() -> {
+      if (handedOver && establishedNanos == 0) {
+        // Handed over early (0.5-RTT): an application close now would reach the client as a
+        // transport error (quiche converts it before the handshake is confirmed), not with the
+        // HTTP/3 code the transport chose (H3_EXCESSIVE_LOAD beyond maxConnections, say).
+        closeAtEstablished = () -> close(applicationErrorCode, reason);
+        return;
+      }
       recordLocalClose(applicationErrorCode, reason);
       long wait = establishedNanos == 0 ? 0
           : establishedNanos + CLOSE_GRACE_NANOS - System.nanoTime();
@@ -344,7 +391,7 @@ final class QuicheConnection extends ChannelInboundHandlerAdapter implements Qui
 
   @Override
   public boolean isOpen() {
-    return channel.isActive() && !closedReported.get();
+    return (channel.isActive() || (handedOver && channel.isOpen())) && !closedReported.get();
   }
 
   // ---- bookkeeping for streams ----
@@ -467,8 +514,10 @@ final class QuicheConnection extends ChannelInboundHandlerAdapter implements Qui
     if (tickets != null) {
       pollSessionTickets();
     }
-    if (onEstablished != null) {
-      onEstablished.accept(this);
+    handOver();
+    if (closeAtEstablished != null) {
+      closeAtEstablished.run();
+      closeAtEstablished = null;
     }
     ctx.fireChannelActive();
   }

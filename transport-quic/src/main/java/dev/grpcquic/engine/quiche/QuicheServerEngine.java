@@ -52,7 +52,8 @@ public final class QuicheServerEngine implements QuicServerEngine {
       throw new IOException("the server's key or certificate cannot be used: " + e.getMessage(),
           e);
     }
-    Endpoint endpoint = new Endpoint(acceptor, options.streamReceiveWindow());
+    Endpoint endpoint = new Endpoint(acceptor, options.streamReceiveWindow(),
+        options.clientTrust() == null);
     long streamWindow = options.streamReceiveWindow();
     QuicServerCodecBuilder builder = new QuicServerCodecBuilder()
         .sslContext(tls)
@@ -94,14 +95,16 @@ public final class QuicheServerEngine implements QuicServerEngine {
   private static final class Endpoint implements QuicServerEndpoint {
     private final ConnectionAcceptor acceptor;
     private final long streamWindow;
+    private final boolean halfRtt;
     private final AtomicBoolean accepting = new AtomicBoolean(true);
     private final Set<QuicheConnection> open = ConcurrentHashMap.newKeySet();
     private volatile Channel udp;
     final ChannelHandler connections = new Connections();
 
-    Endpoint(ConnectionAcceptor acceptor, long streamWindow) {
+    Endpoint(ConnectionAcceptor acceptor, long streamWindow, boolean halfRtt) {
       this.acceptor = acceptor;
       this.streamWindow = streamWindow;
+      this.halfRtt = halfRtt;
     }
 
     /** Makes each new connection's adapter and hands it to the acceptor. */
@@ -118,8 +121,9 @@ public final class QuicheServerEngine implements QuicServerEngine {
         open.add(connection);
         channel.closeFuture().addListener(f -> open.remove(connection));
         // Handed over once the handshake is done: a close in the handshake (the transport's
-        // H3_EXCESSIVE_LOAD beyond maxConnections) would not reach the client as such.
-        connection.onEstablished(c -> c.setHandlerOnLoop(acceptor.onConnection(c)));
+        // H3_EXCESSIVE_LOAD beyond maxConnections) would not reach the client as such. A 0-RTT
+        // request hands it over earlier (see onEstablished), its close waiting for the handshake.
+        connection.onEstablished(c -> c.setHandlerOnLoop(acceptor.onConnection(c)), halfRtt);
       }
     }
 

@@ -1,5 +1,6 @@
 package dev.grpcquic;
 
+import dev.grpcquic.transport.TransportKeys;
 import io.grpc.CallOptions;
 
 /** Per-call options of the QUIC transport. */
@@ -13,7 +14,7 @@ public final class QuicCallOptions {
    * {@code NO_SIDE_EFFECTS} are eligible without it. Default {@code false}.
    */
   public static final CallOptions.Key<Boolean> EARLY_DATA =
-      CallOptions.Key.createWithDefault("dev.grpcquic.early-data", false);
+      TransportKeys.EARLY_DATA_CALL_OPTION;
 
   private QuicCallOptions() {}
 }

@@ -1,6 +1,5 @@
 package dev.grpcquic;
 
-import dev.grpcquic.engine.kwik.KwikExecutors;
 import dev.grpcquic.fallback.FallbackSettings;
 import dev.grpcquic.fallback.NettyPresence;
 import dev.grpcquic.fallback.NettyTcpTransports;
@@ -10,6 +9,7 @@ import dev.grpcquic.transport.ClientWindowSizing;
 import dev.grpcquic.transport.ConnectionWindows;
 import dev.grpcquic.transport.PathMemory;
 import dev.grpcquic.transport.QuicClientTransportFactory;
+import dev.grpcquic.transport.SessionTicketStore;
 import io.grpc.ChannelCredentials;
 import io.grpc.ForwardingChannelBuilder2;
 import io.grpc.ManagedChannelBuilder;
@@ -450,7 +450,7 @@ public final class QuicChannelBuilder extends ForwardingChannelBuilder2<QuicChan
     Executor executor = transportExecutor;
     ExecutorService owned = null;
     if (executor == null) {
-      owned = KwikExecutors.newBlockingExecutor("grpc-quic-client");
+      owned = engine.newBlockingExecutor("grpc-quic-client");
       executor = owned;
     }
     ExecutorService toShutdown = owned;
@@ -461,7 +461,7 @@ public final class QuicChannelBuilder extends ForwardingChannelBuilder2<QuicChan
     ClientWindowSizing sizing = new ClientWindowSizing(fixedFlowControlWindow, baseWindow,
         minFlowControlWindow, maxFlowControlWindow, maxConcurrentCallsPerConnection, budget,
         new PathMemory(minFlowControlWindow / 2));
-    dev.grpcquic.engine.QuicClientEngine clientEngine = engine.newClientEngine();
+    var clientEngine = engine.newClientEngine();
     if (transportMetrics != null) {
       clientEngine = transportMetrics.instrument(clientEngine);
     }
@@ -470,7 +470,7 @@ public final class QuicChannelBuilder extends ForwardingChannelBuilder2<QuicChan
         maxInboundMessageSize, connectTimeout, quicIdleTimeout, keepAliveTime, executor,
         migrationController == null ? null : migrationController.registry(), clientKeyManager,
         quietPathProbe,
-        sessionTicketStoreSet ? sessionTicketStore : QuicSessionTicketStore.inMemory(4),
+        tickets(sessionTicketStoreSet ? sessionTicketStore : QuicSessionTicketStore.inMemory(4)),
         zeroRtt && !tcpFallback, keyLogFile);
     QuicClientTransportFactory quic = new QuicClientTransportFactory(settings, () -> {
       if (toShutdown != null) {
@@ -484,5 +484,23 @@ public final class QuicChannelBuilder extends ForwardingChannelBuilder2<QuicChan
         NettyTcpTransports.create(trust, clientKeyManager, maxInboundMessageSize,
             maxInboundMetadataSize, connectTimeout, keepAliveTime),
         new FallbackSettings(tcpFallbackDelay, quicBrokenFor, quicBrokenForMax));
+  }
+
+  /** The application's store as the transports see it; null (no resumption) stays null. */
+  private static SessionTicketStore tickets(QuicSessionTicketStore store) {
+    if (store == null) {
+      return null;
+    }
+    return new SessionTicketStore() {
+      @Override
+      public void put(String authority, byte[] ticket) {
+        store.put(authority, ticket);
+      }
+
+      @Override
+      public byte[] take(String authority) {
+        return store.take(authority);
+      }
+    };
   }
 }

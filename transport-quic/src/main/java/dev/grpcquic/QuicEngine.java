@@ -2,8 +2,10 @@ package dev.grpcquic;
 
 import dev.grpcquic.engine.QuicClientEngine;
 import dev.grpcquic.engine.QuicServerEngine;
+import dev.grpcquic.engine.kwik.KwikExecutors;
 import java.util.EnumSet;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
 
 /**
  * The QUIC implementation under a channel or server: {@link QuicEngines#kwik()} (pure Java, the
@@ -55,6 +57,14 @@ public abstract class QuicEngine {
   abstract QuicClientEngine newClientEngine();
 
   abstract QuicServerEngine newServerEngine();
+
+  /**
+   * The pool for the transports' blocking work when the builder is given no executor: a cached
+   * pool of daemon threads (kwik's stream I/O blocks a thread each), on either engine.
+   */
+  ExecutorService newBlockingExecutor(String namePrefix) {
+    return KwikExecutors.newBlockingExecutor(namePrefix);
+  }
 
   static Set<Feature> features(Feature first, Feature... rest) {
     return EnumSet.of(first, rest);

@@ -1,9 +1,7 @@
 package dev.grpcquic;
 
-import dev.grpcquic.engine.QuicConnection;
 import dev.grpcquic.transport.ConnectionRegistry;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import dev.grpcquic.transport.MigrationGroup;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -37,18 +35,7 @@ public final class QuicMigrationController {
 
   private static final Logger LOG = Logger.getLogger(QuicMigrationController.class.getName());
 
-  private final Set<QuicConnection> connections = ConcurrentHashMap.newKeySet();
-  private final ConnectionRegistry registry = new ConnectionRegistry() {
-    @Override
-    public void add(QuicConnection connection) {
-      connections.add(connection);
-    }
-
-    @Override
-    public void remove(QuicConnection connection) {
-      connections.remove(connection);
-    }
-  };
+  private final MigrationGroup connections = new MigrationGroup();
 
   /**
    * Moves every live connection of the channels that use this controller to a new local port.
@@ -56,31 +43,17 @@ public final class QuicMigrationController {
    * on a new port anyway).
    */
   public int migrate() {
-    int moved = 0;
-    for (QuicConnection connection : connections) {
-      if (!connection.isOpen()) {
-        connections.remove(connection);
-        continue;
-      }
-      try {
-        if (connection.migrate()) {
-          moved++;
-        }
-      } catch (RuntimeException e) {
-        LOG.log(Level.FINE, "migration of " + connection + " failed", e);
-      }
-    }
+    int moved = connections.migrate();
     LOG.log(Level.FINE, "migrated {0} connection(s)", moved);
     return moved;
   }
 
   /** Live connections this controller would move. */
   public int connectionCount() {
-    connections.removeIf(c -> !c.isOpen());
-    return connections.size();
+    return connections.connectionCount();
   }
 
   ConnectionRegistry registry() {
-    return registry;
+    return connections;
   }
 }

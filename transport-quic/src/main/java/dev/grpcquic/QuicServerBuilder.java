@@ -1,6 +1,5 @@
 package dev.grpcquic;
 
-import dev.grpcquic.engine.kwik.KwikExecutors;
 import dev.grpcquic.fallback.AltSvc;
 import dev.grpcquic.fallback.DualInternalServer;
 import dev.grpcquic.fallback.NettyPresence;
@@ -361,7 +360,7 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
     Executor executor = transportExecutor;
     ExecutorService owned = null;
     if (executor == null) {
-      owned = KwikExecutors.newBlockingExecutor("grpc-quic-server");
+      owned = engine.newBlockingExecutor("grpc-quic-server");
       executor = owned;
     }
     ExecutorService toShutdown = owned;
@@ -369,7 +368,7 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
         : ConnectionWindows.budgetFor(flowControlWindow, maxConcurrentCallsPerConnection);
     ConnectionWindows windows =
         ConnectionWindows.fit(flowControlWindow, maxConcurrentCallsPerConnection, budget);
-    dev.grpcquic.engine.QuicServerEngine serverEngine = engine.newServerEngine();
+    var serverEngine = engine.newServerEngine();
     if (transportMetrics != null) {
       serverEngine = transportMetrics.instrument(serverEngine);
     }
@@ -381,7 +380,7 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
         transportMetrics.admission(limiter);
       }
     }
-    dev.grpcquic.engine.QuicServerEngine quicEngine = serverEngine;
+    var quicEngine = serverEngine;
     Executor blockingExecutor = executor;
     DualInternalServer.Side quicSide = bind -> new QuicInternalServer(
         new ServerTransportSettings(quicEngine,

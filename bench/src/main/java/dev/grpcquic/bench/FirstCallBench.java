@@ -6,7 +6,7 @@ import dev.grpcquic.QuicEngine;
 import dev.grpcquic.QuicEngines;
 import dev.grpcquic.QuicServerBuilder;
 import dev.grpcquic.QuicSessionTicketStore;
-import dev.grpcquic.engine.EarlyDataStats;
+import dev.grpcquic.stats.QuicEarlyDataStats;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientCall;
@@ -220,14 +220,14 @@ public final class FirstCallBench {
       oneCall(scenario, tls, host, port, store, null); // earns the first ticket
     }
     for (int i = 0; i < warmup + runs; i++) {
-      AtomicReference<EarlyDataStats> early = new AtomicReference<>();
+      AtomicReference<QuicEarlyDataStats> early = new AtomicReference<>();
       double ms = oneCall(scenario, tls, host, port, store, early);
       if (i >= warmup) {
         millis.add(ms);
-        EarlyDataStats stats = early.get();
-        if (stats != null && stats.outcome() != EarlyDataStats.Outcome.NOT_ATTEMPTED) {
+        QuicEarlyDataStats stats = early.get();
+        if (stats != null && stats.outcome() != QuicEarlyDataStats.Outcome.NOT_ATTEMPTED) {
           attempted++;
-          if (stats.outcome() == EarlyDataStats.Outcome.ACCEPTED) {
+          if (stats.outcome() == QuicEarlyDataStats.Outcome.ACCEPTED) {
             accepted++;
           }
         }
@@ -240,7 +240,7 @@ public final class FirstCallBench {
 
   /** One fresh channel, one call; returns the call's time in ms (channel creation excluded). */
   private static double oneCall(Scenario scenario, TlsFiles tls, String host, int port,
-      CountingStore store, AtomicReference<EarlyDataStats> early) throws Exception {
+      CountingStore store, AtomicReference<QuicEarlyDataStats> early) throws Exception {
     ManagedChannel channel = switch (scenario) {
       case NETTY_TLS -> NettyChannelBuilder.forAddress(host, port,
               TlsChannelCredentials.newBuilder().trustManager(tls.caPem.toFile()).build())
@@ -257,7 +257,7 @@ public final class FirstCallBench {
     };
     try {
       int ticketsBefore = store.puts();
-      AtomicReference<Supplier<EarlyDataStats>> stats = new AtomicReference<>();
+      AtomicReference<Supplier<QuicEarlyDataStats>> stats = new AtomicReference<>();
       Channel observed = ClientInterceptors.intercept(channel, new EarlyDataCapture(stats));
       long start = System.nanoTime();
       ClientCalls.blockingUnaryCall(observed, IDEMPOTENT_UNARY, CallOptions.DEFAULT,
@@ -315,9 +315,9 @@ public final class FirstCallBench {
   }
 
   private static final class EarlyDataCapture implements ClientInterceptor {
-    private final AtomicReference<Supplier<EarlyDataStats>> out;
+    private final AtomicReference<Supplier<QuicEarlyDataStats>> out;
 
-    EarlyDataCapture(AtomicReference<Supplier<EarlyDataStats>> out) {
+    EarlyDataCapture(AtomicReference<Supplier<QuicEarlyDataStats>> out) {
       this.out = out;
     }
 

@@ -7,7 +7,7 @@ import dev.grpcquic.QuicEngines;
 import dev.grpcquic.QuicServerBuilder;
 import dev.grpcquic.certs.CertificateGenerator;
 import dev.grpcquic.certs.DevCertificates;
-import dev.grpcquic.engine.ConnectionStats;
+import dev.grpcquic.stats.QuicConnectionStats;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientCall;
@@ -77,7 +77,7 @@ public final class Demo {
     System.out.println("QUIC gRPC server on 127.0.0.1:" + port + " (UDP, HTTP/3, TLS 1.3, "
         + engine.name() + " engine), HTTP/2 + TLS on TCP port " + port);
 
-    AtomicReference<Supplier<ConnectionStats>> stats = new AtomicReference<>();
+    AtomicReference<Supplier<QuicConnectionStats>> stats = new AtomicReference<>();
     QuicChannelBuilder channelBuilder = QuicChannelBuilder.forAddress("127.0.0.1", port)
         .engine(engine)
         .overrideAuthority("localhost") // the certificate's DNS name
@@ -129,9 +129,9 @@ public final class Demo {
       bidi.onCompleted();
       report("bidi streaming", start, lastEcho.get(10, TimeUnit.SECONDS).getResponseMessage());
 
-      Supplier<ConnectionStats> quicStats = stats.get();
+      Supplier<QuicConnectionStats> quicStats = stats.get();
       if (quicStats != null && quicStats.get() != null) {
-        ConnectionStats s = quicStats.get();
+        QuicConnectionStats s = quicStats.get();
         String variance = s.rttVarianceMillis() < 0 ? "" // quiche does not report it
             : " (variance " + s.rttVarianceMillis() + " ms)";
         System.out.printf("connection: smoothed RTT %d ms%s, %d packets sent, "
@@ -314,9 +314,9 @@ public final class Demo {
 
   /** Keeps the connection statistics handle and protocol that the transport puts on each call. */
   private static final class StatsCapture implements ClientInterceptor {
-    private final AtomicReference<Supplier<ConnectionStats>> stats;
+    private final AtomicReference<Supplier<QuicConnectionStats>> stats;
 
-    StatsCapture(AtomicReference<Supplier<ConnectionStats>> stats) {
+    StatsCapture(AtomicReference<Supplier<QuicConnectionStats>> stats) {
       this.stats = stats;
     }
 

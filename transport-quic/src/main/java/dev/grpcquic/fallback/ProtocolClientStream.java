@@ -1,6 +1,6 @@
 package dev.grpcquic.fallback;
 
-import dev.grpcquic.QuicAttributes;
+import dev.grpcquic.transport.TransportKeys;
 import io.grpc.Attributes;
 import io.grpc.Compressor;
 import io.grpc.Deadline;
@@ -15,7 +15,7 @@ import java.util.function.Consumer;
 
 /**
  * A call's stream on a "QUIC preferred" channel: tells the call which protocol carries it
- * ({@link QuicAttributes#TRANSPORT_PROTOCOL}) and, on HTTP/2, hands each {@code alt-svc} response
+ * ({@link TransportKeys#TRANSPORT_PROTOCOL}) and, on HTTP/2, hands each {@code alt-svc} response
  * header to the transport.
  */
 final class ProtocolClientStream implements ClientStream {
@@ -34,7 +34,7 @@ final class ProtocolClientStream implements ClientStream {
   @Override
   public Attributes getAttributes() {
     return delegate.getAttributes().toBuilder()
-        .set(QuicAttributes.TRANSPORT_PROTOCOL, protocol.alpn)
+        .set(TransportKeys.TRANSPORT_PROTOCOL, protocol.alpn)
         .build();
   }
 

@@ -3,7 +3,7 @@ package dev.grpcquic.fallback;
 import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.ListenableFuture;
 import com.google.common.util.concurrent.MoreExecutors;
-import dev.grpcquic.QuicAttributes;
+import dev.grpcquic.transport.TransportKeys;
 import io.grpc.Attributes;
 import io.grpc.CallOptions;
 import io.grpc.ChannelLogger;
@@ -475,7 +475,7 @@ final class RacingClientTransport implements ConnectionClientTransport {
       return Attributes.EMPTY;
     }
     return w.transport.getAttributes().toBuilder()
-        .set(QuicAttributes.TRANSPORT_PROTOCOL, w.protocol.alpn)
+        .set(TransportKeys.TRANSPORT_PROTOCOL, w.protocol.alpn)
         .build();
   }
 

@@ -7,6 +7,7 @@ import dev.grpcquic.engine.EarlyDataStats;
 import dev.grpcquic.engine.QuicClientEngine;
 import dev.grpcquic.engine.QuicServerEngine;
 import dev.grpcquic.http3.Http3ErrorCode;
+import dev.grpcquic.transport.TransportKeys;
 import io.grpc.ServerTransportFilter;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.common.AttributeKey;
@@ -242,7 +243,7 @@ public final class TransportMetrics {
     return new ServerTransportFilter() {
       @Override
       public io.grpc.Attributes transportReady(io.grpc.Attributes attributes) {
-        LongSupplier s = attributes.get(dev.grpcquic.QuicAttributes.RECEIVE_BUFFERED_BYTES);
+        LongSupplier s = attributes.get(TransportKeys.RECEIVE_BUFFERED_BYTES);
         if (s != null) {
           unconsumed.add(s);
         }
@@ -251,7 +252,7 @@ public final class TransportMetrics {
 
       @Override
       public void transportTerminated(io.grpc.Attributes attributes) {
-        LongSupplier s = attributes.get(dev.grpcquic.QuicAttributes.RECEIVE_BUFFERED_BYTES);
+        LongSupplier s = attributes.get(TransportKeys.RECEIVE_BUFFERED_BYTES);
         if (s != null) {
           unconsumed.remove(s);
         }

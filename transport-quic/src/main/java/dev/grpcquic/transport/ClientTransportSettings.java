@@ -41,7 +41,7 @@ public record ClientTransportSettings(
     ConnectionRegistry connectionRegistry,
     javax.net.ssl.X509ExtendedKeyManager clientKeyManager,
     Duration quietPathProbe,
-    dev.grpcquic.QuicSessionTicketStore sessionTickets,
+    SessionTicketStore sessionTickets,
     boolean earlyData,
     java.nio.file.Path keyLogFile) {
 }

@@ -44,7 +44,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.List;
 import dev.grpcquic.engine.EarlyStream;
-import dev.grpcquic.QuicSessionTicketStore;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import javax.annotation.concurrent.GuardedBy;
@@ -222,10 +221,10 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
         .set(GrpcAttributes.ATTR_SECURITY_LEVEL, settings.trustManager() == null
             ? SecurityLevel.INTEGRITY : SecurityLevel.PRIVACY_AND_INTEGRITY)
         .set(GrpcAttributes.ATTR_CLIENT_EAG_ATTRS, eagAttributes)
-        .set(dev.grpcquic.QuicAttributes.CONNECTION_STATS, this::connectionStats)
-        .set(dev.grpcquic.QuicAttributes.EARLY_DATA, this::earlyDataStats)
-        .set(dev.grpcquic.QuicAttributes.RECEIVE_BUFFERED_BYTES, bufferedBytes::get)
-        .set(dev.grpcquic.QuicAttributes.TRANSPORT_PROTOCOL, "h3");
+        .set(TransportKeys.CONNECTION_STATS, () -> StatsSnapshots.of(connectionStats()))
+        .set(TransportKeys.EARLY_DATA, () -> StatsSnapshots.of(earlyDataStats()))
+        .set(TransportKeys.RECEIVE_BUFFERED_BYTES, bufferedBytes::get)
+        .set(TransportKeys.TRANSPORT_PROTOCOL, "h3");
     if (conn != null) {
       b.set(Grpc.TRANSPORT_ATTR_LOCAL_ADDR, conn.localAddress());
     }
@@ -317,7 +316,7 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
    * draw calls that the same refusal fails again. Its tickets go.
    */
   private void forgetTickets() {
-    QuicSessionTicketStore store = settings.sessionTickets();
+    SessionTicketStore store = settings.sessionTickets();
     if (store != null) {
       while (store.take(authority) != null) {
         // drop every ticket of this authority
@@ -342,7 +341,7 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
   /** A call that may travel as 0-RTT data: safe or idempotent method, or opted in. */
   static boolean earlyEligible(MethodDescriptor<?, ?> method, CallOptions options) {
     return method.isSafe() || method.isIdempotent()
-        || Boolean.TRUE.equals(options.getOption(dev.grpcquic.QuicCallOptions.EARLY_DATA));
+        || Boolean.TRUE.equals(options.getOption(TransportKeys.EARLY_DATA_CALL_OPTION));
   }
 
   /** An early candidate flushed its request (or ended it): time to connect. */

@@ -2,7 +2,6 @@ package dev.grpcquic.transport;
 
 import com.google.common.util.concurrent.ListenableFuture;
 import com.google.common.util.concurrent.SettableFuture;
-import dev.grpcquic.QuicAttributes;
 import dev.grpcquic.engine.ConnectionCloseInfo;
 import dev.grpcquic.engine.ConnectionHandler;
 import dev.grpcquic.engine.QuicConnection;
@@ -91,8 +90,8 @@ final class QuicServerTransport implements ServerTransport, ConnectionHandler,
         .set(Grpc.TRANSPORT_ATTR_REMOTE_ADDR, connection.remoteAddress())
         .set(Grpc.TRANSPORT_ATTR_LOCAL_ADDR, connection.localAddress())
         .set(GrpcAttributes.ATTR_SECURITY_LEVEL, SecurityLevel.PRIVACY_AND_INTEGRITY)
-        .set(QuicAttributes.CONNECTION_STATS, connection::stats)
-        .set(QuicAttributes.RECEIVE_BUFFERED_BYTES, bufferedBytes::get)
+        .set(TransportKeys.CONNECTION_STATS, () -> StatsSnapshots.of(connection.stats()))
+        .set(TransportKeys.RECEIVE_BUFFERED_BYTES, bufferedBytes::get)
         .build();
     synchronized (lock) {
       listener = transportListener;

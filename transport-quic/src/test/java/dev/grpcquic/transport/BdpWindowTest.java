@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.grpcquic.QuicAttributes;
 import dev.grpcquic.QuicChannelBuilder;
-import dev.grpcquic.engine.ConnectionStats;
+import dev.grpcquic.stats.QuicConnectionStats;
 import dev.grpcquic.testing.QuicTestServer;
 import dev.grpcquic.testing.TestService;
 import dev.grpcquic.testing.UdpRelay;
@@ -48,8 +48,8 @@ class BdpWindowTest {
   }
 
   /** The stats of the channel's current connection, as seen by a call on it. */
-  private static ConnectionStats stats(ManagedChannel channel) throws Exception {
-    CompletableFuture<ConnectionStats> result = new CompletableFuture<>();
+  private static QuicConnectionStats stats(ManagedChannel channel) throws Exception {
+    CompletableFuture<QuicConnectionStats> result = new CompletableFuture<>();
     ClientCall<byte[], byte[]> call = channel.newCall(TestService.ECHO,
         CallOptions.DEFAULT.withDeadlineAfter(30, TimeUnit.SECONDS));
     call.start(new ClientCall.Listener<>() {
@@ -93,7 +93,7 @@ class BdpWindowTest {
     long first = stats(channel).streamReceiveWindow();
     download(channel, 8 * 1024 * KIB);
     channel.enterIdle();
-    ConnectionStats second = stats(channel);
+    QuicConnectionStats second = stats(channel);
     channel.shutdownNow();
     return new long[] {first, second.streamReceiveWindow(), second.smoothedRttMillis()};
   }

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.grpcquic.QuicAttributes;
 import dev.grpcquic.QuicChannelCredentials;
-import dev.grpcquic.engine.ConnectionStats;
+import dev.grpcquic.stats.QuicConnectionStats;
 import dev.grpcquic.testing.QuicTestServer;
 import dev.grpcquic.testing.TestService;
 import dev.grpcquic.testing.TestTls;
@@ -193,7 +193,7 @@ class CallKindsTest {
 
   @Test
   void callAttributesExposeConnectionStats() {
-    AtomicReference<ConnectionStats> stats = new AtomicReference<>();
+    AtomicReference<QuicConnectionStats> stats = new AtomicReference<>();
     ClientInterceptor capture = new ClientInterceptor() {
       @Override
       public <ReqT, RespT> ClientCall<ReqT, RespT> interceptCall(

@@ -14,7 +14,7 @@ import dev.grpcquic.testing.UdpRelay;
 import java.net.InetSocketAddress;
 import dev.grpcquic.testing.TestService;
 import dev.grpcquic.QuicAttributes;
-import dev.grpcquic.engine.ConnectionStats;
+import dev.grpcquic.stats.QuicConnectionStats;
 import io.grpc.Attributes;
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
@@ -111,7 +111,7 @@ class LifecycleTest {
       // The transport's own end, as grpc-core reports it to transport filters: no sleep, and no
       // race with the channel's state moving on.
       CountDownLatch terminated = new CountDownLatch(1);
-      AtomicReference<Supplier<ConnectionStats>> stats = new AtomicReference<>();
+      AtomicReference<Supplier<QuicConnectionStats>> stats = new AtomicReference<>();
       ManagedChannel channel = server.track(server.channelBuilder()
           .quicIdleTimeout(1, TimeUnit.SECONDS)
           .addTransportFilter(new ClientTransportFilter() {
@@ -127,7 +127,7 @@ class LifecycleTest {
       // RFC 9000 10.1: the idle period is at least three probe timeouts, and kwik applies that
       // rule. On a loaded machine one slow handshake sample makes the PTO (srtt + 4 rttvar +
       // max_ack_delay) seconds long, so the wait follows the connection's own figures.
-      ConnectionStats atStart = stats.get().get();
+      QuicConnectionStats atStart = stats.get().get();
       long ptoMillis = atStart.smoothedRttMillis() + 4L * atStart.rttVarianceMillis() + 25;
       long waitMillis = 30_000 + 3 * Math.max(1000, 3 * ptoMillis);
       assertTrue(terminated.await(Math.min(waitMillis, 120_000), TimeUnit.MILLISECONDS),

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.grpcquic.QuicAttributes;
-import dev.grpcquic.engine.ConnectionStats;
+import dev.grpcquic.stats.QuicConnectionStats;
 import dev.grpcquic.testing.QuicTestServer;
 import dev.grpcquic.testing.TestService;
 import io.grpc.Attributes;
@@ -37,7 +37,7 @@ class MemoryBudgetTest {
   /** Transport-held plus engine-held bytes on the side these attributes belong to. */
   private static long held(Attributes attributes) {
     LongSupplier transport = attributes.get(QuicAttributes.RECEIVE_BUFFERED_BYTES);
-    ConnectionStats stats = attributes.get(QuicAttributes.CONNECTION_STATS).get();
+    QuicConnectionStats stats = attributes.get(QuicAttributes.CONNECTION_STATS).get();
     return transport.getAsLong() + stats.streamBytesUnread();
   }
 

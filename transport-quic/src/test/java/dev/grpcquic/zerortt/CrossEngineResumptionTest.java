@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.grpcquic.QuicChannelBuilder;
 import dev.grpcquic.QuicEngines;
 import dev.grpcquic.QuicServerBuilder;
-import dev.grpcquic.engine.EarlyDataStats;
+import dev.grpcquic.stats.QuicEarlyDataStats;
 import dev.grpcquic.testing.QuicTestServer;
 import dev.grpcquic.testing.TestService;
 import dev.grpcquic.testing.CountingTicketStore;
@@ -52,15 +52,15 @@ class CrossEngineResumptionTest {
       earnTicket(builder, store);
       assertEquals(1, trust.serverChecks.get());
 
-      EarlyDataStats resumed = callOnNewChannel(builder, store, TestService.ECHO,
+      QuicEarlyDataStats resumed = callOnNewChannel(builder, store, TestService.ECHO,
           CallOptions.DEFAULT, true);
       assertEquals(1, trust.serverChecks.get(), "resumed: no certificate in the handshake");
-      assertEquals(EarlyDataStats.Outcome.NOT_ATTEMPTED, resumed.outcome(), resumed.toString());
+      assertEquals(QuicEarlyDataStats.Outcome.NOT_ATTEMPTED, resumed.outcome(), resumed.toString());
 
-      EarlyDataStats early = callOnNewChannel(builder, store, IDEMPOTENT_ECHO,
+      QuicEarlyDataStats early = callOnNewChannel(builder, store, IDEMPOTENT_ECHO,
           CallOptions.DEFAULT, true);
       assertEquals(1, trust.serverChecks.get(), "resumed again with the ticket just earned");
-      assertEquals(EarlyDataStats.Outcome.ACCEPTED, early.outcome(), early.toString());
+      assertEquals(QuicEarlyDataStats.Outcome.ACCEPTED, early.outcome(), early.toString());
       assertEquals(1, early.streams(), early.toString());
       assertTrue(early.zeroRttPackets() > 0, early.toString());
     } finally {
@@ -82,10 +82,10 @@ class CrossEngineResumptionTest {
       target[0] = server(serverEngine); // new ticket keys: the ticket is useless
 
       // Several packets of early data: all of it must arrive, resent after the handshake.
-      EarlyDataStats stats = callOnNewChannel(builder, store, IDEMPOTENT_ECHO,
+      QuicEarlyDataStats stats = callOnNewChannel(builder, store, IDEMPOTENT_ECHO,
           CallOptions.DEFAULT, true, ZeroRttFixtures.largeRequest(6000));
 
-      assertEquals(EarlyDataStats.Outcome.REJECTED, stats.outcome(), stats.toString());
+      assertEquals(QuicEarlyDataStats.Outcome.REJECTED, stats.outcome(), stats.toString());
       assertEquals(1, stats.streams(), stats.toString());
       assertTrue(stats.zeroRttPackets() > 1, stats.toString());
       assertEquals(2, trust.serverChecks.get(), "a full handshake again");
@@ -117,9 +117,9 @@ class CrossEngineResumptionTest {
       target[0] = server(serverEngine);
 
       for (CountingTicketStore store : stores) {
-        EarlyDataStats stats = callOnNewChannel(builder, store, IDEMPOTENT_ECHO,
+        QuicEarlyDataStats stats = callOnNewChannel(builder, store, IDEMPOTENT_ECHO,
             CallOptions.DEFAULT, true);
-        assertEquals(EarlyDataStats.Outcome.REJECTED, stats.outcome(), stats.toString());
+        assertEquals(QuicEarlyDataStats.Outcome.REJECTED, stats.outcome(), stats.toString());
         assertEquals(1, stats.streams(), stats.toString());
       }
       assertEquals(2 * REJECTED_ATTEMPTS, trust.serverChecks.get(), "full handshakes only");
@@ -142,11 +142,11 @@ class CrossEngineResumptionTest {
       CountingTrust trust = new CountingTrust();
       earnTicket(client(earningEngine, target, trust), store);
 
-      EarlyDataStats stats = callOnNewChannel(client(usingEngine, target, trust), store,
+      QuicEarlyDataStats stats = callOnNewChannel(client(usingEngine, target, trust), store,
           IDEMPOTENT_ECHO, CallOptions.DEFAULT, true);
 
       assertEquals(2, trust.serverChecks.get(), "a full handshake");
-      assertEquals(EarlyDataStats.Outcome.NOT_ATTEMPTED, stats.outcome(), stats.toString());
+      assertEquals(QuicEarlyDataStats.Outcome.NOT_ATTEMPTED, stats.outcome(), stats.toString());
       assertEquals(0, stats.zeroRttPackets(), stats.toString());
     } finally {
       target[0].close();

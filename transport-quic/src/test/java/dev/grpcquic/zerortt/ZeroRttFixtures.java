@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.grpcquic.QuicAttributes;
 import dev.grpcquic.QuicChannelBuilder;
-import dev.grpcquic.engine.EarlyDataStats;
+import dev.grpcquic.stats.QuicEarlyDataStats;
 import dev.grpcquic.testing.CountingTicketStore;
 import dev.grpcquic.testing.TestService;
 import dev.grpcquic.testing.TestTls;
@@ -124,17 +124,17 @@ final class ZeroRttFixtures {
    * Calls {@code method} on a new channel with {@code store}; returns the connection's 0-RTT
    * stats. Every connection, resumed or not, must earn a ticket for the next one.
    */
-  static EarlyDataStats callOnNewChannel(Supplier<QuicChannelBuilder> builder,
+  static QuicEarlyDataStats callOnNewChannel(Supplier<QuicChannelBuilder> builder,
       CountingTicketStore store, MethodDescriptor<byte[], byte[]> method, CallOptions options,
       boolean zeroRtt) throws Exception {
     return callOnNewChannel(builder, store, method, options, zeroRtt, REQUEST);
   }
 
   /** The same with {@code request} as the echoed message. */
-  static EarlyDataStats callOnNewChannel(Supplier<QuicChannelBuilder> builder,
+  static QuicEarlyDataStats callOnNewChannel(Supplier<QuicChannelBuilder> builder,
       CountingTicketStore store, MethodDescriptor<byte[], byte[]> method, CallOptions options,
       boolean zeroRtt, byte[] request) throws Exception {
-    AtomicReference<Supplier<EarlyDataStats>> early = new AtomicReference<>();
+    AtomicReference<Supplier<QuicEarlyDataStats>> early = new AtomicReference<>();
     int ticketsBefore = store.puts.get();
     ManagedChannel channel = builder.get().sessionTicketStore(store).zeroRtt(zeroRtt).build();
     try {

@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.grpcquic.QuicCallOptions;
 import dev.grpcquic.QuicChannelBuilder;
 import dev.grpcquic.QuicEngine.Feature;
-import dev.grpcquic.engine.EarlyDataStats;
+import dev.grpcquic.stats.QuicEarlyDataStats;
 import dev.grpcquic.testing.QuicTestServer;
 import dev.grpcquic.testing.TestEngine;
 import dev.grpcquic.testing.TestService;
@@ -46,8 +46,9 @@ class ZeroRttTest {
     }
   }
 
-  private static EarlyDataStats callOnNewChannel(QuicTestServer target, CountingTicketStore store,
-      io.grpc.MethodDescriptor<byte[], byte[]> method, CallOptions options) throws Exception {
+  private static QuicEarlyDataStats callOnNewChannel(QuicTestServer target,
+      CountingTicketStore store, io.grpc.MethodDescriptor<byte[], byte[]> method,
+      CallOptions options) throws Exception {
     return ZeroRttFixtures.callOnNewChannel(target::channelBuilder, store, method, options, true);
   }
 
@@ -67,12 +68,12 @@ class ZeroRttTest {
 
     // A second channel sharing the store, then a third with the ticket the second one earned:
     // each resumes (no certificate in the handshake), with and without early data.
-    EarlyDataStats second = ZeroRttFixtures.callOnNewChannel(builder, store, TestService.ECHO,
+    QuicEarlyDataStats second = ZeroRttFixtures.callOnNewChannel(builder, store, TestService.ECHO,
         CallOptions.DEFAULT, true);
     ZeroRttFixtures.callOnNewChannel(builder, store, IDEMPOTENT_ECHO, CallOptions.DEFAULT, false);
 
     assertEquals(1, trust.serverChecks.get(), "resumed handshakes carry no certificate");
-    assertEquals(EarlyDataStats.Outcome.NOT_ATTEMPTED, second.outcome(), second.toString());
+    assertEquals(QuicEarlyDataStats.Outcome.NOT_ATTEMPTED, second.outcome(), second.toString());
   }
 
   @Test
@@ -82,14 +83,16 @@ class ZeroRttTest {
     CountingTicketStore store = new CountingTicketStore();
     earnTicket(server::channelBuilder, store);
 
-    EarlyDataStats stats = callOnNewChannel(server, store, IDEMPOTENT_ECHO, CallOptions.DEFAULT);
+    QuicEarlyDataStats stats =
+        callOnNewChannel(server, store, IDEMPOTENT_ECHO, CallOptions.DEFAULT);
 
-    assertEquals(EarlyDataStats.Outcome.ACCEPTED, stats.outcome(), stats.toString());
+    assertEquals(QuicEarlyDataStats.Outcome.ACCEPTED, stats.outcome(), stats.toString());
     assertEquals(1, stats.streams(), stats.toString());
     assertTrue(stats.zeroRttPackets() > 0, stats.toString());
     // The resumed connection earned a ticket in turn: the next one resumes too.
-    EarlyDataStats again = callOnNewChannel(server, store, IDEMPOTENT_ECHO, CallOptions.DEFAULT);
-    assertEquals(EarlyDataStats.Outcome.ACCEPTED, again.outcome(), again.toString());
+    QuicEarlyDataStats again =
+        callOnNewChannel(server, store, IDEMPOTENT_ECHO, CallOptions.DEFAULT);
+    assertEquals(QuicEarlyDataStats.Outcome.ACCEPTED, again.outcome(), again.toString());
   }
 
   @Test
@@ -102,13 +105,13 @@ class ZeroRttTest {
       earnTicket(viaRelay, store);
       assertEquals(0, relay.zeroRttFromClients.get(), "a full handshake sends no 0-RTT packet");
 
-      EarlyDataStats plain = ZeroRttFixtures.callOnNewChannel(viaRelay, store, TestService.ECHO,
+      QuicEarlyDataStats plain = ZeroRttFixtures.callOnNewChannel(viaRelay, store, TestService.ECHO,
           CallOptions.DEFAULT, true);
       assertEquals(0, relay.zeroRttFromClients.get(), plain.toString());
 
-      EarlyDataStats early = ZeroRttFixtures.callOnNewChannel(viaRelay, store, IDEMPOTENT_ECHO,
+      QuicEarlyDataStats early = ZeroRttFixtures.callOnNewChannel(viaRelay, store, IDEMPOTENT_ECHO,
           CallOptions.DEFAULT, true);
-      assertEquals(EarlyDataStats.Outcome.ACCEPTED, early.outcome(), early.toString());
+      assertEquals(QuicEarlyDataStats.Outcome.ACCEPTED, early.outcome(), early.toString());
       assertTrue(relay.zeroRttFromClients.get() > 0, "0-RTT packets on the wire: " + early);
       assertTrue(early.zeroRttPackets() <= relay.zeroRttFromClients.get(),
           "the engine counts no more 0-RTT packets than crossed the relay: " + early + ", relay "
@@ -123,9 +126,10 @@ class ZeroRttTest {
     CountingTicketStore store = new CountingTicketStore();
     earnTicket(server::channelBuilder, store);
 
-    EarlyDataStats stats = callOnNewChannel(server, store, TestService.ECHO, CallOptions.DEFAULT);
+    QuicEarlyDataStats stats =
+        callOnNewChannel(server, store, TestService.ECHO, CallOptions.DEFAULT);
 
-    assertEquals(EarlyDataStats.Outcome.NOT_ATTEMPTED, stats.outcome(), stats.toString());
+    assertEquals(QuicEarlyDataStats.Outcome.NOT_ATTEMPTED, stats.outcome(), stats.toString());
     assertEquals(0, stats.streams());
     assertEquals(0, stats.zeroRttPackets(), "no 0-RTT packet left the client");
   }
@@ -137,10 +141,10 @@ class ZeroRttTest {
     CountingTicketStore store = new CountingTicketStore();
     earnTicket(server::channelBuilder, store);
 
-    EarlyDataStats stats = callOnNewChannel(server, store, TestService.ECHO,
+    QuicEarlyDataStats stats = callOnNewChannel(server, store, TestService.ECHO,
         CallOptions.DEFAULT.withOption(QuicCallOptions.EARLY_DATA, true));
 
-    assertEquals(EarlyDataStats.Outcome.ACCEPTED, stats.outcome(), stats.toString());
+    assertEquals(QuicEarlyDataStats.Outcome.ACCEPTED, stats.outcome(), stats.toString());
     assertEquals(1, stats.streams());
   }
 
@@ -163,10 +167,10 @@ class ZeroRttTest {
     assumeEarlyData();
     CountingTicketStore store = ticketOfARestartedServer();
 
-    EarlyDataStats stats = callOnNewChannel(secondServer, store, IDEMPOTENT_ECHO,
+    QuicEarlyDataStats stats = callOnNewChannel(secondServer, store, IDEMPOTENT_ECHO,
         CallOptions.DEFAULT);
 
-    assertEquals(EarlyDataStats.Outcome.REJECTED, stats.outcome(), stats.toString());
+    assertEquals(QuicEarlyDataStats.Outcome.REJECTED, stats.outcome(), stats.toString());
     assertEquals(1, stats.streams());
     assertTrue(stats.zeroRttPackets() > 0, stats.toString());
   }
@@ -178,15 +182,15 @@ class ZeroRttTest {
     byte[] request = ZeroRttFixtures.largeRequest(6000);
 
     // Echoed whole: every byte of the rejected 0-RTT packets was sent again after the handshake.
-    EarlyDataStats rejected = ZeroRttFixtures.callOnNewChannel(secondServer::channelBuilder,
+    QuicEarlyDataStats rejected = ZeroRttFixtures.callOnNewChannel(secondServer::channelBuilder,
         store, IDEMPOTENT_ECHO, CallOptions.DEFAULT, true, request);
-    assertEquals(EarlyDataStats.Outcome.REJECTED, rejected.outcome(), rejected.toString());
+    assertEquals(QuicEarlyDataStats.Outcome.REJECTED, rejected.outcome(), rejected.toString());
     assertTrue(rejected.zeroRttPackets() > 1, rejected.toString());
 
     // The same request with the ticket that connection earned: accepted this time.
-    EarlyDataStats accepted = ZeroRttFixtures.callOnNewChannel(secondServer::channelBuilder,
+    QuicEarlyDataStats accepted = ZeroRttFixtures.callOnNewChannel(secondServer::channelBuilder,
         store, IDEMPOTENT_ECHO, CallOptions.DEFAULT, true, request);
-    assertEquals(EarlyDataStats.Outcome.ACCEPTED, accepted.outcome(), accepted.toString());
+    assertEquals(QuicEarlyDataStats.Outcome.ACCEPTED, accepted.outcome(), accepted.toString());
     assertTrue(accepted.zeroRttPackets() > 1, accepted.toString());
   }
 
@@ -196,10 +200,10 @@ class ZeroRttTest {
     CountingTicketStore store = new CountingTicketStore();
     earnTicket(server::channelBuilder, store);
 
-    EarlyDataStats stats = ZeroRttFixtures.callOnNewChannel(server::channelBuilder, store,
+    QuicEarlyDataStats stats = ZeroRttFixtures.callOnNewChannel(server::channelBuilder, store,
         IDEMPOTENT_ECHO, CallOptions.DEFAULT, false);
 
-    assertEquals(EarlyDataStats.Outcome.NOT_ATTEMPTED, stats.outcome(), stats.toString());
+    assertEquals(QuicEarlyDataStats.Outcome.NOT_ATTEMPTED, stats.outcome(), stats.toString());
     assertEquals(0, stats.zeroRttPackets());
   }
 }

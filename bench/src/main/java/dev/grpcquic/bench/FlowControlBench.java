@@ -31,7 +31,8 @@ import org.knowm.xchart.style.Styler;
  *
  * <pre>
  * java -cp bench/target/benchmarks.jar dev.grpcquic.bench.FlowControlBench [--quick]
- *     [--hol-only|--fill-only] [--seconds N] [--out DIR] [--docs DIR]
+ *     [--hol-only|--fill-only] [--seconds N] [--only QUIC,QUIC_QUICHE,NETTY_TLS] [--out DIR]
+ *     [--docs DIR]
  * </pre>
  */
 public final class FlowControlBench {
@@ -58,6 +59,8 @@ public final class FlowControlBench {
     boolean fill = true;
     boolean quick = false;
     int seconds = 40;
+    List<Transport> transports = new ArrayList<>(List.of(Transport.QUIC, Transport.QUIC_QUICHE,
+        Transport.NETTY_TLS));
     Path out = Files.isDirectory(Paths.get("bench")) ? Paths.get("bench", "results") : Paths.get("results");
     Path docs = null;
     for (int i = 0; i < args.length; i++) {
@@ -66,10 +69,17 @@ public final class FlowControlBench {
         case "--hol-only" -> fill = false;
         case "--fill-only" -> hol = false;
         case "--seconds" -> seconds = Integer.parseInt(args[++i]);
+        case "--only" -> {
+          transports.clear();
+          for (String name : args[++i].split(",")) {
+            transports.add(Transport.valueOf(name.trim().toUpperCase(Locale.ROOT)));
+          }
+        }
         case "--out" -> out = Paths.get(args[++i]);
         case "--docs" -> docs = Paths.get(args[++i]);
         default -> throw new IllegalArgumentException("unknown option " + args[i]
-            + "; options: [--quick] [--hol-only|--fill-only] [--seconds N] [--out DIR] [--docs DIR]");
+            + "; options: [--quick] [--hol-only|--fill-only] [--seconds N] [--only T,T,..]"
+            + " [--out DIR] [--docs DIR]");
       }
     }
     if (quick) {
@@ -102,7 +112,7 @@ public final class FlowControlBench {
           Profile path = holPath(loss);
           link.apply(path);
           Map<String, HeadOfLine.Result> row = new LinkedHashMap<>();
-          for (Transport t : List.of(Transport.QUIC, Transport.NETTY_TLS)) {
+          for (Transport t : transports) {
             for (boolean withBulk : new boolean[] {true, false}) {
               // The baseline (small calls alone) runs half as long.
               int s = withBulk ? seconds : Math.max(1, seconds / 2);
@@ -130,7 +140,7 @@ public final class FlowControlBench {
         });
         results.put("headOfLine", holMap);
         holMarkdown(md, byLoss, seconds);
-        holChart(byLoss, holPng);
+        holChart(byLoss, transports, holPng);
       }
       if (fill) {
         Map<String, List<FillThePipe.Result>> byPath = new LinkedHashMap<>();
@@ -141,7 +151,7 @@ public final class FlowControlBench {
           if (quick) {
             bytes = Math.max(4 * MIB, bytes / 4);
           }
-          byPath.put(path.describe(), fillOnePath(path, tls, host, ports, bytes));
+          byPath.put(path.describe(), fillOnePath(path, tls, host, ports, bytes, transports));
         }
         Map<String, Object> fillMap = new LinkedHashMap<>();
         byPath.forEach((path, rows) -> fillMap.put(path,
@@ -174,31 +184,37 @@ public final class FlowControlBench {
   }
 
   /**
-   * QUIC: the first connection of a default channel (initial window), the channel's second
-   * connection (window from the BDP the first one measured), a fixed 64 KiB window; Netty TCP+TLS
-   * with its defaults (its own BDP-probing window) for reference.
+   * Each QUIC transport: the first connection of a default channel (initial window), the
+   * channel's second connection (window from the BDP the first one measured), a fixed 64 KiB
+   * window; Netty TCP+TLS with its defaults (its own BDP-probing window) for reference.
    */
   private static List<FillThePipe.Result> fillOnePath(Profile path, TlsFiles tls, String host,
-      Map<String, Integer> ports, long bytes) throws Exception {
+      Map<String, Integer> ports, long bytes, List<Transport> transports) throws Exception {
     List<FillThePipe.Result> rows = new ArrayList<>();
-    int quicPort = ports.get(Transport.QUIC.name());
     Progress.log("fill the pipe: %s, %d MiB per download", path.describe(), bytes / MIB);
-    ManagedChannel adaptive = channel(Transport.QUIC, tls, host, quicPort, b -> b);
-    try {
-      rows.add(log(path, FillThePipe.download("QUIC, first connection (initial window)",
-          adaptive, bytes, true)));
-      adaptive.enterIdle(); // the next call opens a connection sized from what this one measured
-      rows.add(log(path, FillThePipe.download("QUIC, from the BDP (next connection)",
-          adaptive, bytes, true)));
-    } finally {
-      close(adaptive);
-    }
-    ManagedChannel fixed = channel(Transport.QUIC, tls, host, quicPort,
-        b -> b.flowControlWindow(64 * 1024));
-    try {
-      rows.add(log(path, FillThePipe.download("QUIC, fixed 64 KiB", fixed, bytes, true)));
-    } finally {
-      close(fixed);
+    for (Transport t : transports) {
+      if (!Report.QUIC_TRANSPORTS.contains(t)) {
+        continue;
+      }
+      String name = t == Transport.QUIC ? "QUIC" : t.label.replace(" (grpc-quic)", "");
+      int quicPort = ports.get(t.name());
+      ManagedChannel adaptive = channel(t, tls, host, quicPort, b -> b);
+      try {
+        rows.add(log(path, FillThePipe.download(name + ", first connection (initial window)",
+            adaptive, bytes, true)));
+        adaptive.enterIdle(); // the next call opens a connection sized from what this one measured
+        rows.add(log(path, FillThePipe.download(name + ", from the BDP (next connection)",
+            adaptive, bytes, true)));
+      } finally {
+        close(adaptive);
+      }
+      ManagedChannel fixed = channel(t, tls, host, quicPort,
+          b -> b.flowControlWindow(64 * 1024));
+      try {
+        rows.add(log(path, FillThePipe.download(name + ", fixed 64 KiB", fixed, bytes, true)));
+      } finally {
+        close(fixed);
+      }
     }
     ManagedChannel netty = channel(Transport.NETTY_TLS, tls, host,
         ports.get(Transport.NETTY_TLS.name()), b -> b);
@@ -218,10 +234,11 @@ public final class FlowControlBench {
 
   private static ManagedChannel channel(Transport t, TlsFiles tls, String host, int port,
       UnaryOperator<QuicChannelBuilder> quicOptions) throws IOException {
-    if (t != Transport.QUIC) {
+    if (!Report.QUIC_TRANSPORTS.contains(t)) {
       return GrpcEndpoint.newChannel(t, tls, host, port, 0, null);
     }
-    return quicOptions.apply(GrpcEndpoint.quicChannelBuilder(tls, host, port)).build();
+    return quicOptions.apply(GrpcEndpoint.quicChannelBuilder(tls, host, port)
+        .engine(GrpcEndpoint.engine(t))).build();
   }
 
   private static void close(ManagedChannel channel) throws InterruptedException {
@@ -238,13 +255,12 @@ public final class FlowControlBench {
     md.append("| loss | transport | calls | p50 ms | p99 ms | p99.9 ms | failed | bulk Mbit/s | p99 QUIC / TCP |\n")
         .append("|---|---|---|---|---|---|---|---|---|\n");
     byLoss.forEach((loss, row) -> {
-      HeadOfLine.Result quic = row.get(Transport.QUIC.label);
       HeadOfLine.Result tcp = row.get(Transport.NETTY_TLS.label);
       row.forEach((label, r) -> {
         LatencyStats s = r.small();
-        String ratio = label.equals(Transport.QUIC.label) && quic.small() != null && tcp != null
-            && tcp.small() != null ? String.format(Locale.ROOT, "%.2f",
-                quic.small().p99Us() / tcp.small().p99Us()) : "";
+        boolean quic = Report.QUIC_TRANSPORTS.stream().anyMatch(t -> t.label.equals(label));
+        String ratio = quic && s != null && tcp != null && tcp.small() != null
+            ? String.format(Locale.ROOT, "%.2f", s.p99Us() / tcp.small().p99Us()) : "";
         md.append(String.format(Locale.ROOT, "| %s | %s | %d | %s | %s | %s | %d | %s | %s |%n",
             loss, label, s == null ? 0 : s.samples(), ms(s == null ? Double.NaN : s.p50Us()),
             ms(s == null ? Double.NaN : s.p99Us()), ms(s == null ? Double.NaN : s.p999Us()),
@@ -266,8 +282,8 @@ public final class FlowControlBench {
     md.append("\n![one stream's goodput](flow-control-fill.png)\n\n");
   }
 
-  private static void holChart(Map<String, Map<String, HeadOfLine.Result>> byLoss, Path png)
-      throws IOException {
+  private static void holChart(Map<String, Map<String, HeadOfLine.Result>> byLoss,
+      List<Transport> transports, Path png) throws IOException {
     List<String> losses = new ArrayList<>(byLoss.keySet());
     CategoryChart p99 = Report.barChart("Small calls beside a bulk stream: p99",
         "loss per direction", "ms");
@@ -275,8 +291,10 @@ public final class FlowControlBench {
     // Below the plot: inside, the legend would hide the tallest bars.
     p99.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
     p999.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
-    for (String series : List.of(Transport.QUIC.label, Transport.NETTY_TLS.label,
-        Transport.QUIC.label + BASELINE, Transport.NETTY_TLS.label + BASELINE)) {
+    List<String> allSeries = new ArrayList<>();
+    transports.forEach(t -> allSeries.add(t.label));
+    transports.forEach(t -> allSeries.add(t.label + BASELINE));
+    for (String series : allSeries) {
       List<Double> a = new ArrayList<>();
       List<Double> b = new ArrayList<>();
       for (String loss : losses) {

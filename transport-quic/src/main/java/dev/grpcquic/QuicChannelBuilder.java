@@ -438,10 +438,6 @@ public final class QuicChannelBuilder extends ForwardingChannelBuilder2<QuicChan
       throw new IllegalStateException("the " + engine.name() + " engine cannot migrate client"
           + " connections: use QuicEngines.kwik() with a migrationController");
     }
-    if (!keepAliveTime.isZero() && !engine.supports(QuicEngine.Feature.KEEPALIVE_PING)) {
-      LOG.log(Level.WARNING, "keepAliveTime is not supported on the {0} engine yet: quiet"
-          + " connections end at the QUIC idle timeout", engine.name());
-    }
     if (keyLogFile != null) {
       LOG.log(Level.WARNING, "TLS key log enabled: the secrets of this channel's connections go to"
           + " {0}; anyone who can read it can decrypt the traffic", keyLogFile);

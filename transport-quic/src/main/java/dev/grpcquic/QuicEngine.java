@@ -25,7 +25,10 @@ public abstract class QuicEngine {
     CLIENT_MIGRATION,
     /** 0-RTT early data on resumed connections. */
     EARLY_DATA,
-    /** QUIC PING keepalive ({@code keepAliveTime}) and the quiet-path probe. */
+    /**
+     * {@code keepAliveTime} keeps quiet connections open (kwik: QUIC PINGs; quiche, where Netty
+     * offers no PING: empty frames of a reserved HTTP/3 type on the control stream).
+     */
     KEEPALIVE_PING,
     /** TLS key log on the server too. */
     SERVER_KEY_LOG,

@@ -94,7 +94,7 @@ public final class QuicEngines {
     @Override
     public Set<Feature> features() {
       return features(Feature.RESET_CODES_ON_SERVER, Feature.CLIENT_AUTH, Feature.EARLY_DATA,
-          Feature.SERVER_KEY_LOG, Feature.CONGESTION_CONTROL_CHOICE, Feature.QLOG,
+          Feature.KEEPALIVE_PING, Feature.SERVER_KEY_LOG, Feature.CONGESTION_CONTROL_CHOICE, Feature.QLOG,
           Feature.NATIVE);
     }
 

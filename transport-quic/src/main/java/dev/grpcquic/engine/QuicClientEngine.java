@@ -6,6 +6,15 @@ import java.util.concurrent.CompletableFuture;
 public interface QuicClientEngine {
 
   /**
+   * Whether the engine itself keeps a quiet connection alive with QUIC PINGs every
+   * {@link ClientConnectionOptions#keepAliveSeconds()}; if not, the transport does it with frames
+   * of its own.
+   */
+  default boolean sendsKeepAlivePings() {
+    return false;
+  }
+
+  /**
    * Connects and completes when the handshake is done. Never blocks the caller. The handler gets
    * the connection's events from then on.
    */

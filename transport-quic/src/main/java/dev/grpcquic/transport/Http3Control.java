@@ -66,6 +66,18 @@ final class Http3Control implements Http3RequestStream.ConnectionErrorSink {
     return controlStream.thenApply(s -> null);
   }
 
+  /**
+   * Sends an empty frame of a reserved type (RFC 9114 §7.2.8: 0x1f * N + 0x21, which every peer
+   * ignores): an ack-eliciting packet that keeps a quiet connection from its idle timeout, for
+   * engines that send no QUIC PING of their own.
+   */
+  void sendKeepAlive() {
+    controlStream.thenAccept(stream -> stream.write(Frames.frame(RESERVED_FRAME_TYPE, new byte[0]),
+        false));
+  }
+
+  private static final long RESERVED_FRAME_TYPE = 0x21;
+
   /** Sends GOAWAY: requests (server) at or above {@code id} will not be processed. */
   void sendGoaway(long id) {
     controlStream.thenAccept(stream -> stream.write(Frames.goaway(id), false));

@@ -89,6 +89,7 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
   @GuardedBy("lock") private long goawayId = Long.MAX_VALUE;
   @GuardedBy("lock") private boolean closeRequested;
   @GuardedBy("lock") private boolean terminated;
+  @GuardedBy("lock") private java.util.concurrent.ScheduledFuture<?> keepAlive;
   /** The server's SETTINGS arrived (a connection without them is given up: settingsTimedOut). */
   @GuardedBy("lock") private boolean settingsSeen;
   /** Server streams that came before the connection was handed over (see EarlyPeerStream). */
@@ -265,6 +266,7 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
         log.log(Level.FINE, "control stream failed", error);
       }
     });
+    startKeepAlive();
     for (QuicClientStream stream : toOpen) {
       openStream(stream);
     }
@@ -276,6 +278,22 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
       // and the calls drawn meanwhile fail MISCARRIED (onClosed), which grpc-core retries.
       watchForSettings();
       l.transportReady();
+    }
+  }
+
+  /** keepAliveTime on an engine that sends no PINGs itself: reserved frames on the control stream. */
+  private void startKeepAlive() {
+    long periodNanos = settings.keepAliveTime().toNanos();
+    if (periodNanos <= 0 || timer == null || settings.engine().sendsKeepAlivePings()) {
+      return;
+    }
+    synchronized (lock) {
+      if (terminated) {
+        return;
+      }
+      Http3Control c = control;
+      keepAlive = timer.scheduleAtFixedRate(c::sendKeepAlive, periodNanos, periodNanos,
+          TimeUnit.NANOSECONDS);
     }
   }
 
@@ -658,6 +676,9 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
   private void terminate() {
     if (!terminated) {
       terminated = true;
+      if (keepAlive != null) {
+        keepAlive.cancel(false);
+      }
       if (connection != null) {
         rememberPath(connection);
       }

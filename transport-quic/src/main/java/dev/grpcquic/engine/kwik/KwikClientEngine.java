@@ -48,6 +48,11 @@ public final class KwikClientEngine implements QuicClientEngine {
   static final int SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 
   @Override
+  public boolean sendsKeepAlivePings() {
+    return true; // kwik's keepAlive(seconds)
+  }
+
+  @Override
   public CompletableFuture<QuicConnection> connect(
       ClientConnectionOptions options, ConnectionHandler handler) {
     return connect(options, handler, List.of());

@@ -1,7 +1,6 @@
 package dev.grpcquic.engine.kwik;
 
 import java.io.OutputStream;
-import java.lang.reflect.Field;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -46,8 +45,8 @@ import tech.kwik.core.stream.SendBuffer;
  * buffer stays at the head, and a later FIN marker behind it is never sent (kwik's frame builder
  * does not look past it when there are 0 bytes to send).
  *
- * <p>The guard reads three private fields of kwik's output stream by reflection to see the unsent
- * data and the counter (resolved once; works on the class path). Without them (for example kwik on
+ * <p>The guard reads three private fields of kwik's output stream ({@link KwikPrivateAccess}) to
+ * see the unsent data and the counter (works on the class path). Without them (for example kwik on
  * the module path) it falls back to nudging every active stream on every tick, with back-off.
  */
 final class SendStallGuard {
@@ -72,30 +71,8 @@ final class SendStallGuard {
       Executors.newSingleThreadScheduledExecutor(
           KwikExecutors.daemonThreadFactory("grpc-quic-kwik-send-guard"));
 
-  private static final Field SEND_BUFFER;
-  private static final Field RETRANSMIT_BUFFER;
-  private static final Field SEND_REQUESTS_QUEUED;
-
-  static {
-    Field sendBuffer = null;
-    Field retransmitBuffer = null;
-    Field queued = null;
-    try {
-      Class<?> impl = Class.forName("tech.kwik.core.stream.StreamOutputStreamImpl");
-      sendBuffer = impl.getDeclaredField("sendBuffer");
-      retransmitBuffer = impl.getDeclaredField("retransmitBuffer");
-      queued = impl.getDeclaredField("sendRequestsQueued");
-      sendBuffer.setAccessible(true);
-      retransmitBuffer.setAccessible(true);
-      queued.setAccessible(true);
-    } catch (ReflectiveOperationException | RuntimeException e) {
-      LOG.log(Level.FINE, "kwik send state not readable; send-stall guard nudges blindly", e);
-      sendBuffer = retransmitBuffer = queued = null;
-    }
-    SEND_BUFFER = sendBuffer;
-    RETRANSMIT_BUFFER = retransmitBuffer;
-    SEND_REQUESTS_QUEUED = queued;
-  }
+  /** Whether the guard can read kwik's send state; without it, it nudges blindly. */
+  private static final boolean PRECISE = KwikPrivateAccess.SEND_STALL_GUARD.active();
 
   private final QuicConnectionImpl connection;
   private final tech.kwik.core.QuicConnection kwikConnection;
@@ -190,13 +167,15 @@ final class SendStallGuard {
         skip--;
         return now - finishedSince > finGraceNanos ? Outcome.DONE : Outcome.WATCHING;
       }
-      if (SEND_BUFFER == null) {
+      if (!PRECISE) {
         return blindCheck(now);
       }
       try {
-        SendBuffer sendBuffer = (SendBuffer) SEND_BUFFER.get(out);
-        RetransmitBuffer retransmit = (RetransmitBuffer) RETRANSMIT_BUFFER.get(out);
-        AtomicInteger queued = (AtomicInteger) SEND_REQUESTS_QUEUED.get(out);
+        SendBuffer sendBuffer = (SendBuffer) KwikPrivateAccess.OUTPUT_SEND_BUFFER.get(out);
+        RetransmitBuffer retransmit =
+            (RetransmitBuffer) KwikPrivateAccess.OUTPUT_RETRANSMIT_BUFFER.get(out);
+        AtomicInteger queued =
+            (AtomicInteger) KwikPrivateAccess.OUTPUT_SEND_REQUESTS_QUEUED.get(out);
         boolean unsent = sendBuffer.hasData() || retransmit.hasDataToRetransmit();
         if (!unsent) {
           idleTicks = 0;

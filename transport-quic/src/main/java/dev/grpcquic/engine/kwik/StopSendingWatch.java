@@ -1,7 +1,6 @@
 package dev.grpcquic.engine.kwik;
 
 import java.io.OutputStream;
-import java.lang.reflect.Field;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
@@ -15,25 +14,14 @@ import java.util.logging.Logger;
  * stream waiting for its handler's response (the request complete, FIN received) would never
  * learn that the client cancelled: after its FIN the client's RESET_STREAM is ignored by kwik, so
  * STOP_SENDING is all a cancelling client can send. Every {@link #TICK_MILLIS} ms this watch reads
- * the output's private reset flag (by reflection, resolved once) of each stream whose sending side
+ * the output's private reset flag ({@link KwikPrivateAccess}) of each stream whose sending side
  * is still open. Without the field it does nothing, and a STOP_SENDING shows at the next write.
  */
 final class StopSendingWatch {
   private static final Logger LOG = Logger.getLogger(StopSendingWatch.class.getName());
   static final long TICK_MILLIS = 20;
-  private static final Field RESET;
-
-  static {
-    Field reset = null;
-    try {
-      reset = Class.forName("tech.kwik.core.stream.StreamOutputStreamImpl")
-          .getDeclaredField("reset");
-      reset.setAccessible(true);
-    } catch (ReflectiveOperationException | RuntimeException e) {
-      LOG.log(Level.FINE, "kwik output reset flag not readable; STOP_SENDING seen on write only", e);
-    }
-    RESET = reset;
-  }
+  private static final KwikPrivateAccess.PrivateField RESET =
+      KwikPrivateAccess.STOP_SENDING_WATCH.active() ? KwikPrivateAccess.OUTPUT_RESET : null;
 
   private final Set<KwikStream> watched = ConcurrentHashMap.newKeySet();
   private final ScheduledFuture<?> tick;

@@ -3,7 +3,6 @@ package dev.grpcquic.engine.kwik;
 import java.io.InputStream;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -31,11 +30,11 @@ final class ReadWakeupWatch {
           : null;
 
   private final Set<KwikStream> reading = ConcurrentHashMap.newKeySet();
-  private final ScheduledFuture<?> tick;
+  private final ConnectionTicker.Check tick;
 
-  ReadWakeupWatch() {
-    this.tick = ENDED == null ? null : SendStallGuard.TIMER.scheduleWithFixedDelay(
-        this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
+  ReadWakeupWatch(ConnectionTicker ticker) {
+    this.tick = ENDED == null ? null
+        : ticker.every(TimeUnit.MILLISECONDS.toNanos(TICK_MILLIS), false, this::tick);
   }
 
   void watch(KwikStream stream) {
@@ -50,7 +49,7 @@ final class ReadWakeupWatch {
 
   void stop() {
     if (tick != null) {
-      tick.cancel(false);
+      tick.cancel();
     }
     reading.clear();
   }

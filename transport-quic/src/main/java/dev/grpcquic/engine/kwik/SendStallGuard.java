@@ -1,9 +1,6 @@
 package dev.grpcquic.engine.kwik;
 
 import java.io.OutputStream;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -31,9 +28,9 @@ import tech.kwik.core.stream.SendBuffer;
  *
  * <p>The workaround: the state "counter 0 at rest" is exactly the stalled state whenever the stream
  * still holds unsent data, and running the scheduling check once more repairs it. Every
- * {@link #TICK_MILLIS} ms a single daemon timer looks at the streams of each connection that still
- * have a sending side, and for each that holds unsent data (send buffer or retransmit buffer not
- * empty) while its counter reads 0, it runs the check through the stream's public
+ * {@link #TICK_MILLIS} ms the connection's tick ({@link ConnectionTicker}) looks at its streams
+ * that still have a sending side, and for each that holds unsent data (send buffer or retransmit
+ * buffer not empty) while its counter reads 0, it runs the check through the stream's public
  * {@code FlowControlUpdateListener.streamNotBlocked} (which is exactly the scheduling check, works
  * after FIN too, and writes nothing), then wakes the connection's sender with an empty send request
  * (the check itself does not flush). A false positive (a request just about to be counted) costs one
@@ -67,10 +64,6 @@ final class SendStallGuard {
   /** How many times a stalled stream was nudged, over all connections (for tests and reports). */
   static final AtomicLong NUDGES = new AtomicLong();
 
-  static final ScheduledExecutorService TIMER =
-      Executors.newSingleThreadScheduledExecutor(
-          KwikExecutors.daemonThreadFactory("grpc-quic-kwik-send-guard"));
-
   /** Whether the guard can read kwik's send state; without it, it nudges blindly. */
   private static final boolean PRECISE = KwikPrivateAccess.SEND_STALL_GUARD.active();
 
@@ -86,13 +79,12 @@ final class SendStallGuard {
    */
   private final java.util.concurrent.ConcurrentLinkedQueue<Watched> watched =
       new java.util.concurrent.ConcurrentLinkedQueue<>();
-  private final ScheduledFuture<?> tick;
+  private final ConnectionTicker.Check tick;
 
-  SendStallGuard(tech.kwik.core.QuicConnection connection) {
+  SendStallGuard(tech.kwik.core.QuicConnection connection, ConnectionTicker ticker) {
     this.connection = connection instanceof QuicConnectionImpl impl ? impl : null;
     this.kwikConnection = connection;
-    this.tick = TIMER.scheduleWithFixedDelay(
-        this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
+    this.tick = ticker.every(TimeUnit.MILLISECONDS.toNanos(TICK_MILLIS), false, this::tick);
   }
 
   /** Watches a stream's sending side from its first write on. Idempotent. */
@@ -105,7 +97,7 @@ final class SendStallGuard {
   }
 
   void stop() {
-    tick.cancel(false);
+    tick.cancel();
     watched.clear();
   }
 

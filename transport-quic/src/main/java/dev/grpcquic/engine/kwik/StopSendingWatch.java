@@ -3,7 +3,6 @@ package dev.grpcquic.engine.kwik;
 import java.io.OutputStream;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -24,11 +23,11 @@ final class StopSendingWatch {
       KwikPrivateAccess.STOP_SENDING_WATCH.active() ? KwikPrivateAccess.OUTPUT_RESET : null;
 
   private final Set<KwikStream> watched = ConcurrentHashMap.newKeySet();
-  private final ScheduledFuture<?> tick;
+  private final ConnectionTicker.Check tick;
 
-  StopSendingWatch() {
-    this.tick = RESET == null ? null : SendStallGuard.TIMER.scheduleWithFixedDelay(
-        this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
+  StopSendingWatch(ConnectionTicker ticker) {
+    this.tick = RESET == null ? null
+        : ticker.every(TimeUnit.MILLISECONDS.toNanos(TICK_MILLIS), false, this::tick);
   }
 
   void watch(KwikStream stream) {
@@ -43,7 +42,7 @@ final class StopSendingWatch {
 
   void stop() {
     if (tick != null) {
-      tick.cancel(false);
+      tick.cancel();
     }
     watched.clear();
   }

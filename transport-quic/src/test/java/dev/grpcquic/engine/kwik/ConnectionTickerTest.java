@@ -37,11 +37,11 @@ class ConnectionTickerTest {
       QuicConnection connection = new KwikClientEngine().connect(options, handler)
           .get(15, TimeUnit.SECONDS);
       KwikConnection client = (KwikConnection) connection;
-      assertTrue(EngineTestSupport.eventually(() -> server.connectionCount() == 1, 10_000));
-      // Send-stall guard, STOP_SENDING watch, read wake-up watch, session-ticket poll,
+      // Send-stall guard, STOP_SENDING watch, read wake-up watch, session-ticket poll (for 10 s),
       // keep-alive, quiet-path probe.
       assertEquals(6, client.ticker().checkCount());
       assertTrue(client.ticker().ticking());
+      assertTrue(EngineTestSupport.eventually(() -> server.connectionCount() == 1, 10_000));
       assertEquals(before + 2, ConnectionTicker.TIMER.getQueue().size(),
           "timer tasks for one client and one server connection");
 

@@ -1,8 +1,6 @@
 package dev.grpcquic.engine.kwik;
 
 import java.io.InputStream;
-import java.lang.reflect.Field;
-import java.lang.reflect.Method;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import tech.kwik.core.stream.ReceiveBuffer;
@@ -21,71 +19,31 @@ import tech.kwik.core.stream.ReceiveBuffer;
  * count no more than that for the stream. What it does not send raises the connection window,
  * which lets nothing more be buffered than the stream windows allow anyway.
  *
- * <p>Reads kwik's private fields and calls a package-private method by reflection (resolved
- * once); without them it does nothing, and abandoned streams shrink the window as before.
+ * <p>Reads kwik's private fields and calls a package-private method ({@link KwikPrivateAccess});
+ * without them it does nothing, and abandoned streams shrink the window as before.
  */
 final class AbandonedInputCredit {
   private static final Logger LOG = Logger.getLogger(AbandonedInputCredit.class.getName());
-  private static final Field QUIC_STREAM;
-  private static final Field RECEIVE_BUFFER;
-  private static final Field ADVERTISED_LIMIT;
-  private static final Field FINAL_SIZE;
-  private static final Field RESET;
-  private static final Method CREDIT_CONNECTION;
-
-  static {
-    Field quicStream = null;
-    Field receiveBuffer = null;
-    Field limit = null;
-    Field finalSize = null;
-    Field reset = null;
-    Method credit = null;
-    try {
-      Class<?> input = Class.forName("tech.kwik.core.stream.StreamInputStreamImpl");
-      quicStream = accessible(input.getDeclaredField("quicStream"));
-      receiveBuffer = accessible(input.getDeclaredField("receiveBuffer"));
-      limit = accessible(input.getDeclaredField("lastCommunicatedMaxData"));
-      finalSize = accessible(input.getDeclaredField("finalSize"));
-      reset = accessible(input.getDeclaredField("reset"));
-      credit = Class.forName("tech.kwik.core.stream.QuicStreamImpl")
-          .getDeclaredMethod("updateConnectionFlowControl", int.class);
-      credit.setAccessible(true);
-    } catch (ReflectiveOperationException | RuntimeException e) {
-      LOG.log(Level.WARNING, "kwik's stream flow control is not reachable: streams abandoned with"
-          + " data in flight will shrink the connection's receive window", e);
-      quicStream = receiveBuffer = limit = finalSize = reset = null;
-      credit = null;
-    }
-    QUIC_STREAM = quicStream;
-    RECEIVE_BUFFER = receiveBuffer;
-    ADVERTISED_LIMIT = limit;
-    FINAL_SIZE = finalSize;
-    RESET = reset;
-    CREDIT_CONNECTION = credit;
-  }
+  private static final boolean ACTIVE = KwikPrivateAccess.ABANDONED_INPUT_CREDIT.active();
 
   private AbandonedInputCredit() {}
 
-  private static Field accessible(Field f) {
-    f.setAccessible(true);
-    return f;
-  }
-
   /** Call right after kwik's {@code abortReading} on {@code in}, once per stream. */
   static void give(InputStream in) {
-    if (CREDIT_CONNECTION == null) {
+    if (!ACTIVE) {
       return;
     }
     try {
-      if (RESET.getBoolean(in)) {
+      if (KwikPrivateAccess.INPUT_RESET.getBoolean(in)) {
         return; // the peer's reset came first, and kwik credited the rest then
       }
-      long finalSize = FINAL_SIZE.getLong(in);
-      long limit = finalSize >= 0 ? finalSize : ADVERTISED_LIMIT.getLong(in);
-      long read = ((ReceiveBuffer) RECEIVE_BUFFER.get(in)).readOffset();
+      long finalSize = KwikPrivateAccess.INPUT_FINAL_SIZE.getLong(in);
+      long limit = finalSize >= 0 ? finalSize : KwikPrivateAccess.INPUT_MAX_DATA_SENT.getLong(in);
+      long read = ((ReceiveBuffer) KwikPrivateAccess.INPUT_RECEIVE_BUFFER.get(in)).readOffset();
       long credit = limit - read;
       if (credit > 0) {
-        CREDIT_CONNECTION.invoke(QUIC_STREAM.get(in), (int) Math.min(Integer.MAX_VALUE, credit));
+        KwikPrivateAccess.STREAM_CREDIT_CONNECTION.invoke(
+            KwikPrivateAccess.INPUT_STREAM.get(in), (int) Math.min(Integer.MAX_VALUE, credit));
       }
     } catch (ReflectiveOperationException | RuntimeException e) {
       LOG.log(Level.FINE, "could not credit an abandoned stream's bytes to the connection", e);

@@ -1,6 +1,5 @@
 package dev.grpcquic.engine.kwik;
 
-import java.lang.reflect.Field;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import tech.kwik.core.QuicConnection;
@@ -61,10 +60,12 @@ final class KwikAssertions {
    * cannot be told.
    */
   static boolean lossDetectorAssertionsEnabled(ClassLoader kwikLoader) {
+    KwikPrivateAccess.PrivateField disabled = KwikPrivateAccess.LOSS_DETECTOR_ASSERTIONS_DISABLED;
     try {
       Class<?> detector = Class.forName(LOSS_DETECTOR, true, kwikLoader);
-      Field disabled = detector.getDeclaredField("$assertionsDisabled");
-      disabled.setAccessible(true);
+      if (!disabled.reachable() || disabled.field().getDeclaringClass() != detector) {
+        return false;
+      }
       return !disabled.getBoolean(null);
     } catch (ReflectiveOperationException | RuntimeException e) {
       LOG.log(Level.FINE, "cannot read the assertion status of " + LOSS_DETECTOR, e);

@@ -81,6 +81,7 @@ public final class KwikClientEngine implements QuicClientEngine {
     QuicClientConnection kwik = null;
     KwikConnection connection = null;
     KwikAssertions.ensureApplied();
+    KwikPrivateAccess.reportOnce();
     QuietPathProbe probe = new QuietPathProbe(options.quietPathProbe());
     ServerHelloGate gate = new ServerHelloGate();
     KeyLog keyLog = null;

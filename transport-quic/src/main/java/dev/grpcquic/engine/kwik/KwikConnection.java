@@ -1,7 +1,6 @@
 package dev.grpcquic.engine.kwik;
 
 import java.time.Duration;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import tech.kwik.core.frame.PingFrame;
 import tech.kwik.core.impl.QuicClientConnectionImpl;
@@ -59,10 +58,12 @@ final class KwikConnection implements QuicConnection {
   private final Executor executor;
   private volatile ConnectionHandler handler;
   private final Set<KwikStream> streams = ConcurrentHashMap.newKeySet();
+  /** Runs the periodic checks below, one tick per connection. */
+  private final ConnectionTicker ticker = new ConnectionTicker();
   private final SendStallGuard guard;
-  private final StopSendingWatch stopSendingWatch = new StopSendingWatch();
-  private final ReadWakeupWatch readWakeupWatch = new ReadWakeupWatch();
-  private volatile ScheduledFuture<?> keepAlive;
+  private final StopSendingWatch stopSendingWatch = new StopSendingWatch(ticker);
+  private final ReadWakeupWatch readWakeupWatch = new ReadWakeupWatch(ticker);
+  private volatile ConnectionTicker.Check keepAlive;
   private volatile QuietPathProbe quietPathProbe;
   private final AtomicBoolean closeRequested = new AtomicBoolean();
   private final AtomicBoolean terminated = new AtomicBoolean();
@@ -71,7 +72,7 @@ final class KwikConnection implements QuicConnection {
   private volatile Runnable onTerminated;
   private volatile Certificate localCertificate;
   private volatile java.util.function.Supplier<dev.grpcquic.engine.EarlyDataStats> earlyData;
-  private volatile ScheduledFuture<?> ticketPoll;
+  private volatile ConnectionTicker.Check ticketPoll;
   private final DeliveryRateMeter deliveryRate;
   /** The stream window this end advertised; set by the endpoint or engine that made it. */
   private volatile long streamReceiveWindow;
@@ -115,7 +116,7 @@ final class KwikConnection implements QuicConnection {
     this.frameLog = frameLog;
     this.executor = executor;
     this.handler = handler;
-    this.guard = new SendStallGuard(kwik);
+    this.guard = new SendStallGuard(kwik, ticker);
     this.deliveryRate = new DeliveryRateMeter(() -> kwik.getStats().smoothedRtt());
     kwik.setConnectionListener(new ConnectionListener() {
       @Override
@@ -176,6 +177,11 @@ final class KwikConnection implements QuicConnection {
     return stopSendingWatch;
   }
 
+  /** For tests: the connection's tick. */
+  ConnectionTicker ticker() {
+    return ticker;
+  }
+
   ReadWakeupWatch readWakeupWatch() {
     return readWakeupWatch;
   }
@@ -201,14 +207,13 @@ final class KwikConnection implements QuicConnection {
     if (!(kwik instanceof QuicConnectionImpl impl) || interval.isZero()) {
       return;
     }
-    long millis = interval.toMillis();
-    keepAlive = SendStallGuard.TIMER.scheduleWithFixedDelay(() -> {
+    keepAlive = ticker.every(interval.toNanos(), false, () -> {
       if (!isClosingOrClosed()) {
         impl.send(new PingFrame(), frame -> { }, true);
       }
-    }, millis, millis, TimeUnit.MILLISECONDS);
+    });
     if (isClosingOrClosed()) {
-      keepAlive.cancel(false);
+      keepAlive.cancel();
     }
   }
 
@@ -216,7 +221,7 @@ final class KwikConnection implements QuicConnection {
   void startQuietPathProbe(QuietPathProbe probe) {
     if (kwik instanceof QuicConnectionImpl impl) {
       quietPathProbe = probe;
-      probe.start(this, impl);
+      probe.start(this, impl, ticker);
       if (isClosingOrClosed()) {
         probe.stop();
       }
@@ -271,7 +276,7 @@ final class KwikConnection implements QuicConnection {
     }
     int[] delivered = {0};
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TICKET_POLL_LIMIT_MILLIS);
-    ticketPoll = SendStallGuard.TIMER.scheduleWithFixedDelay(() -> {
+    ticketPoll = ticker.every(TimeUnit.MILLISECONDS.toNanos(TICKET_POLL_MILLIS), true, () -> {
       boolean last = terminated.get() || System.nanoTime() - deadline > 0;
       List<tech.kwik.core.QuicSessionTicket> tickets = client.getNewSessionTickets();
       List<byte[]> fresh = new ArrayList<>();
@@ -292,12 +297,12 @@ final class KwikConnection implements QuicConnection {
         }
       }
       if (last) {
-        ScheduledFuture<?> poll = ticketPoll;
+        ConnectionTicker.Check poll = ticketPoll;
         if (poll != null) {
-          poll.cancel(false);
+          poll.cancel();
         }
       }
-    }, 0, TICKET_POLL_MILLIS, TimeUnit.MILLISECONDS);
+    });
   }
 
   static final long TICKET_POLL_MILLIS = 10;
@@ -516,14 +521,15 @@ final class KwikConnection implements QuicConnection {
     guard.stop();
     stopSendingWatch.stop();
     readWakeupWatch.stop();
-    ScheduledFuture<?> pings = keepAlive;
+    ConnectionTicker.Check pings = keepAlive;
     if (pings != null) {
-      pings.cancel(false);
+      pings.cancel();
     }
     QuietPathProbe probe = quietPathProbe;
     if (probe != null) {
       probe.stop();
     }
+    ticker.stop(); // once the ticket poll has made its last run
     interruptOpeners();
     failPending(closedException());
     for (KwikStream stream : streams) {

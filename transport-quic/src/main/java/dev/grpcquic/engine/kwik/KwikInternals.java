@@ -1,8 +1,5 @@
 package dev.grpcquic.engine.kwik;
 
-import java.lang.reflect.Method;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 import tech.kwik.agent15.engine.TlsClientEngine;
 import tech.kwik.agent15.engine.TlsServerEngine;
 import tech.kwik.core.cc.CongestionController;
@@ -14,58 +11,33 @@ import tech.kwik.core.send.SenderImpl;
  * negotiated cipher suite (its TLS engine) and the congestion window and bytes in flight (its
  * sender). Diagnostics, and the TLS engine for {@link ServerHelloGate}: when reflection fails the
  * values read as unknown. And whether a stream's receiving side is finished ({@link
- * #inputClosed}), for a request stream admission holds unread.
+ * #inputClosed}), for a request stream admission holds unread. The members are {@link
+ * KwikPrivateAccess}'s.
  */
 final class KwikInternals {
-  private static final Logger LOG = Logger.getLogger(KwikInternals.class.getName());
-  private static final Method TLS_ENGINE = accessor("getTlsEngine");
-  private static final Method SENDER = accessor("getSender");
-
-  /**
-   * {@code QuicStreamImpl.inputClosed}: kwik's record that a stream's receiving side is finished
-   * (read to the end, aborted, or reset by the peer), which kwik tells no one whose read is not
-   * pending. Null when unreachable.
-   */
-  private static final java.lang.invoke.VarHandle INPUT_CLOSED = inputClosedHandle();
 
   private KwikInternals() {}
 
-  private static java.lang.invoke.VarHandle inputClosedHandle() {
-    try {
-      Class<?> stream = Class.forName("tech.kwik.core.stream.QuicStreamImpl");
-      return java.lang.invoke.MethodHandles
-          .privateLookupIn(stream, java.lang.invoke.MethodHandles.lookup())
-          .findVarHandle(stream, "inputClosed", boolean.class);
-    } catch (ReflectiveOperationException | RuntimeException e) {
-      LOG.log(Level.WARNING, "kwik's QuicStreamImpl.inputClosed is not reachable: a held request"
-          + " stream that its client resets is not noticed (admission's stream grants)", e);
-      return null;
-    }
-  }
-
-  /** Whether kwik has finished the stream's receiving side; false when unknown. */
+  /**
+   * Whether kwik has finished the stream's receiving side ({@code QuicStreamImpl.inputClosed}:
+   * read to the end, aborted, or reset by the peer), which kwik tells no one whose read is not
+   * pending; false when unknown.
+   */
   static boolean inputClosed(tech.kwik.core.QuicStream stream) {
-    if (INPUT_CLOSED == null || !INPUT_CLOSED.varType().equals(boolean.class)
-        || !INPUT_CLOSED.coordinateTypes().get(0).isInstance(stream)) {
+    KwikPrivateAccess.PrivateField closed = KwikPrivateAccess.STREAM_INPUT_CLOSED;
+    if (!closed.declaredBy(stream)) {
       return false;
     }
-    return (boolean) INPUT_CLOSED.getVolatile(stream);
-  }
-
-  private static Method accessor(String name) {
     try {
-      Method m = QuicConnectionImpl.class.getDeclaredMethod(name);
-      m.setAccessible(true);
-      return m;
-    } catch (ReflectiveOperationException | RuntimeException e) {
-      LOG.log(Level.FINE, "kwik's " + name + " is not reachable; channelz shows less", e);
-      return null;
+      return closed.getBoolean(stream); // a volatile field: a volatile read
+    } catch (IllegalAccessException e) {
+      return false;
     }
   }
 
   /** The connection's TLS engine (agent15), or null when unknown. */
   static Object tlsEngine(Object kwik) {
-    return invoke(TLS_ENGINE, kwik);
+    return invoke(KwikPrivateAccess.CONNECTION_TLS_ENGINE, kwik);
   }
 
   /** The standard name of the negotiated cipher suite, or null before the handshake or unknown. */
@@ -83,11 +55,12 @@ final class KwikInternals {
 
   /** The congestion controller of the connection's sender, or null when unknown. */
   static CongestionController congestionController(Object kwik) {
-    return invoke(SENDER, kwik) instanceof SenderImpl sender ? sender.getCongestionController() : null;
+    return invoke(KwikPrivateAccess.CONNECTION_SENDER, kwik) instanceof SenderImpl sender
+        ? sender.getCongestionController() : null;
   }
 
-  private static Object invoke(Method method, Object kwik) {
-    if (method == null || !(kwik instanceof QuicConnectionImpl)) {
+  private static Object invoke(KwikPrivateAccess.PrivateMethod method, Object kwik) {
+    if (!method.reachable() || !(kwik instanceof QuicConnectionImpl)) {
       return null;
     }
     try {

@@ -5,8 +5,6 @@ import dev.grpcquic.engine.ConnectionHandler;
 import dev.grpcquic.engine.QuicServerEndpoint;
 import dev.grpcquic.engine.ServerEndpointOptions;
 import java.io.IOException;
-import java.lang.reflect.Field;
-import java.lang.reflect.Method;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Set;
@@ -82,6 +80,7 @@ public final class KwikServerEndpoint implements QuicServerEndpoint {
       throw new IOException("kwik's server cannot ask for client certificates (mutual TLS)");
     }
     KwikAssertions.ensureApplied();
+    KwikPrivateAccess.reportOnce();
     GuardedDatagramSocket socket = new GuardedDatagramSocket(options.bindAddress());
     KwikClientEngine.enlargeBuffers(socket);
     MigrationTracker tracker = options.allowClientMigration() ? new MigrationTracker() : null;
@@ -184,10 +183,10 @@ public final class KwikServerEndpoint implements QuicServerEndpoint {
 
   private void closeConnector() {
     try {
-      Method close = connector.getClass().getDeclaredMethod("close", Duration.class);
-      close.setAccessible(true);
-      close.invoke(connector, CLOSE_WAIT);
-      return;
+      if (KwikPrivateAccess.CONNECTOR_CLOSE_WAIT.active()) {
+        KwikPrivateAccess.CONNECTOR_CLOSE.invoke(connector, CLOSE_WAIT);
+        return;
+      }
     } catch (ReflectiveOperationException | RuntimeException e) {
       LOG.log(Level.FINE, "close(Duration) not available; using close()", e);
     }
@@ -199,7 +198,7 @@ public final class KwikServerEndpoint implements QuicServerEndpoint {
    * of the JDK's default factory, which kwik's close leaves running (with a 30 s cleanup task).
    */
   private void shutdownScheduledExecutor() {
-    stopExecutor(field(connector, "sharedScheduledExecutor"));
+    stopExecutor(field(connector, KwikPrivateAccess.CONNECTOR_TIMER));
   }
 
   /**
@@ -207,11 +206,11 @@ public final class KwikServerEndpoint implements QuicServerEndpoint {
    * non-daemon thread of the JDK's default factory, and kwik's close never disposes of it.
    */
   private void disposeTlsSessions() {
-    Object factory = field(connector, "tlsEngineFactory");
+    Object factory = field(connector, KwikPrivateAccess.CONNECTOR_TLS_FACTORY);
     if (factory instanceof TlsServerEngineFactory tls) {
-      Object registry = field(tls, "tlsSessionRegistry");
+      Object registry = field(tls, KwikPrivateAccess.TLS_SESSION_REGISTRY);
       tls.dispose();
-      stopExecutor(registry == null ? null : field(registry, "scheduledExecutorService"));
+      stopExecutor(field(registry, KwikPrivateAccess.TLS_SESSION_TIMER));
     }
   }
 
@@ -221,11 +220,10 @@ public final class KwikServerEndpoint implements QuicServerEndpoint {
    * renames its thread. They stay non-daemon while the server runs; close() stops both.
    */
   private static void nameExecutorThreads(ServerConnector connector) {
-    nameThread(field(connector, "sharedScheduledExecutor"), "grpc-quic-kwik-server-timer");
-    Object factory = field(connector, "tlsEngineFactory");
-    Object registry = factory == null ? null : field(factory, "tlsSessionRegistry");
-    nameThread(registry == null ? null : field(registry, "scheduledExecutorService"),
-        "grpc-quic-kwik-tls-sessions");
+    nameThread(field(connector, KwikPrivateAccess.CONNECTOR_TIMER), "grpc-quic-kwik-server-timer");
+    Object factory = field(connector, KwikPrivateAccess.CONNECTOR_TLS_FACTORY);
+    Object registry = field(factory, KwikPrivateAccess.TLS_SESSION_REGISTRY);
+    nameThread(field(registry, KwikPrivateAccess.TLS_SESSION_TIMER), "grpc-quic-kwik-tls-sessions");
   }
 
   private static void nameThread(Object executor, String name) {
@@ -251,20 +249,20 @@ public final class KwikServerEndpoint implements QuicServerEndpoint {
     }
   }
 
-  private static Object field(Object owner, String name) {
-    for (Class<?> type = owner.getClass(); type != null; type = type.getSuperclass()) {
+  /** {@code owner}'s value of a private kwik field, or null (no owner, or not of that class). */
+  private static Object field(Object owner, KwikPrivateAccess.PrivateField field) {
+    if (owner == null) {
+      return null;
+    }
+    if (field.declaredBy(owner)) {
       try {
-        Field field = type.getDeclaredField(name);
-        field.setAccessible(true);
         return field.get(owner);
-      } catch (NoSuchFieldException e) {
-        // look in the superclass
       } catch (ReflectiveOperationException | RuntimeException e) {
-        break;
+        // logged below
       }
     }
     LOG.log(Level.FINE, "kwik field {0} not reachable in {1}",
-        new Object[] {name, owner.getClass().getName()});
+        new Object[] {field, owner.getClass().getName()});
     return null;
   }
 

@@ -485,7 +485,7 @@ final class KwikStream implements QuicStream {
       // An ACK comes within an RTT and the peer's ack delay; should it have been missed, wait
       // no longer than a few of those.
       long waitMillis = Math.max(ACK_WAIT_MIN_MILLIS, 4L * connection.smoothedRttMillis());
-      SendStallGuard.TIMER.schedule(() -> connection.frameLog().runWaitingNow(id()),
+      ConnectionTicker.TIMER.schedule(() -> connection.frameLog().runWaitingNow(id()),
           waitMillis, TimeUnit.MILLISECONDS);
     } else {
       resetInKwik.run();

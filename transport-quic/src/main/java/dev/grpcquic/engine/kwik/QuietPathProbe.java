@@ -1,7 +1,6 @@
 package dev.grpcquic.engine.kwik;
 
 import java.time.Duration;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -20,7 +19,7 @@ import tech.kwik.core.impl.QuicConnectionImpl;
  * does the same with open streams (its "retransmittable on wire" and ping timeouts).
  *
  * <p>The receive clock is fed by {@link ClientDatagramSocket} on kwik's receiver thread; the check
- * runs on {@link SendStallGuard#TIMER}.
+ * runs on the connection's tick ({@link ConnectionTicker}).
  */
 final class QuietPathProbe {
 
@@ -29,7 +28,7 @@ final class QuietPathProbe {
   private final long quietNanos;
   private volatile long lastReceiveNanos = System.nanoTime();
   private volatile long lastProbeNanos = System.nanoTime();
-  private volatile ScheduledFuture<?> task;
+  private volatile ConnectionTicker.Check task;
 
   QuietPathProbe(Duration quiet) {
     this.quietNanos = quiet.toNanos();
@@ -41,12 +40,12 @@ final class QuietPathProbe {
   }
 
   /** Starts checking {@code connection}; does nothing when the quiet time is zero. */
-  void start(KwikConnection connection, QuicConnectionImpl kwik) {
+  void start(KwikConnection connection, QuicConnectionImpl kwik, ConnectionTicker ticker) {
     if (quietNanos <= 0) {
       return;
     }
     long period = Math.max(TimeUnit.MILLISECONDS.toNanos(20), quietNanos / 4);
-    task = SendStallGuard.TIMER.scheduleWithFixedDelay(() -> {
+    task = ticker.every(period, false, () -> {
       if (connection.isClosingOrClosed()) {
         stop();
         return;
@@ -62,13 +61,13 @@ final class QuietPathProbe {
         }
         kwik.send(new PingFrame(), frame -> { }, true);
       }
-    }, period, period, TimeUnit.NANOSECONDS);
+    });
   }
 
   void stop() {
-    ScheduledFuture<?> t = task;
+    ConnectionTicker.Check t = task;
     if (t != null) {
-      t.cancel(false);
+      t.cancel();
     }
   }
 }

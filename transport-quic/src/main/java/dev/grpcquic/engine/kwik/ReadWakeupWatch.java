@@ -1,10 +1,8 @@
 package dev.grpcquic.engine.kwik;
 
 import java.io.InputStream;
-import java.lang.reflect.Field;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -17,39 +15,26 @@ import java.util.logging.Logger;
  * thread is held for good, the stream is never let go (a client's quiet-path probe then keeps the
  * connection out of idle), and a server call never learns that its client cancelled it.
  *
- * <p>Every {@link #TICK_MILLIS} ms this watch reads the input's private end flags (by reflection,
- * resolved once) of each stream whose reader is running, and interrupts the reader of one that
+ * <p>Every {@link #TICK_MILLIS} ms this watch reads the input's private end flags ({@link
+ * KwikPrivateAccess}) of each stream whose reader is running, and interrupts the reader of one that
  * ended; kwik's read takes an interrupt as a reason to look again, sees the end and throws.
  * Without the fields it does nothing.
  */
 final class ReadWakeupWatch {
   private static final Logger LOG = Logger.getLogger(ReadWakeupWatch.class.getName());
   static final long TICK_MILLIS = 20;
-  private static final Field[] ENDED;
-
-  static {
-    Field[] ended = null;
-    try {
-      Class<?> impl = Class.forName("tech.kwik.core.stream.StreamInputStreamImpl");
-      ended = new Field[] {
-          impl.getDeclaredField("aborted"), impl.getDeclaredField("closed"),
-          impl.getDeclaredField("reset")};
-      for (Field f : ended) {
-        f.setAccessible(true);
-      }
-    } catch (ReflectiveOperationException | RuntimeException e) {
-      LOG.log(Level.FINE, "kwik input end flags not readable; a missed read wake-up stays", e);
-      ended = null;
-    }
-    ENDED = ended;
-  }
+  private static final KwikPrivateAccess.PrivateField[] ENDED =
+      KwikPrivateAccess.READ_WAKEUP_WATCH.active()
+          ? new KwikPrivateAccess.PrivateField[] {KwikPrivateAccess.INPUT_ABORTED,
+              KwikPrivateAccess.INPUT_CLOSED, KwikPrivateAccess.INPUT_RESET}
+          : null;
 
   private final Set<KwikStream> reading = ConcurrentHashMap.newKeySet();
-  private final ScheduledFuture<?> tick;
+  private final ConnectionTicker.Check tick;
 
-  ReadWakeupWatch() {
-    this.tick = ENDED == null ? null : SendStallGuard.TIMER.scheduleWithFixedDelay(
-        this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
+  ReadWakeupWatch(ConnectionTicker ticker) {
+    this.tick = ENDED == null ? null
+        : ticker.every(TimeUnit.MILLISECONDS.toNanos(TICK_MILLIS), false, this::tick);
   }
 
   void watch(KwikStream stream) {
@@ -64,7 +49,7 @@ final class ReadWakeupWatch {
 
   void stop() {
     if (tick != null) {
-      tick.cancel(false);
+      tick.cancel();
     }
     reading.clear();
   }
@@ -92,7 +77,7 @@ final class ReadWakeupWatch {
   }
 
   private static boolean ended(InputStream in) throws ReflectiveOperationException {
-    for (Field f : ENDED) {
+    for (KwikPrivateAccess.PrivateField f : ENDED) {
       if (f.getBoolean(in)) {
         return true;
       }

@@ -1,10 +1,6 @@
 package dev.grpcquic.engine.kwik;
 
 import java.io.OutputStream;
-import java.lang.reflect.Field;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -32,9 +28,9 @@ import tech.kwik.core.stream.SendBuffer;
  *
  * <p>The workaround: the state "counter 0 at rest" is exactly the stalled state whenever the stream
  * still holds unsent data, and running the scheduling check once more repairs it. Every
- * {@link #TICK_MILLIS} ms a single daemon timer looks at the streams of each connection that still
- * have a sending side, and for each that holds unsent data (send buffer or retransmit buffer not
- * empty) while its counter reads 0, it runs the check through the stream's public
+ * {@link #TICK_MILLIS} ms the connection's tick ({@link ConnectionTicker}) looks at its streams
+ * that still have a sending side, and for each that holds unsent data (send buffer or retransmit
+ * buffer not empty) while its counter reads 0, it runs the check through the stream's public
  * {@code FlowControlUpdateListener.streamNotBlocked} (which is exactly the scheduling check, works
  * after FIN too, and writes nothing), then wakes the connection's sender with an empty send request
  * (the check itself does not flush). A false positive (a request just about to be counted) costs one
@@ -46,8 +42,8 @@ import tech.kwik.core.stream.SendBuffer;
  * buffer stays at the head, and a later FIN marker behind it is never sent (kwik's frame builder
  * does not look past it when there are 0 bytes to send).
  *
- * <p>The guard reads three private fields of kwik's output stream by reflection to see the unsent
- * data and the counter (resolved once; works on the class path). Without them (for example kwik on
+ * <p>The guard reads three private fields of kwik's output stream ({@link KwikPrivateAccess}) to
+ * see the unsent data and the counter (works on the class path). Without them (for example kwik on
  * the module path) it falls back to nudging every active stream on every tick, with back-off.
  */
 final class SendStallGuard {
@@ -68,34 +64,8 @@ final class SendStallGuard {
   /** How many times a stalled stream was nudged, over all connections (for tests and reports). */
   static final AtomicLong NUDGES = new AtomicLong();
 
-  static final ScheduledExecutorService TIMER =
-      Executors.newSingleThreadScheduledExecutor(
-          KwikExecutors.daemonThreadFactory("grpc-quic-kwik-send-guard"));
-
-  private static final Field SEND_BUFFER;
-  private static final Field RETRANSMIT_BUFFER;
-  private static final Field SEND_REQUESTS_QUEUED;
-
-  static {
-    Field sendBuffer = null;
-    Field retransmitBuffer = null;
-    Field queued = null;
-    try {
-      Class<?> impl = Class.forName("tech.kwik.core.stream.StreamOutputStreamImpl");
-      sendBuffer = impl.getDeclaredField("sendBuffer");
-      retransmitBuffer = impl.getDeclaredField("retransmitBuffer");
-      queued = impl.getDeclaredField("sendRequestsQueued");
-      sendBuffer.setAccessible(true);
-      retransmitBuffer.setAccessible(true);
-      queued.setAccessible(true);
-    } catch (ReflectiveOperationException | RuntimeException e) {
-      LOG.log(Level.FINE, "kwik send state not readable; send-stall guard nudges blindly", e);
-      sendBuffer = retransmitBuffer = queued = null;
-    }
-    SEND_BUFFER = sendBuffer;
-    RETRANSMIT_BUFFER = retransmitBuffer;
-    SEND_REQUESTS_QUEUED = queued;
-  }
+  /** Whether the guard can read kwik's send state; without it, it nudges blindly. */
+  private static final boolean PRECISE = KwikPrivateAccess.SEND_STALL_GUARD.active();
 
   private final QuicConnectionImpl connection;
   private final tech.kwik.core.QuicConnection kwikConnection;
@@ -109,13 +79,12 @@ final class SendStallGuard {
    */
   private final java.util.concurrent.ConcurrentLinkedQueue<Watched> watched =
       new java.util.concurrent.ConcurrentLinkedQueue<>();
-  private final ScheduledFuture<?> tick;
+  private final ConnectionTicker.Check tick;
 
-  SendStallGuard(tech.kwik.core.QuicConnection connection) {
+  SendStallGuard(tech.kwik.core.QuicConnection connection, ConnectionTicker ticker) {
     this.connection = connection instanceof QuicConnectionImpl impl ? impl : null;
     this.kwikConnection = connection;
-    this.tick = TIMER.scheduleWithFixedDelay(
-        this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
+    this.tick = ticker.every(TimeUnit.MILLISECONDS.toNanos(TICK_MILLIS), false, this::tick);
   }
 
   /** Watches a stream's sending side from its first write on. Idempotent. */
@@ -128,7 +97,7 @@ final class SendStallGuard {
   }
 
   void stop() {
-    tick.cancel(false);
+    tick.cancel();
     watched.clear();
   }
 
@@ -190,13 +159,15 @@ final class SendStallGuard {
         skip--;
         return now - finishedSince > finGraceNanos ? Outcome.DONE : Outcome.WATCHING;
       }
-      if (SEND_BUFFER == null) {
+      if (!PRECISE) {
         return blindCheck(now);
       }
       try {
-        SendBuffer sendBuffer = (SendBuffer) SEND_BUFFER.get(out);
-        RetransmitBuffer retransmit = (RetransmitBuffer) RETRANSMIT_BUFFER.get(out);
-        AtomicInteger queued = (AtomicInteger) SEND_REQUESTS_QUEUED.get(out);
+        SendBuffer sendBuffer = (SendBuffer) KwikPrivateAccess.OUTPUT_SEND_BUFFER.get(out);
+        RetransmitBuffer retransmit =
+            (RetransmitBuffer) KwikPrivateAccess.OUTPUT_RETRANSMIT_BUFFER.get(out);
+        AtomicInteger queued =
+            (AtomicInteger) KwikPrivateAccess.OUTPUT_SEND_REQUESTS_QUEUED.get(out);
         boolean unsent = sendBuffer.hasData() || retransmit.hasDataToRetransmit();
         if (!unsent) {
           idleTicks = 0;

@@ -1,6 +1,5 @@
 package dev.grpcquic.engine.kwik;
 
-import java.lang.reflect.Method;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.security.cert.CertificateException;
@@ -25,12 +24,11 @@ import tech.kwik.core.QuicClientConnection;
  * (bad_certificate, certificate_unknown), and a call's status should say what to fix.
  *
  * <p>kwik's builder takes no host-name verifier; agent15's TLS engine does, and kwik keeps that
- * engine behind a protected getter, reached by reflection (resolved once). Without it IP addresses
+ * engine behind a protected getter, reached through {@link KwikPrivateAccess}. Without it IP addresses
  * cannot be verified and the engine refuses them as server names, as it did before.
  */
 final class ServerCertificateCheck implements X509TrustManager, HostnameVerifier {
   private static final Logger LOG = Logger.getLogger(ServerCertificateCheck.class.getName());
-  private static final Method TLS_ENGINE = tlsEngineGetter();
   private static final int SAN_DNS = 2;
   private static final int SAN_IP = 7;
 
@@ -44,13 +42,14 @@ final class ServerCertificateCheck implements X509TrustManager, HostnameVerifier
 
   /** Whether a server name that is an IP address can be verified (the verifier can be installed). */
   static boolean verifiesIpAddresses() {
-    return TLS_ENGINE != null;
+    return KwikPrivateAccess.IP_SERVER_NAMES.active();
   }
 
   /** Makes {@code connection}'s TLS engine ask this check for the server name. */
   void install(QuicClientConnection connection) {
     try {
-      ((TlsClientEngine) TLS_ENGINE.invoke(connection)).setHostnameVerifier(this);
+      ((TlsClientEngine) KwikPrivateAccess.CONNECTION_TLS_ENGINE.invoke(connection))
+          .setHostnameVerifier(this);
     } catch (ReflectiveOperationException | RuntimeException e) {
       LOG.log(Level.WARNING, "cannot install the server name check; agent15's (DNS names only)"
           + " stays", e);
@@ -149,19 +148,6 @@ final class ServerCertificateCheck implements X509TrustManager, HostnameVerifier
       return names == null ? List.of() : names;
     } catch (CertificateParsingException e) {
       return List.of();
-    }
-  }
-
-  private static Method tlsEngineGetter() {
-    try {
-      Method getter = Class.forName("tech.kwik.core.impl.QuicClientConnectionImpl")
-          .getDeclaredMethod("getTlsEngine");
-      getter.setAccessible(true);
-      return getter;
-    } catch (ReflectiveOperationException | RuntimeException e) {
-      LOG.log(Level.WARNING, "kwik's TLS engine is out of reach: server certificates are checked"
-          + " against DNS names only", e);
-      return null;
     }
   }
 }

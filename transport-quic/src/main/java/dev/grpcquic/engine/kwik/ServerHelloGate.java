@@ -1,6 +1,5 @@
 package dev.grpcquic.engine.kwik;
 
-import java.lang.reflect.Field;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.logging.Level;
@@ -28,7 +27,7 @@ import tech.kwik.core.impl.QuicClientConnectionImpl.EarlyDataStatus;
  * <p>The workaround: {@link ClientDatagramSocket#receive} (kwik's receiver thread) asks
  * {@link #awaitOpen} before it hands a datagram to kwik; until the engine has left {@code Start}
  * the datagram waits (parked 100 us at a time, kernel-buffered meanwhile). The engine's state is
- * read by reflection, as nothing public tells it; if that fails, or after {@link #MAX_HOLD}, the
+ * read through {@link KwikPrivateAccess}, as nothing public tells it; if that fails, or after {@link #MAX_HOLD}, the
  * gate opens and kwik behaves as without it. Once open, the check is one volatile read.
  *
  * <p>On a connection that sends early data the gate also stays shut until kwik has written it
@@ -41,7 +40,8 @@ final class ServerHelloGate {
   static final long MAX_HOLD = TimeUnit.SECONDS.toNanos(2);
   private static final long PARK = TimeUnit.MICROSECONDS.toNanos(100);
   private static final String START = "Start";
-  private static final Field STATUS = statusField();
+  private static final KwikPrivateAccess.PrivateField STATUS =
+      KwikPrivateAccess.SERVER_HELLO_GATE.active() ? KwikPrivateAccess.TLS_CLIENT_STATUS : null;
 
   private volatile Object engine;
   private volatile boolean open;
@@ -49,22 +49,10 @@ final class ServerHelloGate {
   /** Set when the connection sends early data: hold until kwik has written it ({@link ZeroRtt}). */
   private volatile QuicClientConnectionImpl earlyData;
 
-  private static Field statusField() {
-    try {
-      Field field = Class.forName("tech.kwik.agent15.engine.impl.TlsClientEngineImpl")
-          .getDeclaredField("status");
-      field.setAccessible(true);
-      return field;
-    } catch (ReflectiveOperationException | RuntimeException e) {
-      LOG.log(Level.FINE, "agent15's client TLS state is not readable: no ServerHello gate", e);
-      return null;
-    }
-  }
-
   /** The connection whose TLS engine to watch; the gate stays shut until this is called. */
   void watch(QuicClientConnection kwik) {
     Object tls = KwikInternals.tlsEngine(kwik);
-    if (STATUS == null || tls == null || !STATUS.getDeclaringClass().isInstance(tls)) {
+    if (STATUS == null || tls == null || !STATUS.declaredBy(tls)) {
       tlsUnknown = true;
       open = true;
     } else {

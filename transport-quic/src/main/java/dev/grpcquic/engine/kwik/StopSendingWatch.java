@@ -1,10 +1,8 @@
 package dev.grpcquic.engine.kwik;
 
 import java.io.OutputStream;
-import java.lang.reflect.Field;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -15,32 +13,21 @@ import java.util.logging.Logger;
  * stream waiting for its handler's response (the request complete, FIN received) would never
  * learn that the client cancelled: after its FIN the client's RESET_STREAM is ignored by kwik, so
  * STOP_SENDING is all a cancelling client can send. Every {@link #TICK_MILLIS} ms this watch reads
- * the output's private reset flag (by reflection, resolved once) of each stream whose sending side
+ * the output's private reset flag ({@link KwikPrivateAccess}) of each stream whose sending side
  * is still open. Without the field it does nothing, and a STOP_SENDING shows at the next write.
  */
 final class StopSendingWatch {
   private static final Logger LOG = Logger.getLogger(StopSendingWatch.class.getName());
   static final long TICK_MILLIS = 20;
-  private static final Field RESET;
-
-  static {
-    Field reset = null;
-    try {
-      reset = Class.forName("tech.kwik.core.stream.StreamOutputStreamImpl")
-          .getDeclaredField("reset");
-      reset.setAccessible(true);
-    } catch (ReflectiveOperationException | RuntimeException e) {
-      LOG.log(Level.FINE, "kwik output reset flag not readable; STOP_SENDING seen on write only", e);
-    }
-    RESET = reset;
-  }
+  private static final KwikPrivateAccess.PrivateField RESET =
+      KwikPrivateAccess.STOP_SENDING_WATCH.active() ? KwikPrivateAccess.OUTPUT_RESET : null;
 
   private final Set<KwikStream> watched = ConcurrentHashMap.newKeySet();
-  private final ScheduledFuture<?> tick;
+  private final ConnectionTicker.Check tick;
 
-  StopSendingWatch() {
-    this.tick = RESET == null ? null : SendStallGuard.TIMER.scheduleWithFixedDelay(
-        this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
+  StopSendingWatch(ConnectionTicker ticker) {
+    this.tick = RESET == null ? null
+        : ticker.every(TimeUnit.MILLISECONDS.toNanos(TICK_MILLIS), false, this::tick);
   }
 
   void watch(KwikStream stream) {
@@ -55,7 +42,7 @@ final class StopSendingWatch {
 
   void stop() {
     if (tick != null) {
-      tick.cancel(false);
+      tick.cancel();
     }
     watched.clear();
   }

@@ -2,7 +2,6 @@ package dev.grpcquic.engine.kwik;
 
 import dev.grpcquic.engine.EarlyDataStats;
 import dev.grpcquic.engine.EarlyStream;
-import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,7 +14,6 @@ import tech.kwik.core.impl.HandshakeState;
 import tech.kwik.core.impl.HandshakeStateListener;
 import tech.kwik.core.impl.QuicClientConnectionImpl;
 import tech.kwik.core.impl.QuicClientConnectionImpl.EarlyDataStatus;
-import tech.kwik.core.impl.QuicConnectionImpl;
 import tech.kwik.core.impl.QuicSessionTicketImpl;
 
 /**
@@ -158,10 +156,9 @@ final class ZeroRtt {
   /**
    * Runs on kwik's receiver thread when the client has its 1-RTT keys, before {@code connect}
    * wakes up and looks at the early-data status. kwik offers no public way to add one:
-   * {@code QuicConnectionImpl.handshakeStateListeners} is read by reflection.
+   * {@code QuicConnectionImpl.handshakeStateListeners} is read through {@link KwikPrivateAccess}.
    */
   private static final class Outcome implements HandshakeStateListener {
-    private static final Field LISTENERS = listenersField();
     private final QuicClientConnectionImpl kwik;
     private final ZeroRtt plan;
 
@@ -170,24 +167,14 @@ final class ZeroRtt {
       this.plan = plan;
     }
 
-    private static Field listenersField() {
-      try {
-        Field field = QuicConnectionImpl.class.getDeclaredField("handshakeStateListeners");
-        field.setAccessible(true);
-        return field;
-      } catch (ReflectiveOperationException | RuntimeException e) {
-        LOG.log(Level.FINE, "kwik's handshake-state listeners are not reachable: no 0-RTT", e);
-        return null;
-      }
-    }
-
     @SuppressWarnings("unchecked")
     static boolean install(QuicClientConnectionImpl kwik, ZeroRtt plan) {
-      if (LISTENERS == null) {
+      if (!KwikPrivateAccess.ZERO_RTT.active()) {
         return false;
       }
       try {
-        ((List<HandshakeStateListener>) LISTENERS.get(kwik)).add(new Outcome(kwik, plan));
+        ((List<HandshakeStateListener>) KwikPrivateAccess.CONNECTION_HANDSHAKE_LISTENERS.get(kwik))
+            .add(new Outcome(kwik, plan));
         return true;
       } catch (ReflectiveOperationException | RuntimeException e) {
         LOG.log(Level.FINE, "could not listen to kwik's handshake state: no 0-RTT", e);

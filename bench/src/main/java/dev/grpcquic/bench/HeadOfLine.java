@@ -44,9 +44,16 @@ final class HeadOfLine {
   static Result run(ManagedChannel channel, boolean withBulk, Duration rampUp, Duration measure)
       throws InterruptedException {
     byte[] request = BenchService.payload(SMALL);
+    long warmUpFailures = 0;
     for (int i = 0; i < 50; i++) {
-      ClientCalls.blockingUnaryCall(channel, BenchService.UNARY,
-          CallOptions.DEFAULT.withDeadlineAfter(30, TimeUnit.SECONDS), request);
+      try {
+        ClientCalls.blockingUnaryCall(channel, BenchService.UNARY,
+            CallOptions.DEFAULT.withDeadlineAfter(30, TimeUnit.SECONDS), request);
+      } catch (io.grpc.StatusRuntimeException e) {
+        // Counted with the measured calls' failures: one failed call should not end the run.
+        Progress.log("head-of-line: warm-up call failed: %s", e.getStatus());
+        warmUpFailures++;
+      }
     }
     Bulk bulk = new Bulk();
     if (withBulk) {
@@ -59,7 +66,7 @@ final class HeadOfLine {
     long end = start + measure.toNanos();
     long[][] samples = new long[LOOPS][MAX_SAMPLES_PER_LOOP];
     int[] counts = new int[LOOPS];
-    AtomicLong failures = new AtomicLong();
+    AtomicLong failures = new AtomicLong(warmUpFailures);
     CountDownLatch done = new CountDownLatch(LOOPS);
     for (int i = 0; i < LOOPS; i++) {
       int loop = i;

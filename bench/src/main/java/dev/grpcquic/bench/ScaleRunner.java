@@ -28,17 +28,59 @@ public final class ScaleRunner {
 
   private ScaleRunner() {}
 
-  /** How much each part does. */
-  record ScalePlan(String mode, int[] levels, Duration warmup, Duration measure, int connections,
-      int streams) {
+  /**
+   * How much each part does. {@code connections} is the idle-connection count of each transport
+   * (a kwik connection costs about 13 threads, so kwik is measured at fewer than the others).
+   */
+  record ScalePlan(String mode, int[] levels, Duration warmup, Duration measure,
+      Map<Transport, Integer> connections, int streams) {
     static ScalePlan quick() {
       return new ScalePlan("quick", new int[] {1, 8, 64}, Duration.ofMillis(300),
-          Duration.ofMillis(700), 20, 200);
+          Duration.ofMillis(700), connectionsOf(20, 20), 200);
     }
 
     static ScalePlan full() {
       return new ScalePlan("full", new int[] {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024},
-          Duration.ofSeconds(1), Duration.ofSeconds(3), 1000, 10_000);
+          Duration.ofSeconds(1), Duration.ofSeconds(3), connectionsOf(1000, 10_000), 10_000);
+    }
+
+    /** {@code kwik} idle connections for QUIC on kwik, {@code others} for every other transport. */
+    static Map<Transport, Integer> connectionsOf(int kwik, int others) {
+      Map<Transport, Integer> m = new java.util.EnumMap<>(Transport.class);
+      for (Transport t : Transport.values()) {
+        m.put(t, t == Transport.QUIC ? kwik : others);
+      }
+      return m;
+    }
+
+    int connections(Transport transport) {
+      return connections.get(transport);
+    }
+
+    /**
+     * Applies {@code --connections}: {@code N} for every transport, or {@code T=N,...} for some
+     * (a bare {@code N} in the list sets the rest).
+     */
+    ScalePlan withConnections(String spec) {
+      Map<Transport, Integer> m = new java.util.EnumMap<>(connections);
+      for (String part : spec.split(",")) {
+        String[] kv = part.trim().split("=");
+        if (kv.length == 1) {
+          int n = Integer.parseInt(kv[0]);
+          m.replaceAll((t, old) -> n);
+        }
+      }
+      for (String part : spec.split(",")) {
+        String[] kv = part.trim().split("=");
+        if (kv.length == 2) {
+          m.put(Transport.valueOf(kv[0].trim().toUpperCase()), Integer.parseInt(kv[1].trim()));
+        }
+      }
+      return new ScalePlan(mode, levels, warmup, measure, m, streams);
+    }
+
+    ScalePlan withStreams(int n) {
+      return new ScalePlan(mode, levels, warmup, measure, connections, n);
     }
   }
 
@@ -48,9 +90,9 @@ public final class ScaleRunner {
     Path out = Files.isDirectory(Paths.get("bench")) ? Paths.get("bench", "results") : Paths.get("results");
     Path docs = null;
     List<Transport> transports = new ArrayList<>(List.of(
-        Transport.NETTY_TLS, Transport.NETTY_H2C, Transport.QUIC));
+        Transport.NETTY_TLS, Transport.NETTY_H2C, Transport.QUIC, Transport.QUIC_QUICHE));
     Integer streams = null;
-    Integer connections = null;
+    String connections = null;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--quick" -> plan = ScalePlan.quick();
@@ -58,7 +100,7 @@ public final class ScaleRunner {
         case "--out" -> out = Paths.get(args[++i]);
         case "--docs" -> docs = Paths.get(args[++i]);
         case "--streams" -> streams = Integer.parseInt(args[++i]);
-        case "--connections" -> connections = Integer.parseInt(args[++i]);
+        case "--connections" -> connections = args[++i];
         case "--only" -> {
           transports.clear();
           for (String name : args[++i].split(",")) {
@@ -67,16 +109,18 @@ public final class ScaleRunner {
         }
         case "-h", "--help" -> {
           System.out.println("options: [--quick|--full] [--out DIR] [--docs DIR] "
-              + "[--only QUIC,NETTY_TLS,NETTY_H2C] [--connections N] [--streams N]");
+              + "[--only QUIC,QUIC_QUICHE,NETTY_TLS,NETTY_H2C] "
+              + "[--connections N | --connections QUIC=1000,QUIC_QUICHE=10000,...] [--streams N]");
           return;
         }
         default -> throw new IllegalArgumentException("unknown option " + args[i]);
       }
     }
-    if (streams != null || connections != null) {
-      plan = new ScalePlan(plan.mode(), plan.levels(), plan.warmup(), plan.measure(),
-          connections != null ? connections : plan.connections(),
-          streams != null ? streams : plan.streams());
+    if (connections != null) {
+      plan = plan.withConnections(connections);
+    }
+    if (streams != null) {
+      plan = plan.withStreams(streams);
     }
 
     ZonedDateTime now = ZonedDateTime.now(ZoneOffset.UTC);
@@ -99,8 +143,10 @@ public final class ScaleRunner {
       }
       for (Transport transport : transports) {
         List<ResourceCost.Cost> list = new ArrayList<>();
-        Progress.log("%s: %d idle connections", transport.label, plan.connections());
-        list.add(ResourceCost.idleConnections(transport, tls, plan.connections()));
+        int count = plan.connections(transport);
+        Progress.log("%s: %d idle connections (open files now %d, limit in `ulimit -n`)",
+            transport.label, count, ResourceCost.openFileDescriptors());
+        list.add(ResourceCost.idleConnections(transport, tls, count));
         Progress.log("%s: %d open streams on one connection", transport.label, plan.streams());
         list.add(ResourceCost.openStreams(transport, tls, plan.streams()));
         list.forEach(c -> Progress.log("%s: %s", transport.label, c.toMap()));
@@ -158,16 +204,16 @@ public final class ScaleRunner {
         + " one connection (QUIC's per-connection call limit raised to 2048 on both sides), ")
         .append(plan.measure().toMillis()).append(" ms per level after ")
         .append(plan.warmup().toMillis()).append(" ms of warm-up.\n\n");
+    List<Transport> quics = sweeps.containsKey(Transport.NETTY_TLS)
+        ? sweeps.keySet().stream().filter(t -> t == Transport.QUIC || t == Transport.QUIC_QUICHE)
+            .toList()
+        : List.of();
     md.append("| In flight |");
     sweeps.keySet().forEach(t -> md.append(" ").append(t.label).append(" calls/s | p50 / p99 (µs) |"));
-    if (sweeps.containsKey(Transport.QUIC) && sweeps.containsKey(Transport.NETTY_TLS)) {
-      md.append(" QUIC ÷ Netty TLS calls/s |");
-    }
+    quics.forEach(t -> md.append(" ").append(t.label).append(" ÷ Netty TLS calls/s |"));
     md.append("\n|---:|");
     sweeps.keySet().forEach(t -> md.append("---:|---:|"));
-    if (sweeps.containsKey(Transport.QUIC) && sweeps.containsKey(Transport.NETTY_TLS)) {
-      md.append("---:|");
-    }
+    quics.forEach(t -> md.append("---:|"));
     md.append("\n");
     for (int i = 0; i < plan.levels().length; i++) {
       md.append("| ").append(plan.levels()[i]).append(" |");
@@ -180,8 +226,8 @@ public final class ScaleRunner {
               p.latency().p99Us()));
         }
       }
-      if (sweeps.containsKey(Transport.QUIC) && sweeps.containsKey(Transport.NETTY_TLS)) {
-        List<ConcurrencySweep.Point> q = sweeps.get(Transport.QUIC);
+      for (Transport t : quics) {
+        List<ConcurrencySweep.Point> q = sweeps.get(t);
         List<ConcurrencySweep.Point> n = sweeps.get(Transport.NETTY_TLS);
         md.append(i < q.size() && i < n.size() && n.get(i).callsPerSecond() > 0
             ? String.format(" %.2f |", q.get(i).callsPerSecond() / n.get(i).callsPerSecond())
@@ -199,23 +245,58 @@ public final class ScaleRunner {
       }
     });
     md.append(String.join("; ", knees)).append(".\n\n");
-    md.append("**Resources**: heap after GC and live threads, measured before and after opening them,"
-        + " client and server in one JVM (each figure counts both sides). Idle connection: a channel"
-        + " with one finished call. Open stream: a server-streaming call that the server keeps open"
-        + " without sending, all on one connection.\n\n");
-    md.append("| Transport | Idle connections | heap KiB each | threads each | Open streams | heap KiB each | threads each |\n");
+    md.append("**Resources**: heap after GC, live threads and resident memory outside the Java"
+        + " heap (\"native\": VmRSS minus committed heap, from /proc/self/status; exact when the"
+        + " heap is fixed and pre-touched, `-Xms` = `-Xmx` with `-XX:+AlwaysPreTouch`, as in"
+        + " bench/README.md's command), measured before and after opening them, divided by their"
+        + " number. Idle connections: a channel each with one finished call (keepalive 10 s); the"
+        + " clients run in a second JVM, so the server's and the clients' figures are apart.\n\n");
+    md.append("| Transport | Idle connections | server heap KiB each | server native KiB each"
+        + " | server threads each | client heap KiB each | client native KiB each"
+        + " | client threads each |\n");
+    md.append("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    costs.forEach((t, list) -> {
+      ResourceCost.Cost c = list.get(0);
+      md.append("| ").append(t.label).append(" | ").append(c.count()).append(" |");
+      if (c.failure() != null) {
+        md.append(" failed: ").append(c.failure().replace("|", "/")).append(" | | | | | |\n");
+      } else {
+        ResourceCost.Cost k = c.client();
+        md.append(String.format(" %.1f | %.1f | %.3f | %.1f | %.1f | %.3f |%n", c.heapKibEach(),
+            c.nativeKibEach(), c.threadsEach(), k.heapKibEach(), k.nativeKibEach(),
+            k.threadsEach()));
+      }
+    });
+    md.append("\nThe server process with the idle connections open (before them: the server with"
+        + " one connection, and what earlier parts of the run left):\n\n");
+    md.append("| Transport | Idle connections | heap used MiB | RSS MiB | RSS − committed heap MiB"
+        + " | threads | open files |\n");
     md.append("|---|---:|---:|---:|---:|---:|---:|\n");
     costs.forEach((t, list) -> {
-      md.append("| ").append(t.label).append(" |");
-      for (ResourceCost.Cost c : list) {
-        if (c.failure() != null) {
-          md.append(" ").append(c.count()).append(" | failed: ").append(c.failure().replace("|", "/"))
-              .append(" | |");
-        } else {
-          md.append(String.format(" %d | %.1f | %.2f |", c.count(), c.heapKibEach(), c.threadsEach()));
-        }
+      ResourceCost.Cost c = list.get(0);
+      if (c.failure() == null) {
+        md.append(String.format("| %s | %d | %.0f (before %.0f) | %.0f (before %.0f) | %.0f (before"
+            + " %.0f) | %d (before %d) | %d |%n", t.label, c.count(),
+            c.after().heapBytes() / 1048576.0, c.before().heapBytes() / 1048576.0,
+            c.after().rssBytes() / 1048576.0, c.before().rssBytes() / 1048576.0,
+            c.after().outsideHeapBytes() / 1048576.0, c.before().outsideHeapBytes() / 1048576.0,
+            c.after().threads(), c.before().threads(), c.openFds()));
       }
-      md.append("\n");
+    });
+    md.append("\nOpen streams: a server-streaming call that the server keeps open without sending,"
+        + " all on one connection; client and server in one JVM (each figure counts both"
+        + " sides).\n\n");
+    md.append("| Transport | Open streams | heap KiB each | native KiB each | threads each |\n");
+    md.append("|---|---:|---:|---:|---:|\n");
+    costs.forEach((t, list) -> {
+      ResourceCost.Cost c = list.get(1);
+      md.append("| ").append(t.label).append(" | ").append(c.count()).append(" |");
+      if (c.failure() != null) {
+        md.append(" failed: ").append(c.failure().replace("|", "/")).append(" | | |\n");
+      } else {
+        md.append(String.format(" %.1f | %.1f | %.3f |%n", c.heapKibEach(), c.nativeKibEach(),
+            c.threadsEach()));
+      }
     });
     return md.toString();
   }

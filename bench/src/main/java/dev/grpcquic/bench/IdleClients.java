@@ -21,10 +21,26 @@ import java.util.Locale;
  * threadsBefore threadsAfter openFiles}), or {@code failed <reason>}; exits when stdin closes.
  */
 public final class IdleClients {
-  /** The keepalive of {@link ResourceCost}: opening thousands outlasts QUIC's idle timeout. */
+  /** Keepalive PINGs of the TCP channels (as before this runner split clients off). */
   private static final Duration KEEPALIVE = Duration.ofSeconds(10);
+  /**
+   * QUIC's idle timeout on both ends (the server's is set to match): opening thousands takes
+   * minutes, longer than the default 30 s, and the quiche engine sends no keepalive PING.
+   */
+  private static final Duration QUIC_IDLE_TIMEOUT = Duration.ofHours(1);
 
   private IdleClients() {}
+
+  private static ManagedChannel channel(Transport transport, TlsFiles tls, int port)
+      throws java.io.IOException {
+    if (transport == Transport.QUIC || transport == Transport.QUIC_QUICHE) {
+      return GrpcEndpoint.quicChannelBuilder(tls, "127.0.0.1", port)
+          .engine(GrpcEndpoint.engine(transport))
+          .quicIdleTimeout(QUIC_IDLE_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+          .build();
+    }
+    return GrpcEndpoint.newChannel(transport, tls, port, 0, KEEPALIVE);
+  }
 
   public static void main(String[] args) throws Exception {
     Transport transport = null;
@@ -44,7 +60,7 @@ public final class IdleClients {
     BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     List<ManagedChannel> channels = new ArrayList<>();
     try {
-      ManagedChannel first = GrpcEndpoint.newChannel(transport, tls, port, 0, KEEPALIVE);
+      ManagedChannel first = channel(transport, tls, port);
       channels.add(first);
       GrpcBench.unary(first);
       System.out.println("first");
@@ -56,7 +72,7 @@ public final class IdleClients {
       String failure = null;
       try {
         for (int i = 0; i < count; i++) {
-          ManagedChannel channel = GrpcEndpoint.newChannel(transport, tls, port, 0, KEEPALIVE);
+          ManagedChannel channel = channel(transport, tls, port);
           channels.add(channel);
           GrpcBench.unary(channel);
           if ((i + 1) % Math.max(250, count / 10) == 0) {

@@ -249,7 +249,7 @@ public final class ScaleRunner {
         + " heap (\"native\": VmRSS minus committed heap, from /proc/self/status; exact when the"
         + " heap is fixed and pre-touched, `-Xms` = `-Xmx` with `-XX:+AlwaysPreTouch`, as in"
         + " bench/README.md's command), measured before and after opening them, divided by their"
-        + " number. Idle connections: a channel each with one finished call (keepalive 10 s); the"
+        + " number. Idle connections: a channel each with one finished call (TCP: keepalive PINGs every 10 s; QUIC: no keepalive, 1 h idle timeout); the"
         + " clients run in a second JVM, so the server's and the clients' figures are apart.\n\n");
     md.append("| Transport | Idle connections | server heap KiB each | server native KiB each"
         + " | server threads each | client heap KiB each | client native KiB each"

@@ -15,16 +15,16 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioChannelOption;
 import io.netty.channel.socket.nio.NioDatagramChannel;
-import io.netty.handler.codec.quic.QuicCodecDispatcher;
-import io.netty.handler.codec.quic.QuicConnectionIdGenerator;
-import io.netty.util.concurrent.DefaultThreadFactory;
-import io.netty.util.concurrent.EventExecutor;
 import io.netty.handler.codec.quic.QLogConfiguration;
 import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicChannelOption;
+import io.netty.handler.codec.quic.QuicCodecDispatcher;
 import io.netty.handler.codec.quic.QuicCongestionControlAlgorithm;
+import io.netty.handler.codec.quic.QuicConnectionIdGenerator;
 import io.netty.handler.codec.quic.QuicServerCodecBuilder;
 import io.netty.handler.codec.quic.QuicSslContext;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.EventExecutor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
@@ -140,8 +140,9 @@ public final class QuicheServerEngine implements QuicServerEngine {
     }
   }
 
-  private static Channel bindOne(ChannelHandler handler, EventLoop loop, InetSocketAddress address, Endpoint endpoint, boolean reusePort)
-      throws IOException {
+  /** Binds one UDP socket on {@code loop}; SO_REUSEPORT when others share its port. */
+  private static Channel bindOne(ChannelHandler handler, EventLoop loop,
+      InetSocketAddress address, Endpoint endpoint, boolean reusePort) throws IOException {
     Bootstrap bootstrap = new Bootstrap().group(loop)
         .channel(NioDatagramChannel.class)
         .option(ChannelOption.SO_RCVBUF, QuicheClientEngine.SOCKET_BUFFER_BYTES)

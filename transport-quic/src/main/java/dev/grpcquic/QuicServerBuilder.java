@@ -257,9 +257,10 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
    * connection stays on the thread it started on, because its connection IDs name its socket and
    * a datagram that arrives on another socket (after the client's address changed) is handed to
    * that thread. Unset: one socket on the quiche engine's shared event loops (one thread per core,
-   * shared with the process's quiche channels). Needs SO_REUSEPORT for UDP (Linux, macOS; on
-   * macOS the kernel does not spread datagrams, so all connections land on one thread). Other
-   * processes of the same user can bind the port too while it is open. On kwik, {@code build()}
+   * shared with the process's quiche channels). Needs SO_REUSEPORT for UDP; the spreading is
+   * Linux's (its kernel balances datagrams over such sockets, macOS's need not); where the JDK has
+   * no SO_REUSEPORT for UDP (Windows), {@code start()} fails and says so. Other processes of the
+   * same user can bind the port too while it is open. On kwik, {@code build()}
    * refuses it: kwik runs threads per connection and has no event loops to spread.
    */
   public QuicServerBuilder eventLoopThreads(int threads) {

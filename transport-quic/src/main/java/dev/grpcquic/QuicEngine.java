@@ -36,6 +36,11 @@ public abstract class QuicEngine {
     CONGESTION_CONTROL_CHOICE,
     /** qlog files of each connection. */
     QLOG,
+    /**
+     * A server spreads its connections over several event-loop threads, each with a UDP socket of
+     * its own on the same port ({@code QuicServerBuilder.eventLoopThreads}).
+     */
+    SERVER_EVENT_LOOP_THREADS,
     /** Needs a native library for the platform. */
     NATIVE
   }

@@ -94,8 +94,8 @@ public final class QuicEngines {
     @Override
     public Set<Feature> features() {
       return features(Feature.RESET_CODES_ON_SERVER, Feature.CLIENT_AUTH, Feature.EARLY_DATA,
-          Feature.KEEPALIVE_PING, Feature.SERVER_KEY_LOG, Feature.CONGESTION_CONTROL_CHOICE, Feature.QLOG,
-          Feature.NATIVE);
+          Feature.KEEPALIVE_PING, Feature.SERVER_KEY_LOG, Feature.CONGESTION_CONTROL_CHOICE,
+          Feature.QLOG, Feature.SERVER_EVENT_LOOP_THREADS, Feature.NATIVE);
     }
 
     /** quiche's congestion controller: "cubic" (the default), "bbr" (BBRv2) or "reno". */

@@ -64,6 +64,7 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
   private Duration requestHeadersTimeout = DEFAULT_REQUEST_HEADERS_TIMEOUT;
   private QuicEngine engine = QuicEngines.kwik();
   private X509TrustManager clientTrust;
+  private int eventLoopThreads;
   private boolean alsoServeTcp;
   private Duration altSvcMaxAge = AltSvc.DEFAULT_MAX_AGE;
   /** Null: every request stream is admitted (up to maxConcurrentCallsPerConnection). */
@@ -249,6 +250,27 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
   }
 
   /**
+   * Event-loop threads of this server (quiche engine only): {@code threads} UDP sockets bound to
+   * the same port with SO_REUSEPORT, each served by a thread of its own, so that a server uses
+   * more than one core. The kernel spreads new clients over the sockets by their address; each
+   * connection stays on the thread it started on, because its connection IDs name its socket and
+   * a datagram that arrives on another socket (after the client's address changed) is handed to
+   * that thread. Unset: one socket on the quiche engine's shared event loops (one thread per core,
+   * shared with the process's quiche channels). Needs SO_REUSEPORT for UDP; the spreading is
+   * Linux's (its kernel balances datagrams over such sockets, macOS's need not); where the JDK has
+   * no SO_REUSEPORT for UDP (Windows), {@code start()} fails and says so. Other processes of the
+   * same user can bind the port too while it is open. On kwik, {@code build()}
+   * refuses it: kwik runs threads per connection and has no event loops to spread.
+   */
+  public QuicServerBuilder eventLoopThreads(int threads) {
+    if (threads < 1 || threads > 1024) {
+      throw new IllegalArgumentException("eventLoopThreads must be 1 to 1024: " + threads);
+    }
+    this.eventLoopThreads = threads;
+    return this;
+  }
+
+  /**
    * The QUIC implementation: {@link QuicEngines#kwik()} (pure Java, the default) or
    * {@link QuicEngines#quiche()} (native, faster; needs Netty's QUIC codec and its native library
    * for the platform, which {@code build()} checks). Clients of either engine can call servers of
@@ -357,6 +379,11 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
           + " client certificates: use engine(QuicEngines.quiche()) with requireClientAuth, or"
           + " authenticate clients with call credentials");
     }
+    if (eventLoopThreads > 0 && !engine.supports(QuicEngine.Feature.SERVER_EVENT_LOOP_THREADS)) {
+      throw new IllegalStateException("the " + engine.name() + " engine's server has no event"
+          + " loops to spread (it runs threads per connection): eventLoopThreads needs"
+          + " engine(QuicEngines.quiche())");
+    }
     Executor executor = transportExecutor;
     ExecutorService owned = null;
     if (executor == null) {
@@ -387,7 +414,7 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
             bind, credentials.keyStore(), credentials.alias(), credentials.password(),
             windows.streamWindow(), maxInboundMetadataSize, maxInboundMessageSize,
             windows.maxStreams(), quicIdleTimeout, blockingExecutor, allowClientMigration,
-            maxConnections, requestHeadersTimeout, clientTrust),
+            maxConnections, requestHeadersTimeout, clientTrust, eventLoopThreads),
         tracerFactories, () -> {
           if (toShutdown != null) {
             toShutdown.shutdown();

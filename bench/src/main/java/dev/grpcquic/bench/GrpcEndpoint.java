@@ -108,17 +108,26 @@ final class GrpcEndpoint implements AutoCloseable {
   /** A server of {@code transport} on 127.0.0.1, ephemeral port, serving {@link BenchService}. */
   static Server startServer(Transport transport, TlsFiles tls, int maxConcurrentCalls)
       throws IOException {
-    return startServer(transport, tls, new InetSocketAddress("127.0.0.1", 0), maxConcurrentCalls);
+    return startServer(transport, tls, new InetSocketAddress("127.0.0.1", 0), maxConcurrentCalls,
+        java.util.function.UnaryOperator.identity());
+  }
+
+  /** As above; {@code quic} sets more on a QUIC server's builder (ignored for Netty). */
+  static Server startServer(Transport transport, TlsFiles tls, int maxConcurrentCalls,
+      java.util.function.UnaryOperator<QuicServerBuilder> quic) throws IOException {
+    return startServer(transport, tls, new InetSocketAddress("127.0.0.1", 0), maxConcurrentCalls,
+        quic);
   }
 
   /** A server of {@code transport} on {@code bind} serving {@link BenchService}. */
   static Server startServer(Transport transport, TlsFiles tls, InetSocketAddress bind)
       throws IOException {
-    return startServer(transport, tls, bind, 0);
+    return startServer(transport, tls, bind, 0, java.util.function.UnaryOperator.identity());
   }
 
   private static Server startServer(Transport transport, TlsFiles tls, InetSocketAddress bind,
-      int maxConcurrentCalls) throws IOException {
+      int maxConcurrentCalls, java.util.function.UnaryOperator<QuicServerBuilder> quic)
+      throws IOException {
     switch (transport) {
       case QUIC:
       case QUIC_QUICHE:
@@ -130,7 +139,7 @@ final class GrpcEndpoint implements AutoCloseable {
         if (maxConcurrentCalls > 0) {
           builder.maxConcurrentCallsPerConnection(maxConcurrentCalls);
         }
-        return builder.build().start();
+        return quic.apply(builder).build().start();
       }
       case NETTY_TLS: {
         ServerCredentials serverCredentials =

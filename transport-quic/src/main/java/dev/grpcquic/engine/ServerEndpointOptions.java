@@ -23,6 +23,9 @@ import java.util.concurrent.Executor;
  *     rebinding, client migration); see docs/migration.md for which packets move a connection
  * @param clientTrust when set, every client must present a certificate that this accepts (mutual
  *     TLS); null for none. Engines without client authentication refuse to bind with it.
+ * @param eventLoopThreads 0: the engine's usual threading; n above 0: n UDP sockets on the same
+ *     port (SO_REUSEPORT), each with an event-loop thread of its own, connections routed to their
+ *     socket's thread by connection ID. Engines that cannot refuse to bind with it.
  */
 public record ServerEndpointOptions(
     InetSocketAddress bindAddress,
@@ -37,7 +40,19 @@ public record ServerEndpointOptions(
     int maxPeerUnidirectionalStreams,
     Executor blockingExecutor,
     boolean allowClientMigration,
-    javax.net.ssl.X509TrustManager clientTrust) {
+    javax.net.ssl.X509TrustManager clientTrust,
+    int eventLoopThreads) {
+
+  /** Options with the engine's usual threading. */
+  public ServerEndpointOptions(InetSocketAddress bindAddress, String applicationProtocol,
+      KeyStore keyStore, String keyAlias, char[] keyPassword, Duration idleTimeout,
+      long streamReceiveWindow, long connectionReceiveWindow, int maxPeerBidirectionalStreams,
+      int maxPeerUnidirectionalStreams, Executor blockingExecutor, boolean allowClientMigration,
+      javax.net.ssl.X509TrustManager clientTrust) {
+    this(bindAddress, applicationProtocol, keyStore, keyAlias, keyPassword, idleTimeout,
+        streamReceiveWindow, connectionReceiveWindow, maxPeerBidirectionalStreams,
+        maxPeerUnidirectionalStreams, blockingExecutor, allowClientMigration, clientTrust, 0);
+  }
 
   /** Options without client authentication. */
   public ServerEndpointOptions(InetSocketAddress bindAddress, String applicationProtocol,

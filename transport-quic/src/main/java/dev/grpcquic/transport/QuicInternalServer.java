@@ -74,7 +74,7 @@ public final class QuicInternalServer implements InternalServer {
         ConnectionWindows.connectionWindow(settings.flowControlWindow(),
             settings.maxConcurrentCallsPerConnection()),
         settings.maxConcurrentCallsPerConnection(), 3, settings.blockingExecutor(),
-        settings.allowClientMigration(), settings.clientTrust());
+        settings.allowClientMigration(), settings.clientTrust(), settings.eventLoopThreads());
     QuicServerEndpoint bound;
     try {
       bound = settings.engine().bind(options, this::accept);

@@ -24,6 +24,8 @@ import java.util.concurrent.Executor;
  * @param maxConnections connections served at once; more are closed as soon as they arrive
  * @param requestHeadersTimeout how long a request stream may take to deliver its HEADERS
  * @param clientTrust checks client certificates, which every client must present; null for none
+ * @param eventLoopThreads 0: the engine's usual threading; above 0: that many UDP sockets on the
+ *     port, each on an event-loop thread of its own (quiche engine)
  */
 public record ServerTransportSettings(
     QuicServerEngine engine,
@@ -40,5 +42,6 @@ public record ServerTransportSettings(
     boolean allowClientMigration,
     int maxConnections,
     Duration requestHeadersTimeout,
-    javax.net.ssl.X509TrustManager clientTrust) {
+    javax.net.ssl.X509TrustManager clientTrust,
+    int eventLoopThreads) {
 }

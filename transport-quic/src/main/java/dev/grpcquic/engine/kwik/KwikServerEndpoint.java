@@ -79,6 +79,10 @@ public final class KwikServerEndpoint implements QuicServerEndpoint {
     if (options.clientTrust() != null) {
       throw new IOException("kwik's server cannot ask for client certificates (mutual TLS)");
     }
+    if (options.eventLoopThreads() > 0) {
+      throw new IOException("kwik's server has no event loops to spread (it runs threads per"
+          + " connection): eventLoopThreads needs the quiche engine");
+    }
     KwikAssertions.ensureApplied();
     KwikPrivateAccess.reportOnce();
     GuardedDatagramSocket socket = new GuardedDatagramSocket(options.bindAddress());

@@ -9,25 +9,38 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioChannelOption;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.handler.codec.quic.QLogConfiguration;
 import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicChannelOption;
+import io.netty.handler.codec.quic.QuicCodecDispatcher;
 import io.netty.handler.codec.quic.QuicCongestionControlAlgorithm;
+import io.netty.handler.codec.quic.QuicConnectionIdGenerator;
 import io.netty.handler.codec.quic.QuicServerCodecBuilder;
 import io.netty.handler.codec.quic.QuicSslContext;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.EventExecutor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
 import java.security.GeneralSecurityException;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Listening endpoints on quiche through Netty's QUIC codec: one UDP socket on one event loop,
- * its connections on the same loop.
+ * Listening endpoints on quiche through Netty's QUIC codec: one UDP socket on one of the shared
+ * event loops, its connections on the same loop; or, with {@code eventLoopThreads}, several
+ * sockets on one port, each on a thread of the endpoint's own, each with its connections.
  */
 public final class QuicheServerEngine implements QuicServerEngine {
   /** QUIC transport error CONNECTION_REFUSED (RFC 9000 §20.1). */
@@ -54,6 +67,18 @@ public final class QuicheServerEngine implements QuicServerEngine {
     }
     Endpoint endpoint = new Endpoint(acceptor, options.streamReceiveWindow(),
         options.clientTrust() == null);
+    if (options.eventLoopThreads() > 0) {
+      bindSockets(options, tls, endpoint);
+    } else {
+      bindOne(codecBuilder(options, tls, endpoint).build(), QuicheEventLoops.next(),
+          options.bindAddress(), endpoint, false);
+    }
+    return endpoint;
+  }
+
+  /** A codec builder with this server's settings; each socket's codec needs its own. */
+  private QuicServerCodecBuilder codecBuilder(ServerEndpointOptions options, QuicSslContext tls,
+      Endpoint endpoint) {
     long streamWindow = options.streamReceiveWindow();
     QuicServerCodecBuilder builder = new QuicServerCodecBuilder()
         .sslContext(tls)
@@ -74,22 +99,83 @@ public final class QuicheServerEngine implements QuicServerEngine {
       builder.option(QuicChannelOption.QLOG, new QLogConfiguration(
           settings.qlogDirectory().toString(), "grpc-quic server", options.bindAddress().toString()));
     }
-    ChannelHandler codec = builder.build();
+    return builder;
+  }
+
+  /**
+   * {@code eventLoopThreads} sockets on one port (SO_REUSEPORT), each on a thread of a group of
+   * the endpoint's own. The kernel picks a socket by the client's address; Netty's dispatcher
+   * puts the socket's index into every connection ID the socket's codec issues and hands each
+   * short-header datagram to the socket its ID names, so a connection whose client moved (and
+   * whose datagrams the kernel now gives another socket) stays on its thread and codec.
+   */
+  private void bindSockets(ServerEndpointOptions options, QuicSslContext tls, Endpoint endpoint)
+      throws IOException {
+    if (!ReusePort.AVAILABLE) {
+      throw new IOException("eventLoopThreads needs SO_REUSEPORT for UDP, which this platform ("
+          + QuicheAvailability.platform() + ") does not offer");
+    }
+    int threads = options.eventLoopThreads();
+    endpoint.ownLoops = new MultiThreadIoEventLoopGroup(threads,
+        new DefaultThreadFactory("grpc-quic-quiche-server", true), NioIoHandler.newFactory());
+    QuicCodecDispatcher dispatcher = new QuicCodecDispatcher() {
+      @Override
+      protected void initChannel(Channel channel, int localConnectionIdLength,
+          QuicConnectionIdGenerator idGenerator) {
+        channel.pipeline().addLast(codecBuilder(options, tls, endpoint)
+            .localConnectionIdLength(localConnectionIdLength)
+            .connectionIdAddressGenerator(idGenerator)
+            .build());
+      }
+    };
     try {
-      endpoint.udp = new Bootstrap().group(QuicheEventLoops.next())
-          .channel(NioDatagramChannel.class)
-          .option(ChannelOption.SO_RCVBUF, QuicheClientEngine.SOCKET_BUFFER_BYTES)
-          .option(ChannelOption.SO_SNDBUF, QuicheClientEngine.SOCKET_BUFFER_BYTES)
-          .handler(codec)
-          .bind(options.bindAddress()).sync().channel();
+      InetSocketAddress address = options.bindAddress();
+      for (EventExecutor loop : endpoint.ownLoops) {
+        Channel udp = bindOne(dispatcher, (EventLoop) loop, address, endpoint, true);
+        // Port 0: the others join the port the first one got.
+        address = (InetSocketAddress) udp.localAddress();
+      }
+    } catch (IOException | RuntimeException e) {
+      endpoint.close();
+      throw e;
+    }
+  }
+
+  /** Binds one UDP socket on {@code loop}; SO_REUSEPORT when others share its port. */
+  private static Channel bindOne(ChannelHandler handler, EventLoop loop,
+      InetSocketAddress address, Endpoint endpoint, boolean reusePort) throws IOException {
+    Bootstrap bootstrap = new Bootstrap().group(loop)
+        .channel(NioDatagramChannel.class)
+        .option(ChannelOption.SO_RCVBUF, QuicheClientEngine.SOCKET_BUFFER_BYTES)
+        .option(ChannelOption.SO_SNDBUF, QuicheClientEngine.SOCKET_BUFFER_BYTES)
+        .handler(handler);
+    if (reusePort) {
+      bootstrap.option(NioChannelOption.of(StandardSocketOptions.SO_REUSEPORT), true);
+    }
+    try {
+      Channel udp = bootstrap.bind(address).sync().channel();
+      endpoint.sockets.add(udp);
+      return udp;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new IOException("interrupted while binding " + options.bindAddress(), e);
+      throw new IOException("interrupted while binding " + address, e);
     } catch (Exception e) {
       throw e instanceof IOException io ? io
-          : new IOException("cannot bind UDP " + options.bindAddress() + ": " + e, e);
+          : new IOException("cannot bind UDP " + address + ": " + e, e);
     }
-    return endpoint;
+  }
+
+  /** Whether the JDK can set SO_REUSEPORT on a datagram channel here (Linux, macOS, BSDs). */
+  private static final class ReusePort {
+    static final boolean AVAILABLE = check();
+
+    private static boolean check() {
+      try (java.nio.channels.DatagramChannel probe = java.nio.channels.DatagramChannel.open()) {
+        return probe.supportedOptions().contains(StandardSocketOptions.SO_REUSEPORT);
+      } catch (IOException | UnsupportedOperationException e) {
+        return false;
+      }
+    }
   }
 
   private static final class Endpoint implements QuicServerEndpoint {
@@ -98,7 +184,10 @@ public final class QuicheServerEngine implements QuicServerEngine {
     private final boolean halfRtt;
     private final AtomicBoolean accepting = new AtomicBoolean(true);
     private final Set<QuicheConnection> open = ConcurrentHashMap.newKeySet();
-    private volatile Channel udp;
+    /** The UDP sockets: one, or one per thread of {@link #ownLoops}. */
+    final List<Channel> sockets = new CopyOnWriteArrayList<>();
+    /** The endpoint's own event loops (eventLoopThreads); null on the shared ones. */
+    EventLoopGroup ownLoops;
     final ChannelHandler connections = new Connections();
 
     Endpoint(ConnectionAcceptor acceptor, long streamWindow, boolean halfRtt) {
@@ -129,7 +218,7 @@ public final class QuicheServerEngine implements QuicServerEngine {
 
     @Override
     public InetSocketAddress localAddress() {
-      return (InetSocketAddress) udp.localAddress();
+      return (InetSocketAddress) sockets.get(0).localAddress();
     }
 
     @Override
@@ -144,8 +233,16 @@ public final class QuicheServerEngine implements QuicServerEngine {
         connection.closeImmediately(H3_NO_ERROR, "server closed");
       }
       // Runs after the closes above on the same loop, so their CONNECTION_CLOSE frames go out.
-      udp.eventLoop().execute(() -> udp.close());
-      udp.closeFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
+      for (Channel udp : sockets) {
+        udp.eventLoop().execute(() -> udp.close());
+      }
+      for (Channel udp : sockets) {
+        udp.closeFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
+      }
+      if (ownLoops != null) {
+        ownLoops.shutdownGracefully(0, 5, TimeUnit.SECONDS).awaitUninterruptibly(10,
+            TimeUnit.SECONDS);
+      }
     }
   }
 }

@@ -93,8 +93,9 @@ public final class FallbackFirstCallBench {
         case "--warmup" -> warmup = Integer.parseInt(args[++i]);
         case "--race-delay-ms" -> raceDelayMs = Long.parseLong(args[++i]);
         case "--docs" -> docs = args[++i];
-        default -> throw new IllegalArgumentException(
-            "options: [--runs N] [--warmup N] [--race-delay-ms MS] [--docs DIR]");
+        case "--engine" -> engine = dev.grpcquic.QuicEngines.named(args[++i]);
+        default -> throw new IllegalArgumentException("options: [--runs N] [--warmup N]"
+            + " [--race-delay-ms MS] [--engine kwik|quiche] [--docs DIR]");
       }
     }
     List<Case> cases = List.of(
@@ -130,8 +131,9 @@ public final class FallbackFirstCallBench {
         .getSystemLoadAverage();
     StringBuilder md = new StringBuilder();
     md.append(String.format("First call on a new channel (set-up + 1 KiB unary, full handshakes),"
-        + " loopback; race delay %d ms; median of %d interleaved rounds after %d warm-up rounds;"
-        + " load average %.1f at the end.%n%n", raceDelayMs, runs, warmup, load));
+        + " loopback; QUIC engine %s; race delay %d ms; median of %d interleaved rounds after %d"
+        + " warm-up rounds; load average %.1f at the end.%n%n", engine.name(), raceDelayMs, runs,
+        warmup, load));
     md.append("| path | client | median (ms) | p10 (ms) | p90 (ms) | protocol | vs pure |\n");
     md.append("|---|---|---|---|---|---|---|\n");
     double baseline = Double.NaN;
@@ -252,8 +254,12 @@ public final class FallbackFirstCallBench {
     }
   }
 
+  /** The QUIC engine of the channels and of the dual server ({@code --engine}). */
+  private static dev.grpcquic.QuicEngine engine = dev.grpcquic.QuicEngines.kwik();
+
   private static QuicChannelBuilder quic(int port, TlsFiles tls) throws IOException {
     return QuicChannelBuilder.forAddress("127.0.0.1", port)
+        .engine(engine)
         .overrideAuthority("localhost")
         .trustCertificates(tls.caPem.toFile())
         .sessionTicketStore(null); // full handshakes, as TCP + TLS here
@@ -277,6 +283,7 @@ public final class FallbackFirstCallBench {
     Servers(TlsFiles tls) throws IOException {
       InetSocketAddress any = new InetSocketAddress("127.0.0.1", 0);
       dual = QuicServerBuilder.forAddress(any)
+          .engine(engine)
           .useTransportSecurity(tls.serverChainPem.toFile(), tls.serverKeyPem.toFile())
           .addService(BenchService.definition())
           .alsoServeTcp(true)

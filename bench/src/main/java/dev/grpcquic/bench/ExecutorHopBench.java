@@ -1,0 +1,112 @@
+package dev.grpcquic.bench;
+
+import dev.grpcquic.QuicChannelBuilder;
+import dev.grpcquic.QuicServerBuilder;
+import io.grpc.CallOptions;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.TlsChannelCredentials;
+import io.grpc.TlsServerCredentials;
+import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.ClientCalls;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Where a unary call's time goes above the raw engine: the same 1 KiB unary loop on loopback with
+ * grpc-core's default executors and with {@code directExecutor()} on both ends (no hop from the
+ * transport's thread to an application thread and back), per transport, rounds interleaved.
+ *
+ * <pre>java -cp bench/target/benchmarks.jar dev.grpcquic.bench.ExecutorHopBench [--rounds 2]
+ *     [--calls 8000] [--only NETTY_TLS,QUIC_QUICHE,QUIC]</pre>
+ */
+public final class ExecutorHopBench {
+  private ExecutorHopBench() {}
+
+  public static void main(String[] args) throws Exception {
+    int rounds = 2;
+    int calls = 8000;
+    List<Transport> transports = new ArrayList<>(List.of(Transport.NETTY_TLS, Transport.QUIC_QUICHE));
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--rounds" -> rounds = Integer.parseInt(args[++i]);
+        case "--calls" -> calls = Integer.parseInt(args[++i]);
+        case "--only" -> {
+          transports.clear();
+          for (String name : args[++i].split(",")) {
+            transports.add(Transport.valueOf(name.trim().toUpperCase(Locale.ROOT)));
+          }
+        }
+        default -> throw new IllegalArgumentException(
+            "options: [--rounds N] [--calls N] [--only T,T,..]");
+      }
+    }
+    System.out.println("| round | transport | executors | p50 µs | p90 µs | p99 µs |");
+    System.out.println("|---|---|---|---|---|---|");
+    try (TlsFiles tls = TlsFiles.create()) {
+      for (int round = 1; round <= rounds; round++) {
+        for (Transport t : transports) {
+          for (boolean direct : new boolean[] {false, true}) {
+            long[] micros = loop(t, direct, tls, calls);
+            System.out.printf(Locale.ROOT, "| %d | %s | %s | %d | %d | %d |%n", round, t.label,
+                direct ? "direct" : "default", micros[0], micros[1], micros[2]);
+          }
+        }
+      }
+    }
+    System.out.printf(Locale.ROOT, "load average %.1f%n", java.lang.management.ManagementFactory
+        .getOperatingSystemMXBean().getSystemLoadAverage());
+    System.exit(0); // kwik's connector threads are not daemons
+  }
+
+  /** p50, p90 and p99 in µs of {@code calls} calls after as many warm-up calls (at most 3000). */
+  private static long[] loop(Transport t, boolean direct, TlsFiles tls, int calls)
+      throws Exception {
+    InetSocketAddress any = new InetSocketAddress("127.0.0.1", 0);
+    Server server;
+    ManagedChannel channel;
+    if (t == Transport.NETTY_TLS) {
+      NettyServerBuilder sb = NettyServerBuilder.forAddress(any, TlsServerCredentials.create(
+          tls.serverChainPem.toFile(), tls.serverKeyPem.toFile()))
+          .addService(BenchService.definition());
+      server = (direct ? sb.directExecutor() : sb).build().start();
+      NettyChannelBuilder cb = NettyChannelBuilder.forAddress("127.0.0.1", GrpcEndpoint.port(server),
+          TlsChannelCredentials.newBuilder().trustManager(tls.caPem.toFile()).build())
+          .overrideAuthority("localhost");
+      channel = (direct ? cb.directExecutor() : cb).build();
+    } else if (Report.QUIC_TRANSPORTS.contains(t)) {
+      QuicServerBuilder sb = QuicServerBuilder.forAddress(any).engine(GrpcEndpoint.engine(t))
+          .useTransportSecurity(tls.serverChainPem.toFile(), tls.serverKeyPem.toFile())
+          .addService(BenchService.definition());
+      server = (direct ? sb.directExecutor() : sb).build().start();
+      QuicChannelBuilder cb = GrpcEndpoint.quicChannelBuilder(tls, "127.0.0.1",
+          GrpcEndpoint.port(server)).engine(GrpcEndpoint.engine(t));
+      channel = (direct ? cb.directExecutor() : cb).build();
+    } else {
+      throw new IllegalArgumentException("not measured here: " + t);
+    }
+    try {
+      byte[] request = new byte[BenchService.UNARY_SIZE];
+      for (int i = 0; i < Math.min(calls, 3000); i++) {
+        ClientCalls.blockingUnaryCall(channel, BenchService.UNARY, CallOptions.DEFAULT, request);
+      }
+      long[] nanos = new long[calls];
+      for (int i = 0; i < calls; i++) {
+        long start = System.nanoTime();
+        ClientCalls.blockingUnaryCall(channel, BenchService.UNARY, CallOptions.DEFAULT, request);
+        nanos[i] = System.nanoTime() - start;
+      }
+      Arrays.sort(nanos);
+      return new long[] {nanos[calls / 2] / 1000, nanos[calls * 9 / 10] / 1000,
+          nanos[calls * 99 / 100] / 1000};
+    } finally {
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+}

@@ -6,14 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.grpcquic.engine.EngineTestSupport;
 import dev.grpcquic.engine.QuicConnection;
+import dev.grpcquic.testing.LogCapture;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -80,37 +78,20 @@ class KwikPrivateAccessTest {
             + " the thing it repairs stays broken"), report);
   }
 
-  /** The first use of the engine logs the report once, at CONFIG when nothing is missing. */
+  /** The first use of the engine logs the report once, at FINE when nothing is missing. */
   @Test
   void firstUseLogsTheReportOnce() throws Exception {
-    Logger logger = Logger.getLogger(KwikPrivateAccess.class.getName());
-    List<LogRecord> records = new CopyOnWriteArrayList<>();
-    Handler handler = new Handler() {
-      @Override
-      public void publish(LogRecord record) {
-        records.add(record);
-      }
-
-      @Override
-      public void flush() {}
-
-      @Override
-      public void close() {}
-    };
-    Level level = logger.getLevel();
-    logger.setLevel(Level.CONFIG);
-    logger.addHandler(handler);
-    try (KwikServerEndpoint server = KwikServerEndpoint.start(EngineTestSupport.serverOptions(),
-        EngineTestSupport.acceptor(s -> new EngineTestSupport.Recorder(s, true)))) {
+    List<LogRecord> records;
+    try (LogCapture log = new LogCapture(KwikPrivateAccess.class.getName(), Level.FINE);
+        KwikServerEndpoint server = KwikServerEndpoint.start(EngineTestSupport.serverOptions(),
+            EngineTestSupport.acceptor(s -> new EngineTestSupport.Recorder(s, true)))) {
       QuicConnection client = EngineTestSupport.connect(new KwikClientEngine(),
           server.localAddress(), new EngineTestSupport.ClientHandler());
       client.close(0, "");
-    } finally {
-      logger.removeHandler(handler);
-      logger.setLevel(level);
+      records = log.records();
     }
     assertEquals(1, records.size(), "report records: " + records.size());
-    assertEquals(Level.CONFIG, records.get(0).getLevel());
+    assertEquals(Level.FINE, records.get(0).getLevel());
     assertEquals(String.join("\n", KwikPrivateAccess.report()), records.get(0).getMessage());
   }
 }

@@ -105,7 +105,10 @@ class LifecycleTest {
   void quicIdleTimeoutClosesQuietConnectionAndChannelReconnects() throws Exception {
     // A PING of the quiet-path probe (which pings only while request streams are open) keeps
     // the connection out of idle; on failure its log says which streams were open.
+    // Once (CI, loaded machine) the client kept sending about 25 small ack-eliciting packets a
+    // second with no probe logged: the send-stall guard's nudges are captured too.
     try (LogCapture probe = new LogCapture(QUIET_PATH_PROBE, Level.FINE);
+        LogCapture guard = new LogCapture("dev.grpcquic.engine.kwik.SendStallGuard", Level.FINE);
         QuicTestServer server = new QuicTestServer(
         b -> b.quicIdleTimeout(1, TimeUnit.SECONDS))) {
       // The transport's own end, as grpc-core reports it to transport filters: no sleep, and no
@@ -132,7 +135,9 @@ class LifecycleTest {
       long waitMillis = 30_000 + 3 * Math.max(1000, 3 * ptoMillis);
       assertTrue(terminated.await(Math.min(waitMillis, 120_000), TimeUnit.MILLISECONDS),
           () -> "connection did not time out in " + waitMillis + " ms; stats at start "
-              + atStart + ", now " + stats.get().get() + "; probe log: " + probe.lines());
+              + atStart + ", now " + stats.get().get() + "; probe log: " + probe.lines()
+              + "; send-stall guard: " + guard.records().size() + " nudges, last "
+              + guard.lines().stream().skip(Math.max(0, guard.lines().size() - 5)).toList());
       assertEquals(2, ClientCalls.blockingUnaryCall(channel, TestService.ECHO,
           CallOptions.DEFAULT, new byte[2]).length);
     }

@@ -221,6 +221,10 @@ final class SendStallGuard {
     private Outcome nudge() {
       if (out instanceof FlowControlUpdateListener listener) {
         NUDGES.incrementAndGet();
+        if (LOG.isLoggable(Level.FINE)) {
+          LOG.log(Level.FINE, "nudged stream {0} (unsent data, no send request queued)",
+              stream.id());
+        }
         listener.streamNotBlocked((int) stream.id());
         return Outcome.NUDGED;
       }

@@ -49,7 +49,7 @@ public final class KwikClientEngine implements QuicClientEngine {
 
   @Override
   public boolean sendsKeepAlivePings() {
-    return true; // kwik's keepAlive(seconds)
+    return true; // the adapter pings (KwikConnection.startKeepAlive)
   }
 
   @Override

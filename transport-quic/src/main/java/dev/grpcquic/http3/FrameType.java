@@ -10,6 +10,8 @@ public final class FrameType {
   public static final long PUSH_PROMISE = 0x5;
   public static final long GOAWAY = 0x7;
   public static final long MAX_PUSH_ID = 0xd;
+  /** The first reserved "grease" type (see {@link #isGrease}): a frame every peer ignores. */
+  public static final long GREASE = 0x21;
 
   private FrameType() {}
 
@@ -20,6 +22,6 @@ public final class FrameType {
 
   /** Reserved "grease" values 0x1f * N + 0x21 (RFC 9114 §7.2.8), which peers send to keep extensibility working. */
   public static boolean isGrease(long value) {
-    return value >= 0x21 && (value - 0x21) % 0x1f == 0;
+    return value >= GREASE && (value - GREASE) % 0x1f == 0;
   }
 }

@@ -5,6 +5,7 @@ import dev.grpcquic.engine.QuicConnection;
 import dev.grpcquic.engine.QuicStream;
 import dev.grpcquic.engine.StreamHandler;
 import dev.grpcquic.http3.ControlStreamReader;
+import dev.grpcquic.http3.FrameType;
 import dev.grpcquic.http3.Frames;
 import dev.grpcquic.http3.Http3ErrorCode;
 import dev.grpcquic.http3.Http3Exception;
@@ -72,11 +73,9 @@ final class Http3Control implements Http3RequestStream.ConnectionErrorSink {
    * engines that send no QUIC PING of their own.
    */
   void sendKeepAlive() {
-    controlStream.thenAccept(stream -> stream.write(Frames.frame(RESERVED_FRAME_TYPE, new byte[0]),
+    controlStream.thenAccept(stream -> stream.write(Frames.frame(FrameType.GREASE, new byte[0]),
         false));
   }
-
-  private static final long RESERVED_FRAME_TYPE = 0x21;
 
   /** Sends GOAWAY: requests (server) at or above {@code id} will not be processed. */
   void sendGoaway(long id) {

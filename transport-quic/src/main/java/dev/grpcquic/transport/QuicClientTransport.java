@@ -291,8 +291,7 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
       if (terminated) {
         return;
       }
-      Http3Control c = control;
-      keepAlive = timer.scheduleAtFixedRate(c::sendKeepAlive, periodNanos, periodNanos,
+      keepAlive = timer.scheduleAtFixedRate(control::sendKeepAlive, periodNanos, periodNanos,
           TimeUnit.NANOSECONDS);
     }
   }

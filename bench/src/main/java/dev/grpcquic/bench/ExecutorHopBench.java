@@ -1,14 +1,8 @@
 package dev.grpcquic.bench;
 
-import dev.grpcquic.QuicChannelBuilder;
-import dev.grpcquic.QuicServerBuilder;
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
-import io.grpc.TlsChannelCredentials;
-import io.grpc.TlsServerCredentials;
-import io.grpc.netty.NettyChannelBuilder;
-import io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.ClientCalls;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -23,7 +17,7 @@ import java.util.concurrent.TimeUnit;
  * transport's thread to an application thread and back), per transport, rounds interleaved.
  *
  * <pre>java -cp bench/target/benchmarks.jar dev.grpcquic.bench.ExecutorHopBench [--rounds 2]
- *     [--calls 8000] [--only NETTY_TLS,QUIC_QUICHE,QUIC]</pre>
+ *     [--calls 8000] [--only NETTY_TLS,NETTY_H2C,QUIC,QUIC_QUICHE,QUIC_QUICHE_BBR]</pre>
  */
 public final class ExecutorHopBench {
   private ExecutorHopBench() {}
@@ -67,29 +61,12 @@ public final class ExecutorHopBench {
   /** p50, p90 and p99 in µs of {@code calls} calls after as many warm-up calls (at most 3000). */
   private static long[] loop(Transport t, boolean direct, TlsFiles tls, int calls)
       throws Exception {
-    InetSocketAddress any = new InetSocketAddress("127.0.0.1", 0);
-    Server server;
-    ManagedChannel channel;
-    if (t == Transport.NETTY_TLS) {
-      NettyServerBuilder sb = NettyServerBuilder.forAddress(any, TlsServerCredentials.create(
-          tls.serverChainPem.toFile(), tls.serverKeyPem.toFile()))
-          .addService(BenchService.definition());
-      server = (direct ? sb.directExecutor() : sb).build().start();
-      NettyChannelBuilder cb = NettyChannelBuilder.forAddress("127.0.0.1", GrpcEndpoint.port(server),
-          TlsChannelCredentials.newBuilder().trustManager(tls.caPem.toFile()).build())
-          .overrideAuthority("localhost");
-      channel = (direct ? cb.directExecutor() : cb).build();
-    } else if (Report.QUIC_TRANSPORTS.contains(t)) {
-      QuicServerBuilder sb = QuicServerBuilder.forAddress(any).engine(GrpcEndpoint.engine(t))
-          .useTransportSecurity(tls.serverChainPem.toFile(), tls.serverKeyPem.toFile())
-          .addService(BenchService.definition());
-      server = (direct ? sb.directExecutor() : sb).build().start();
-      QuicChannelBuilder cb = GrpcEndpoint.quicChannelBuilder(tls, "127.0.0.1",
-          GrpcEndpoint.port(server)).engine(GrpcEndpoint.engine(t));
-      channel = (direct ? cb.directExecutor() : cb).build();
-    } else {
-      throw new IllegalArgumentException("not measured here: " + t);
-    }
+    io.grpc.ServerBuilder<?> serverBuilder =
+        GrpcEndpoint.serverBuilder(t, tls, new InetSocketAddress("127.0.0.1", 0));
+    Server server = (direct ? serverBuilder.directExecutor() : serverBuilder).build().start();
+    io.grpc.ManagedChannelBuilder<?> channelBuilder =
+        GrpcEndpoint.channelBuilder(t, tls, "127.0.0.1", GrpcEndpoint.port(server));
+    ManagedChannel channel = (direct ? channelBuilder.directExecutor() : channelBuilder).build();
     try {
       byte[] request = new byte[BenchService.UNARY_SIZE];
       for (int i = 0; i < Math.min(calls, 3000); i++) {

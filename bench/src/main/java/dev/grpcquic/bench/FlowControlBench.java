@@ -196,7 +196,7 @@ public final class FlowControlBench {
       if (!Report.QUIC_TRANSPORTS.contains(t)) {
         continue;
       }
-      String name = t == Transport.QUIC ? "QUIC" : t.label.replace(" (grpc-quic)", "");
+      String name = t.shortLabel();
       int quicPort = ports.get(t.name());
       ManagedChannel adaptive = channel(t, tls, host, quicPort, b -> b);
       try {

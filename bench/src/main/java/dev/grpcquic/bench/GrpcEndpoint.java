@@ -128,32 +128,36 @@ final class GrpcEndpoint implements AutoCloseable {
   private static Server startServer(Transport transport, TlsFiles tls, InetSocketAddress bind,
       int maxConcurrentCalls, java.util.function.UnaryOperator<QuicServerBuilder> quic)
       throws IOException {
+    io.grpc.ServerBuilder<?> builder = serverBuilder(transport, tls, bind);
+    if (builder instanceof QuicServerBuilder quicBuilder) {
+      if (maxConcurrentCalls > 0) {
+        quicBuilder.maxConcurrentCallsPerConnection(maxConcurrentCalls);
+      }
+      builder = quic.apply(quicBuilder);
+    }
+    return builder.build().start();
+  }
+
+  /** The builder of a {@code transport} server on {@code bind} serving {@link BenchService}. */
+  static io.grpc.ServerBuilder<?> serverBuilder(Transport transport, TlsFiles tls,
+      InetSocketAddress bind) throws IOException {
     switch (transport) {
       case QUIC:
       case QUIC_QUICHE:
-      case QUIC_QUICHE_BBR: {
-        QuicServerBuilder builder = QuicServerBuilder.forAddress(bind)
+      case QUIC_QUICHE_BBR:
+        return QuicServerBuilder.forAddress(bind)
             .engine(engine(transport))
             .useTransportSecurity(tls.serverChainPem.toFile(), tls.serverKeyPem.toFile())
             .addService(BenchService.definition());
-        if (maxConcurrentCalls > 0) {
-          builder.maxConcurrentCallsPerConnection(maxConcurrentCalls);
-        }
-        return quic.apply(builder).build().start();
-      }
       case NETTY_TLS: {
         ServerCredentials serverCredentials =
             TlsServerCredentials.create(tls.serverChainPem.toFile(), tls.serverKeyPem.toFile());
         return NettyServerBuilder.forAddress(bind, serverCredentials)
-            .addService(BenchService.definition())
-            .build()
-            .start();
+            .addService(BenchService.definition());
       }
       case NETTY_H2C:
         return NettyServerBuilder.forAddress(bind, InsecureServerCredentials.create())
-            .addService(BenchService.definition())
-            .build()
-            .start();
+            .addService(BenchService.definition());
       default:
         throw new AssertionError(transport);
     }
@@ -172,37 +176,32 @@ final class GrpcEndpoint implements AutoCloseable {
   /** As above, to {@code host:port}; TLS channels verify the name "localhost". */
   static ManagedChannel newChannel(Transport transport, TlsFiles tls, String host, int port,
       int maxConcurrentCalls, java.time.Duration keepAlive) throws IOException {
+    io.grpc.ManagedChannelBuilder<?> builder = channelBuilder(transport, tls, host, port);
+    if (maxConcurrentCalls > 0 && builder instanceof QuicChannelBuilder quic) {
+      quic.maxConcurrentCallsPerConnection(maxConcurrentCalls);
+    }
+    if (keepAlive != null) {
+      builder.keepAliveTime(keepAlive.toMillis(), TimeUnit.MILLISECONDS);
+    }
+    return builder.build();
+  }
+
+  /** The builder of a {@code transport} channel to {@code host:port}. */
+  static io.grpc.ManagedChannelBuilder<?> channelBuilder(Transport transport, TlsFiles tls,
+      String host, int port) throws IOException {
     switch (transport) {
       case QUIC:
       case QUIC_QUICHE:
-      case QUIC_QUICHE_BBR: {
-        QuicChannelBuilder builder = quicChannelBuilder(tls, host, port).engine(engine(transport));
-        if (maxConcurrentCalls > 0) {
-          builder.maxConcurrentCallsPerConnection(maxConcurrentCalls);
-        }
-        if (keepAlive != null) {
-          builder.keepAliveTime(keepAlive.toMillis(), TimeUnit.MILLISECONDS);
-        }
-        return builder.build();
-      }
+      case QUIC_QUICHE_BBR:
+        return quicChannelBuilder(tls, host, port).engine(engine(transport));
       case NETTY_TLS: {
         ChannelCredentials channelCredentials =
             TlsChannelCredentials.newBuilder().trustManager(tls.caPem.toFile()).build();
-        NettyChannelBuilder builder = NettyChannelBuilder.forAddress(host, port, channelCredentials)
+        return NettyChannelBuilder.forAddress(host, port, channelCredentials)
             .overrideAuthority("localhost");
-        if (keepAlive != null) {
-          builder.keepAliveTime(keepAlive.toMillis(), TimeUnit.MILLISECONDS);
-        }
-        return builder.build();
       }
-      case NETTY_H2C: {
-        NettyChannelBuilder builder = NettyChannelBuilder.forAddress(host, port,
-            InsecureChannelCredentials.create());
-        if (keepAlive != null) {
-          builder.keepAliveTime(keepAlive.toMillis(), TimeUnit.MILLISECONDS);
-        }
-        return builder.build();
-      }
+      case NETTY_H2C:
+        return NettyChannelBuilder.forAddress(host, port, InsecureChannelCredentials.create());
       default:
         throw new AssertionError(transport);
     }

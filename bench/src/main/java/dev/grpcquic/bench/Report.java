@@ -59,7 +59,7 @@ final class Report {
           md.append("| ").append(r.profile.name()).append(" | ")
               .append(r.linkCheck == null ? "—" : String.format(Locale.ROOT, "%.2f ms, %.1f Mbit/s%s",
                   r.linkCheck.rttMs(), r.linkCheck.rateMbit(), r.linkCheck.passed() ? "" : " (FAILED)"))
-              .append(" | ").append(quic.label.replace(" (grpc-quic)", ""))
+              .append(" | ").append(quic.shortLabel())
               .append(" | ").append(pair(q, t, p -> p.download == null ? Double.NaN : p.download.medianMbit(), "%.2f"))
               .append(" | ").append(pair(q, t, p -> p.upload == null ? Double.NaN : p.upload.medianMbit(), "%.2f"))
               .append(" | ").append(pair(q, t, p -> p.latency == null ? Double.NaN : p.latency.p50Us() / 1000, "%.2f"))
@@ -129,7 +129,7 @@ final class Report {
       if (quic == null) {
         continue;
       }
-      String name = transport.label.replace(" (grpc-quic)", "");
+      String name = transport.shortLabel();
       if (r.grpc.containsKey(Transport.NETTY_TLS)) {
         ratios.add(new Ratio(name + " ÷ Netty TLS", quic, r.grpc.get(Transport.NETTY_TLS)));
       }

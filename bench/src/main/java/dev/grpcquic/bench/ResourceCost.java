@@ -142,7 +142,7 @@ final class ResourceCost {
   static Cost idleConnections(Transport transport, TlsFiles tls, int count) throws Exception {
     int threadsAtStart = ManagementFactory.getThreadMXBean().getThreadCount();
     // QUIC servers refuse connections beyond maxConnections (1000 by default); idle QUIC
-    // connections end at the idle timeout (no keepalive on quiche), so the clients' 1 h applies.
+    // connections end at the idle timeout (the clients send no keepalive), so their 1 h applies.
     Server server = GrpcEndpoint.startServer(transport, tls, 0,
         b -> b.maxConnections(count + 16).quicIdleTimeout(1, TimeUnit.HOURS));
     Process clients = null;

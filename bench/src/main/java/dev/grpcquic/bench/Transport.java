@@ -21,4 +21,9 @@ public enum Transport {
   Transport(String label) {
     this.label = label;
   }
+
+  /** The label without "(grpc-quic)": table cells and ratio headers ("QUIC on quiche"). */
+  String shortLabel() {
+    return label.replace(" (grpc-quic)", "");
+  }
 }

@@ -136,8 +136,7 @@ class LifecycleTest {
       assertTrue(terminated.await(Math.min(waitMillis, 120_000), TimeUnit.MILLISECONDS),
           () -> "connection did not time out in " + waitMillis + " ms; stats at start "
               + atStart + ", now " + stats.get().get() + "; probe log: " + probe.lines()
-              + "; send-stall guard: " + guard.records().size() + " nudges, last "
-              + guard.lines().stream().skip(Math.max(0, guard.lines().size() - 5)).toList());
+              + "; send-stall guard nudges: " + lastOf(guard.lines(), 5));
       assertEquals(2, ClientCalls.blockingUnaryCall(channel, TestService.ECHO,
           CallOptions.DEFAULT, new byte[2]).length);
     }
@@ -180,5 +179,10 @@ class LifecycleTest {
       assertNotNull(serverSide, "server call did not end");
       assertEquals(Status.Code.CANCELLED, serverSide.getCode(), serverSide.toString());
     }
+  }
+
+  /** The count and the last {@code n} of {@code lines}. */
+  private static String lastOf(java.util.List<String> lines, int n) {
+    return lines.size() + ", last " + lines.subList(Math.max(0, lines.size() - n), lines.size());
   }
 }

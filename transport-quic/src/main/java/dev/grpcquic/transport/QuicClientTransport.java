@@ -554,10 +554,16 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
     conn.openStream(true, http3).whenComplete((quicStream, error) -> {
       synchronized (lock) {
         if (error != null) {
+          // Nothing of the call was sent, so grpc-core may retry it anywhere (MISCARRIED; REFUSED
+          // is retried once only, and this connection would refuse the retry too): a connection
+          // that cannot open streams is going away (kwik says "not connected" while it closes,
+          // before its close reaches onClosed), so no new call is given to it.
+          Status status = Status.UNAVAILABLE.withDescription("could not open a stream")
+              .withCause(error);
           if (!state.cancelled) {
-            state.fail(Status.UNAVAILABLE.withDescription("could not open a stream")
-                .withCause(error), RpcProgress.REFUSED, false);
+            state.fail(status, RpcProgress.MISCARRIED, false);
           }
+          startShutdown(status);
           streamFinished(stream);
           return;
         }

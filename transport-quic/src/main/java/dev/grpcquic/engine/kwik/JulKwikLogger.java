@@ -62,6 +62,9 @@ final class JulKwikLogger extends BaseLogger {
     }
   }
 
+  /** The last error kwik reported with an exception (the cause of an abort), or null. */
+  private volatile String lastError;
+
   /** 0-RTT packets sent so far (kwik reports every packet it sends here, whatever the levels). */
   long zeroRttPacketsSent() {
     return zeroRttPackets.get();
@@ -79,6 +82,17 @@ final class JulKwikLogger extends BaseLogger {
     if (out.isLoggable(Level.FINE)) {
       out.log(Level.FINE, prefix + message, ex);
     }
+  }
+
+  @Override
+  public void error(String message, Throwable error) {
+    lastError = message + ": " + error;
+    super.error(message, error);
+  }
+
+  /** For {@link AbortWatch}: what kwik last reported as an error with an exception. */
+  String lastError() {
+    return lastError;
   }
 
   @Override

@@ -157,6 +157,7 @@ public final class KwikClientEngine implements QuicClientEngine {
         keyLog = null;
       }
       connection.markEstablished();
+      connection.startAbortWatch(logger::lastError);
       connection.setEarlyData(zeroRtt, kwik);
       connection.pollSessionTickets();
       if (options.keepAliveSeconds() > 0) {

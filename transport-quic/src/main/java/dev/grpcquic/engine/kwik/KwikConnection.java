@@ -65,6 +65,7 @@ final class KwikConnection implements QuicConnection {
   private final ReadWakeupWatch readWakeupWatch = new ReadWakeupWatch(ticker);
   private volatile ConnectionTicker.Check keepAlive;
   private volatile QuietPathProbe quietPathProbe;
+  private volatile AbortWatch abortWatch;
   private final AtomicBoolean closeRequested = new AtomicBoolean();
   private final AtomicBoolean terminated = new AtomicBoolean();
   private volatile ConnectionCloseInfo closeInfo;
@@ -177,6 +178,11 @@ final class KwikConnection implements QuicConnection {
     return stopSendingWatch;
   }
 
+  /** For tests: kwik's connection under this one. */
+  tech.kwik.core.QuicConnection kwik() {
+    return kwik;
+  }
+
   /** For tests: the connection's tick. */
   ConnectionTicker ticker() {
     return ticker;
@@ -194,6 +200,27 @@ final class KwikConnection implements QuicConnection {
   void flushSoon() {
     if (kwik instanceof QuicConnectionImpl impl && !isClosingOrClosed()) {
       impl.send(maxSize -> null, 1, tech.kwik.core.common.EncryptionLevel.App, frame -> { }, true);
+    }
+  }
+
+  /**
+   * Runs {@code action} on kwik's sender thread, as it assembles the next packet: kwik state that
+   * the sender reads without a lock (a stream's send buffer) is then never changed under it. Once
+   * the connection is closing the sender may never run again: the action runs here at once.
+   */
+  void onSenderThread(Runnable action) {
+    if (kwik instanceof QuicConnectionImpl impl && !isClosingOrClosed()) {
+      impl.send(maxSize -> {
+        try {
+          action.run();
+        } catch (RuntimeException e) {
+          // Thrown out of this supplier it would end kwik's sender and, with it, the connection.
+          LOG.log(Level.WARNING, "action on kwik's sender thread threw", e);
+        }
+        return null;
+      }, 1, tech.kwik.core.common.EncryptionLevel.App, frame -> { }, true);
+    } else {
+      action.run();
     }
   }
 
@@ -225,6 +252,21 @@ final class KwikConnection implements QuicConnection {
       if (isClosingOrClosed()) {
         probe.stop();
       }
+    }
+  }
+
+  /** Client connections, once established: hears kwik's aborts, which kwik tells no one of. */
+  void startAbortWatch(java.util.function.Supplier<String> cause) {
+    // Our own close reports itself (close()); kwik's state then ends as an abort's does.
+    AbortWatch watch = new AbortWatch(kwik, cause, info -> {
+      if (!closeRequested.get()) {
+        terminated(info);
+      }
+    });
+    abortWatch = watch;
+    watch.start(ticker);
+    if (terminated.get()) {
+      watch.stop();
     }
   }
 
@@ -528,6 +570,10 @@ final class KwikConnection implements QuicConnection {
     QuietPathProbe probe = quietPathProbe;
     if (probe != null) {
       probe.stop();
+    }
+    AbortWatch watch = abortWatch;
+    if (watch != null) {
+      watch.stop();
     }
     ticker.stop(); // once the ticket poll has made its last run
     interruptOpeners();

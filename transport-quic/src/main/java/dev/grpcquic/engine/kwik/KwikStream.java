@@ -466,7 +466,11 @@ final class KwikStream implements QuicStream {
     Runnable resetInKwik = () -> {
       sendAbandoned = true;
       if (sendReset) {
-        kwik.resetStream(applicationErrorCode);
+        // On kwik's sender thread: kwik's reset empties the send buffer that the sender may be
+        // cutting a STREAM frame from (SendBuffer.getStreamFrame peeks after isEmpty), and a
+        // NullPointerException there aborts the connection without telling anyone
+        // (KwikEngineBehaviourTest.streamsResetWhileBusyAreLetGo once failed so in CI).
+        connection.onSenderThread(() -> kwik.resetStream(applicationErrorCode));
       }
       if (abortReading) {
         abortKwikReading(applicationErrorCode);

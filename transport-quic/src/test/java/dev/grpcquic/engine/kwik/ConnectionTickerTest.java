@@ -22,7 +22,7 @@ class ConnectionTickerTest {
 
   /**
    * A client with keep-alive and quiet-path probe and its server connection: one task each on
-   * the adapter's timer (there were six and three), which end with the connections.
+   * the adapter's timer (there were six and three; seven checks now), which end with the connections.
    */
   @Test
   void eachConnectionHasOneTickThatEndsWithIt() throws Exception {
@@ -38,8 +38,8 @@ class ConnectionTickerTest {
           .get(15, TimeUnit.SECONDS);
       KwikConnection client = (KwikConnection) connection;
       // Send-stall guard, STOP_SENDING watch, read wake-up watch, session-ticket poll (for 10 s),
-      // keep-alive, quiet-path probe.
-      assertEquals(6, client.ticker().checkCount());
+      // keep-alive, quiet-path probe, abort watch.
+      assertEquals(7, client.ticker().checkCount());
       assertTrue(client.ticker().ticking());
       assertTrue(EngineTestSupport.eventually(() -> server.connectionCount() == 1, 10_000));
       assertEquals(before + 2, ConnectionTicker.TIMER.getQueue().size(),

@@ -57,7 +57,7 @@ class KwikEngineBehaviourTest {
             closed = handler.closed.get(5, TimeUnit.SECONDS);
           } catch (java.util.concurrent.TimeoutException notClosed) {
           }
-          throw new AssertionError("stream " + i + ": connection " + closed, e);
+          throw new AssertionError("stream " + i + ": " + e.getCause() + ", connection " + closed, e);
         }
         reader.stream = stream;
         stream.request(Integer.MAX_VALUE);
@@ -73,6 +73,32 @@ class KwikEngineBehaviourTest {
       assertTrue(EngineTestSupport.eventually(() -> client.openStreamCount() == 0, 20_000),
           client.openStreamCount() + " streams still held: " + client.describeRequestStreams());
       connection.close(0x100, "");
+    }
+  }
+
+  /**
+   * kwik ends a client connection on an exception in its own threads ({@code abortConnection})
+   * without telling any listener; {@link AbortWatch} must tell the handler, with kwik's reason,
+   * and new streams must fail as on a closed connection rather than with "not connected".
+   */
+  @Test
+  @Timeout(60)
+  void connectionAbortedInsideKwikIsReported() throws Exception {
+    try (KwikServerEndpoint server = KwikServerEndpoint.start(EngineTestSupport.serverOptions(),
+        EngineTestSupport.acceptor(EngineTestSupport::echo))) {
+      EngineTestSupport.ClientHandler handler = new EngineTestSupport.ClientHandler();
+      KwikConnection connection = (KwikConnection) EngineTestSupport.connect(
+          new KwikClientEngine(), server.localAddress(), handler);
+      ((tech.kwik.core.impl.QuicConnectionImpl) connection.kwik())
+          .abortConnection(new IllegalStateException("injected sender fault"));
+      ConnectionCloseInfo closed = handler.closed.get(10, TimeUnit.SECONDS);
+      assertEquals(ConnectionCloseInfo.Reason.LOST, closed.reason(), closed.toString());
+      assertTrue(closed.description().contains("injected sender fault"), closed.toString());
+      java.util.concurrent.ExecutionException failed = org.junit.jupiter.api.Assertions.assertThrows(
+          java.util.concurrent.ExecutionException.class,
+          () -> connection.openStream(true, new EngineTestSupport.Recorder(null, false))
+              .get(10, TimeUnit.SECONDS));
+      assertTrue(connection.isClosingOrClosed(), String.valueOf(failed.getCause()));
     }
   }
 

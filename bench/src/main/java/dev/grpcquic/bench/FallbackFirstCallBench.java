@@ -50,7 +50,11 @@ import org.knowm.xchart.CategoryChart;
  * hit them alike. Medians of N rounds after warm-up rounds.
  *
  * <pre>java -cp bench/target/benchmarks.jar dev.grpcquic.bench.FallbackFirstCallBench [--runs 20]
- *     [--warmup 5] [--race-delay-ms 300] [--docs docs]</pre>
+ *     [--warmup 5] [--race-delay-ms 300] [--pause-ms 0] [--engine kwik|quiche] [--docs docs]</pre>
+ *
+ * <p>{@code --pause-ms}: an idle pause before each new channel, so that the next channel is not
+ * made in the wake of the previous one (quiche builds a connection's codec ahead, a second after
+ * the previous connection started; without a pause each connection builds its own).
  */
 public final class FallbackFirstCallBench {
   private FallbackFirstCallBench() {}
@@ -94,8 +98,9 @@ public final class FallbackFirstCallBench {
         case "--race-delay-ms" -> raceDelayMs = Long.parseLong(args[++i]);
         case "--docs" -> docs = args[++i];
         case "--engine" -> engine = dev.grpcquic.QuicEngines.named(args[++i]);
+        case "--pause-ms" -> pauseMs = Long.parseLong(args[++i]);
         default -> throw new IllegalArgumentException("options: [--runs N] [--warmup N]"
-            + " [--race-delay-ms MS] [--engine kwik|quiche] [--docs DIR]");
+            + " [--race-delay-ms MS] [--pause-ms MS] [--engine kwik|quiche] [--docs DIR]");
       }
     }
     List<Case> cases = List.of(
@@ -118,6 +123,9 @@ public final class FallbackFirstCallBench {
       for (int round = 0; round < warmup + runs; round++) {
         for (Case c : cases) {
           String[] protocol = {null};
+          if (pauseMs > 0) {
+            Thread.sleep(pauseMs);
+          }
           double ms = firstCall(c, servers.port(c.path()), tls, protocol);
           if (round >= warmup) {
             millis.get(c).add(ms);
@@ -132,8 +140,8 @@ public final class FallbackFirstCallBench {
     StringBuilder md = new StringBuilder();
     md.append(String.format("First call on a new channel (set-up + 1 KiB unary, full handshakes),"
         + " loopback; QUIC engine %s; race delay %d ms; median of %d interleaved rounds after %d"
-        + " warm-up rounds; load average %.1f at the end.%n%n", engine.name(), raceDelayMs, runs,
-        warmup, load));
+        + " warm-up rounds%s; load average %.1f at the end.%n%n", engine.name(), raceDelayMs,
+        runs, warmup, pauseMs > 0 ? ", " + pauseMs + " ms idle before each channel" : "", load));
     md.append("| path | client | median (ms) | p10 (ms) | p90 (ms) | protocol | vs pure |\n");
     md.append("|---|---|---|---|---|---|---|\n");
     double baseline = Double.NaN;
@@ -253,6 +261,9 @@ public final class FallbackFirstCallBench {
       channel.awaitTermination(10, TimeUnit.SECONDS);
     }
   }
+
+  /** Idle time before each new channel ({@code --pause-ms}). */
+  private static long pauseMs;
 
   /** The QUIC engine of the channels and of the dual server ({@code --engine}). */
   private static dev.grpcquic.QuicEngine engine = dev.grpcquic.QuicEngines.kwik();

@@ -17,15 +17,12 @@ import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.handler.codec.quic.QLogConfiguration;
 import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicChannelOption;
-import io.netty.handler.codec.quic.QuicClientCodecBuilder;
-import io.netty.handler.codec.quic.QuicCongestionControlAlgorithm;
 import io.netty.handler.codec.quic.QuicSslContext;
 import java.net.InetSocketAddress;
 import java.net.PortUnreachableException;
 import java.security.cert.CertificateException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -39,8 +36,9 @@ import javax.net.ssl.SSLEngine;
  *
  * <p>Each connection has its own connected UDP socket, so that ICMP port unreachable (no QUIC
  * server on that port) fails the connection at once instead of after the connect timeout, and
- * its own codec, since each connection's windows are sized for its path. TLS contexts are shared
- * between connections with the same trust and key material.
+ * its own codec, since each connection's windows are sized for its path (built ahead of need:
+ * {@link ClientCodecs}). TLS contexts are shared between connections with the same trust and key
+ * material.
  */
 public final class QuicheClientEngine implements QuicClientEngine {
   private static final Logger LOG = Logger.getLogger(QuicheClientEngine.class.getName());
@@ -107,7 +105,12 @@ public final class QuicheClientEngine implements QuicClientEngine {
         connection.onConnectFailed(error);
       }
     });
-    ChannelHandler codec = codec(options, tls.context(), serverName, tickets.key());
+    long streamWindow = options.streamReceiveWindow();
+    ChannelHandler codec = ClientCodecs.take(new ClientCodecs.Parameters(
+        options.idleTimeout().toMillis(),
+        Math.max(options.connectionReceiveWindow(), streamWindow), streamWindow,
+        Math.max(MIN_PEER_UNI_STREAMS, options.maxPeerUnidirectionalStreams()),
+        settings.congestionControl()));
     UdpErrors udpErrors = new UdpErrors(future, target);
     new Bootstrap().group(loop).channel(NioDatagramChannel.class)
         .option(ChannelOption.SO_RCVBUF, SOCKET_BUFFER_BYTES)
@@ -127,15 +130,20 @@ public final class QuicheClientEngine implements QuicClientEngine {
             return;
           }
           Channel udp = ((io.netty.channel.ChannelFuture) bound).channel();
-          startHandshake(udp, remote, options, connection, tls, target, future);
+          startHandshake(udp, remote, options, connection, tls, target, serverName,
+              tickets.key(), future);
         });
     return future;
   }
 
   private void startHandshake(Channel udp, InetSocketAddress remote,
       ClientConnectionOptions options, QuicheConnection connection, CachedContext tls,
-      String target, CompletableFuture<QuicConnection> future) {
+      String target, String serverName, int sessionKey,
+      CompletableFuture<QuicConnection> future) {
     var bootstrap = QuicChannel.newBootstrap(udp)
+        .attr(ClientCodecs.TLS_CONTEXT, tls.context())
+        .attr(ClientCodecs.SERVER_NAME, serverName)
+        .attr(ClientCodecs.SESSION_KEY, sessionKey)
         .handler(connection)
         .streamHandler(PeerStreams.INSTANCE)
         .streamOption(ChannelOption.AUTO_READ, false)
@@ -150,7 +158,8 @@ public final class QuicheClientEngine implements QuicClientEngine {
         future.completeExceptionally(new java.net.SocketTimeoutException("QUIC handshake with "
             + target + " did not complete within " + options.connectTimeout().toMillis()
             + " ms: no answer on that UDP port (a firewall may drop UDP)"));
-        connecting.cancel(false);
+        // Closing the socket fails the handshake (cancelling it first made Netty's bootstrap
+        // fail its promise a second time, logged as a warning).
         udp.close();
       }
     }, options.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
@@ -194,37 +203,6 @@ public final class QuicheClientEngine implements QuicClientEngine {
     }
     return cause;
   }
-
-  private ChannelHandler codec(ClientConnectionOptions options, QuicSslContext context,
-      String serverName, int sessionKey) {
-    long streamWindow = options.streamReceiveWindow();
-    return new QuicClientCodecBuilder()
-        // The port is the connection's session cache key (SessionTickets), used for nothing else.
-        .sslEngineProvider(q -> context.newEngine(q.alloc(), serverName, sessionKey))
-        .maxIdleTimeout(options.idleTimeout().toMillis(), TimeUnit.MILLISECONDS)
-        .initialMaxData(Math.max(options.connectionReceiveWindow(), streamWindow))
-        .initialMaxStreamDataBidirectionalLocal(streamWindow)
-        .initialMaxStreamDataBidirectionalRemote(streamWindow)
-        .initialMaxStreamDataUnidirectional(streamWindow)
-        .initialMaxStreamsBidirectional(0)
-        .initialMaxStreamsUnidirectional(
-            Math.max(MIN_PEER_UNI_STREAMS, options.maxPeerUnidirectionalStreams()))
-        .congestionControlAlgorithm(QuicCongestionControlAlgorithm.valueOf(
-            settings.congestionControl().toUpperCase(Locale.ROOT)))
-        .sslTaskExecutor(HANDSHAKE_RECHECK)
-        .build();
-  }
-
-  /**
-   * Runs BoringSSL's tasks (the server certificate's check) at once, as Netty's default does, but
-   * through Netty's "offloaded" path, which looks again whether the handshake is done after the
-   * send that follows. With the default, Netty looks right after the check, before quiche has
-   * finished the handshake (it does so in its next send, the one carrying the client's
-   * Finished), and next only when another packet arrives: a cold connection became active one
-   * round trip late, at the server's HANDSHAKE_DONE (seen in captures over the link emulator;
-   * resumed handshakes, with no certificate to check, were not delayed).
-   */
-  private static final java.util.concurrent.Executor HANDSHAKE_RECHECK = Runnable::run;
 
   private CachedContext context(ClientConnectionOptions options) {
     synchronized (contexts) {

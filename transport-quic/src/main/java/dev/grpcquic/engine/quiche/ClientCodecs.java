@@ -126,7 +126,9 @@ final class ClientCodecs {
 
   private static ChannelHandler build(Parameters p) {
     return new QuicClientCodecBuilder()
-        .sslEngineProvider(q -> context(q).newEngine(q.alloc(), serverName(q), sessionKey(q)))
+        // The session key is the engine's peer "port": the connection's session cache key.
+        .sslEngineProvider(q -> attribute(q, TLS_CONTEXT).newEngine(q.alloc(),
+            attribute(q, SERVER_NAME), attribute(q, SESSION_KEY)))
         .maxIdleTimeout(p.idleTimeoutMillis(), TimeUnit.MILLISECONDS)
         .initialMaxData(p.maxData())
         .initialMaxStreamDataBidirectionalLocal(p.streamWindow())
@@ -140,29 +142,13 @@ final class ClientCodecs {
         .build();
   }
 
-  private static QuicSslContext context(QuicChannel q) {
-    QuicSslContext context = q.attr(TLS_CONTEXT).get();
-    if (context == null) {
-      throw new IllegalStateException("a QUIC channel without its TLS context attribute");
+  /** A connection's own value, set on its QUIC channel by the client engine. */
+  private static <T> T attribute(QuicChannel q, AttributeKey<T> key) {
+    T value = q.attr(key).get();
+    if (value == null) {
+      throw new IllegalStateException("a QUIC channel without its " + key.name() + " attribute");
     }
-    return context;
-  }
-
-  private static String serverName(QuicChannel q) {
-    String name = q.attr(SERVER_NAME).get();
-    if (name == null) {
-      throw new IllegalStateException("a QUIC channel without its server name attribute");
-    }
-    return name;
-  }
-
-  /** The peer "port" given to the TLS engine: the connection's key in the session cache. */
-  private static int sessionKey(QuicChannel q) {
-    Integer key = q.attr(SESSION_KEY).get();
-    if (key == null) {
-      throw new IllegalStateException("a QUIC channel without its session key attribute");
-    }
-    return key;
+    return value;
   }
 
   private static void free(ChannelHandler codec) {

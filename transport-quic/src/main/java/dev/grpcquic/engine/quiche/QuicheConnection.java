@@ -18,6 +18,7 @@ import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicConnectionCloseEvent;
 import io.netty.handler.codec.quic.QuicConnectionPathStats;
 import io.netty.handler.codec.quic.QuicConnectionStats;
+import io.netty.handler.codec.quic.QuicPathEvent;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.handler.codec.quic.QuicStreamLimitChangedEvent;
 import io.netty.handler.codec.quic.QuicStreamType;
@@ -501,6 +502,8 @@ final class QuicheConnection extends ChannelInboundHandlerAdapter implements Qui
       peerClose = close;
     } else if (evt instanceof QuicStreamLimitChangedEvent) {
       openPending();
+    } else if (evt instanceof QuicPathEvent path) {
+      LOG.log(Level.FINE, "{0}: {1}", new Object[] {channel, path});
     } else if (evt instanceof SslEarlyDataReadyEvent && !earlyStreams.isEmpty()) {
       // Comes from inside Netty's send, which would not send what is written now: write after it.
       ctx.channel().eventLoop().execute(this::sendEarly);

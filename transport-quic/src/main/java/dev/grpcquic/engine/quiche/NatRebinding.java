@@ -177,6 +177,10 @@ final class NatRebinding extends ChannelDuplexHandler {
     byCurrent.put(peer.current, peer);
     boolean isAway = peer.current != peer.first;
     away += (isAway ? 1 : 0) - (wasAway ? 1 : 0);
+    QuicheConnection connection = peer.channel.pipeline().get(QuicheConnection.class);
+    if (connection != null) {
+      connection.onPeerPortChanged(to, !isAway);
+    }
   }
 
   /** Remembers the destination connection ID the client uses now (it may switch IDs). */

@@ -10,9 +10,10 @@ import io.netty.handler.codec.quic.QuicConnectionStats;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -51,7 +52,8 @@ final class NatRebinding extends ChannelDuplexHandler {
 
   private final int connectionIdLength;
   private final boolean follow;
-  private final Map<InetSocketAddress, Peer> byFirst = new HashMap<>();
+  /** Live connections by first address: more than one (one client port) are not pinned. */
+  private final Map<InetSocketAddress, List<Peer>> byFirst = new HashMap<>();
   private final Map<InetSocketAddress, Peer> byCurrent = new HashMap<>();
   private final Map<ByteBuffer, Peer> byConnectionId = new HashMap<>();
   /** Peers away from their first address: while none, datagrams out are not looked at. */
@@ -63,6 +65,7 @@ final class NatRebinding extends ChannelDuplexHandler {
     final InetSocketAddress first;
     InetSocketAddress current;
     final ArrayDeque<ByteBuffer> ids = new ArrayDeque<>();
+    /** Its addresses are another live connection's too: left to quiche. */
     boolean shared;
 
     Peer(QuicChannel channel, InetSocketAddress first) {
@@ -92,24 +95,46 @@ final class NatRebinding extends ChannelDuplexHandler {
       return;
     }
     Peer peer = new Peer(channel, first);
-    Peer other = byFirst.get(first);
-    if (other != null) {
-      // One client port, several connections: quiche's datagrams for it cannot be told apart.
-      other.shared = true;
-      peer.shared = true;
-      forgetIds(other);
-      byCurrent.remove(other.current, other);
+    List<Peer> atFirst = byFirst.computeIfAbsent(first, a -> new ArrayList<>(1));
+    atFirst.add(peer);
+    Peer movedHere = byCurrent.get(first);
+    if (atFirst.size() > 1 || movedHere != null) {
+      // One client port, several connections (a client sharing its socket): neither their
+      // datagrams nor quiche's can be told apart by address, so they are left to quiche.
+      atFirst.forEach(this::share);
+      share(movedHere);
     } else {
-      byFirst.put(first, peer);
       byCurrent.put(first, peer);
     }
     channel.closeFuture().addListener(f -> unregister(peer));
   }
 
+  private void share(Peer peer) {
+    if (peer != null) {
+      peer.shared = true;
+      forgetIds(peer);
+      byCurrent.remove(peer.current, peer);
+    }
+  }
+
   private void unregister(Peer peer) {
-    byFirst.remove(peer.first, peer);
+    List<Peer> atFirst = byFirst.get(peer.first);
+    if (atFirst != null) {
+      atFirst.remove(peer);
+      if (atFirst.isEmpty()) {
+        byFirst.remove(peer.first);
+      } else if (atFirst.size() == 1) {
+        // The last one on that port is told apart again, if quiche has not moved it meanwhile.
+        Peer last = atFirst.get(0);
+        if (last.shared && last.current == last.first && !byCurrent.containsKey(last.first)
+            && last.first.equals(last.channel.remoteSocketAddress())) {
+          last.shared = false;
+          byCurrent.put(last.first, last);
+        }
+      }
+    }
     byCurrent.remove(peer.current, peer);
-    if (!Objects.equals(peer.current, peer.first)) {
+    if (peer.current != peer.first) {
       away--;
     }
     forgetIds(peer);
@@ -158,7 +183,8 @@ final class NatRebinding extends ChannelDuplexHandler {
   public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
     if (away > 0 && msg instanceof DatagramPacket packet
         && packet.getClass() == DatagramPacket.class) {
-      Peer peer = byFirst.get(packet.recipient());
+      List<Peer> atFirst = byFirst.get(packet.recipient());
+      Peer peer = atFirst == null || atFirst.size() != 1 ? null : atFirst.get(0);
       if (peer != null && !peer.shared && peer.current != peer.first) {
         ctx.write(new DatagramPacket(packet.content(), peer.current, packet.sender()), promise);
         return;

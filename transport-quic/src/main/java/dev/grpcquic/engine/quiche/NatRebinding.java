@@ -32,13 +32,15 @@ import java.util.logging.Logger;
  * of later ones and resent as on any path. This handler sends quiche's datagrams for that address
  * to the client's current one.
  *
- * <p>A connection moves only on a short-header datagram from a new port of the same host, carrying
- * one of the connection's IDs, that quiche then accepted (its received-packet count went up: the
- * packet decrypted and was not a duplicate). A forged or replayed datagram moves nothing. Sending
- * to the new port is not validated with PATH_CHALLENGE; the same host owns both ports, so nothing
- * can be turned against another host. A change of IP address is left to quiche (validated, with
- * the limits above). Two live connections from the same first address cannot be told apart when
- * quiche sends, so neither of them is pinned.
+ * <p>A connection moves only on a short-header datagram from a new port of the same IP address,
+ * carrying one of the connection's IDs, that quiche then accepted (its received-packet count went
+ * up: the packet decrypted and was not a duplicate). A forged or replayed datagram moves nothing.
+ * The new port is not validated with PATH_CHALLENGE and has no amplification limit: a copy of a
+ * genuine packet that beats the original from another port of the same IP (behind a carrier-grade
+ * NAT, possibly another customer) draws what the server sends until the client's next packet
+ * moves the connection back (docs/migration.md). A change of IP address is left to quiche
+ * (validated, with the faults above). Live connections from one client port cannot be told apart
+ * by address, so none of them is pinned while there are several.
  *
  * <p>With client migration off, such a datagram is dropped instead: the connection stays where it
  * was, as on the kwik engine. (A change of IP address still reaches quiche, which follows it.)

@@ -237,12 +237,15 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
   /**
    * Whether a connection may follow its client to a new address: NAT rebinding (the client's
    * address or port changes under it) and client migration (the client moves to a new port or
-   * network). On by default. A connection moves only after kwik authenticated a packet from the new
-   * address that is the newest the connection has seen and is not a probe; until the client
-   * acknowledges a packet sent to the new address, the server sends there at most three times what
-   * it received from it (plus 6000 bytes). Off: kwik's own behaviour, where every packet from an
-   * address other than the first is dropped and the connection dies on a rebinding. See
-   * docs/migration.md.
+   * network). On by default. On kwik, a connection moves only after kwik authenticated a packet
+   * from the new address that is the newest the connection has seen and is not a probe; until the
+   * client acknowledges a packet sent to the new address, the server sends there at most three
+   * times what it received from it (plus 6000 bytes). Off: kwik's own behaviour, where every
+   * packet from an address other than the first is dropped and the connection dies on a
+   * rebinding. On quiche, a new port of the same IP address is followed once quiche accepted a
+   * packet from it (without path validation) and a new IP address by quiche's own validated path
+   * migration; off, datagrams from a new port are dropped and {@code disable_active_migration} is
+   * sent, but quiche still follows a new IP address. See docs/migration.md.
    */
   public QuicServerBuilder allowClientMigration(boolean allow) {
     this.allowClientMigration = allow;

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.grpcquic.QuicCallOptions;
 import dev.grpcquic.QuicEngine;
+import dev.grpcquic.QuicEngines;
 import dev.grpcquic.QuicMigrationController;
 import dev.grpcquic.testing.CountingTicketStore;
 import dev.grpcquic.testing.QuicTestServer;
@@ -104,6 +105,26 @@ class TransportMetricsTest {
           "closed connections are no longer sampled");
       // Packets of closed connections still count: the counter never goes down.
       assertTrue(metrics.sum("quic.packets.sent", client()) >= sentBefore);
+    }
+  }
+
+  /**
+   * The server counts a client's move to a new port, whatever its engine: the client is kwik's,
+   * the only one that migrates on request.
+   */
+  @Test
+  void serverCountsItsClientsMoveToANewPort() throws Exception {
+    try (MetricsReader metrics = new MetricsReader();
+        QuicTestServer server = new QuicTestServer(b -> b.openTelemetry(metrics.sdk))) {
+      QuicMigrationController migration = new QuicMigrationController();
+      ManagedChannel channel = server.track(server.channelBuilder().engine(QuicEngines.kwik())
+          .migrationController(migration).build());
+      ClientCalls.blockingUnaryCall(channel, TestService.ECHO,
+          CallOptions.DEFAULT.withDeadlineAfter(20, TimeUnit.SECONDS), new byte[] {1});
+      assertEquals(1, migration.migrate());
+      ClientCalls.blockingUnaryCall(channel, TestService.ECHO,
+          CallOptions.DEFAULT.withDeadlineAfter(20, TimeUnit.SECONDS), new byte[] {2});
+      metrics.awaitSum("quic.connection.peer_address_changes", server(), 1);
     }
   }
 

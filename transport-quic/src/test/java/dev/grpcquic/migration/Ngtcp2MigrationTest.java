@@ -1,8 +1,10 @@
 package dev.grpcquic.migration;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.grpcquic.testing.QuicTestServer;
+import dev.grpcquic.testing.TestEngine;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -75,9 +77,29 @@ class Ngtcp2MigrationTest {
    */
   @Test
   void activeMigrationIsRefusedByTheClientAndTheConnectionCarriesOn() throws Exception {
+    Assumptions.assumeTrue(TestEngine.isKwik(), "quiche's server allows active migration");
     String out = runUntilHandshake(false);
     assertTrue(out.contains("disable_active_migration=1"), "kwik no longer sends it?");
     assertTrue(out.contains("[:status: 405]"), "no HTTP answer");
+  }
+
+  /**
+   * quiche's server leaves out disable_active_migration (allowClientMigration is on), so ngtcp2
+   * migrates actively to its new port (RFC 9000 9.2, with a fresh connection ID): quiche
+   * validates the new path and the answer arrives there.
+   */
+  @Test
+  void activeMigrationIsFollowedByTheQuicheServer() throws Exception {
+    Assumptions.assumeFalse(TestEngine.isKwik(), "kwik's server refuses active migration");
+    String out = runUntilHandshake(false);
+    assertFalse(out.contains("disable_active_migration=1"), "quiche's server refuses it?");
+    List<String> ports = localPorts(out);
+    assertTrue(ports.size() >= 2, "the client never changed its port: " + ports);
+    String last = ports.get(ports.size() - 1);
+    int answer = out.indexOf("[:status: 405]");
+    assertTrue(answer >= 0, "no HTTP answer after the migration");
+    assertTrue(out.lastIndexOf("Received packet: local=[127.0.0.1]:" + last, answer) >= 0,
+        "the answer did not arrive at the new port " + last);
   }
 
   /**

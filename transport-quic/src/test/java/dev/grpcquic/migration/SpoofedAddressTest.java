@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.grpcquic.QuicChannelBuilder;
 import dev.grpcquic.testing.QuicTestServer;
+import dev.grpcquic.testing.TestEngine;
 import dev.grpcquic.testing.TestService;
 import dev.grpcquic.testing.TestTls;
 import io.grpc.CallOptions;
@@ -56,7 +57,8 @@ class SpoofedAddressTest {
     attacker = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0));
     ManagedChannel channel = server.track(QuicChannelBuilder
         .forAddress("127.0.0.1", forwarder.front.getLocalPort())
-        .overrideAuthority("localhost").trustManager(TestTls.get().trustManager()).build());
+        .overrideAuthority("localhost").engine(TestEngine.get())
+        .trustManager(TestTls.get().trustManager()).build());
     echo(channel, 3);
     return channel;
   }
@@ -69,7 +71,8 @@ class SpoofedAddressTest {
     for (int i = 0; i < 20; i++) {
       byte[] forged = new byte[genuine.length];
       random.nextBytes(forged);
-      System.arraycopy(genuine, 0, forged, 0, 9); // flags and the 8-byte connection ID
+      // flags and the connection ID (8 bytes on kwik's server, 20 on quiche's)
+      System.arraycopy(genuine, 0, forged, 0, 1 + (TestEngine.isKwik() ? 8 : 20));
       attacker.send(new DatagramPacket(forged, forged.length, forwarder.server));
     }
     echo(channel, 5);
@@ -93,8 +96,10 @@ class SpoofedAddressTest {
 
   /**
    * The remaining risk: a copy that reaches the server before the original moves the connection to
-   * the copier, but only until the client's next packet, and with at most three times the copy's
-   * size plus the allowance sent to the unvalidated address.
+   * the copier, but only until the client's next packet. kwik's server sends at most three times
+   * the copy's size plus the allowance to the unvalidated address; quiche's server (a port change
+   * on the same IP, {@code NatRebinding}) has no such budget and sends there whatever it has to
+   * send until the client's next packet takes the connection back, which this test logs.
    */
   @Test
   void aCopyThatWinsTheRaceMovesTheConnectionBrieflyAndBounded() throws Exception {
@@ -111,8 +116,11 @@ class SpoofedAddressTest {
     java.util.logging.Logger.getLogger(SpoofedAddressTest.class.getName()).info(
         "a copy of " + held.length + " bytes won the race; the server sent " + bytes
             + " bytes to the copier");
-    assertTrue(bytes <= 3L * held.length + 6000, "sent to the unvalidated address: " + bytes);
+    if (TestEngine.isKwik()) {
+      assertTrue(bytes <= 3L * held.length + 6000, "sent to the unvalidated address: " + bytes);
+    }
     echo(channel, 3);
+    assertEquals(0, receivedByAttacker(300), "the connection came back to the client");
   }
 
   /** Bytes the attacker's socket receives before {@code quietMillis} pass without any. */

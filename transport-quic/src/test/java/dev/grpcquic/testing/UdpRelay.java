@@ -78,8 +78,16 @@ public final class UdpRelay implements AutoCloseable {
 
   /** Moves every client to a new upstream port: the server sees new source addresses. */
   public void rebind() throws SocketException {
+    rebind(InetAddress.getLoopbackAddress());
+  }
+
+  /**
+   * Moves every client to a new upstream socket on {@code local} (another 127.x.y.z address on
+   * Linux): the server sees a new IP address, as when a client changes networks.
+   */
+  public void rebind(InetAddress local) throws SocketException {
     for (Map.Entry<SocketAddress, Upstream> entry : upstreams.entrySet()) {
-      Upstream fresh = new Upstream(entry.getKey());
+      Upstream fresh = new Upstream(entry.getKey(), local);
       Upstream old = entry.getValue();
       entry.setValue(fresh);
       old.close();
@@ -106,7 +114,7 @@ public final class UdpRelay implements AutoCloseable {
       SocketAddress client = packet.getSocketAddress();
       Upstream upstream = upstreams.computeIfAbsent(client, c -> {
         try {
-          return new Upstream(c);
+          return new Upstream(c, InetAddress.getLoopbackAddress());
         } catch (SocketException e) {
           return null;
         }
@@ -210,8 +218,8 @@ public final class UdpRelay implements AutoCloseable {
   private final class Upstream {
     final DatagramSocket socket;
 
-    Upstream(SocketAddress client) throws SocketException {
-      socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+    Upstream(SocketAddress client, InetAddress local) throws SocketException {
+      socket = new DatagramSocket(new InetSocketAddress(local, 0));
       socket.setReceiveBufferSize(4 << 20);
       socket.setSendBufferSize(4 << 20);
       daemon(() -> readReplies(client), "udp-relay-up-" + socket.getLocalPort());

@@ -18,6 +18,7 @@ import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicConnectionCloseEvent;
 import io.netty.handler.codec.quic.QuicConnectionPathStats;
 import io.netty.handler.codec.quic.QuicConnectionStats;
+import io.netty.handler.codec.quic.QuicPathEvent;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.handler.codec.quic.QuicStreamLimitChangedEvent;
 import io.netty.handler.codec.quic.QuicStreamType;
@@ -89,6 +90,11 @@ final class QuicheConnection extends ChannelInboundHandlerAdapter implements Qui
   private boolean handedOver;
   /** Server connections handed over early: a close asked for before the handshake was done. */
   private Runnable closeAtEstablished;
+  /** Server connections: the client's address when NatRebinding moved it, else null. */
+  private volatile InetSocketAddress pinnedPeer;
+  private volatile boolean serverSide;
+  private final java.util.concurrent.atomic.AtomicInteger peerAddressChanges =
+      new java.util.concurrent.atomic.AtomicInteger();
   private volatile QuicConnectionCloseEvent peerClose;
   private volatile ConnectionCloseInfo localClose;
 
@@ -139,6 +145,7 @@ final class QuicheConnection extends ChannelInboundHandlerAdapter implements Qui
   void onEstablished(java.util.function.Consumer<QuicheConnection> accept, boolean halfRtt) {
     this.onEstablished = accept;
     this.halfRtt = halfRtt;
+    this.serverSide = true;
     if (halfRtt) {
       // Still in the handshake: streams the client opens in 0-RTT come as they arrive, and
       // those read with the Initial once quiche has answered it (tasks run after the read batch
@@ -371,7 +378,22 @@ final class QuicheConnection extends ChannelInboundHandlerAdapter implements Qui
 
   @Override
   public InetSocketAddress remoteAddress() {
-    return (InetSocketAddress) channel.remoteSocketAddress();
+    InetSocketAddress pinned = pinnedPeer;
+    return pinned != null ? pinned : (InetSocketAddress) channel.remoteSocketAddress();
+  }
+
+  /**
+   * Server connections: {@link NatRebinding} moved the client to {@code to} (quiche still sees
+   * the first address, which {@code remoteSocketAddress} then reports).
+   */
+  void onPeerPortChanged(InetSocketAddress to, boolean backAtFirst) {
+    pinnedPeer = backAtFirst ? null : to;
+    peerAddressChanges.incrementAndGet();
+  }
+
+  @Override
+  public int peerAddressChanges() {
+    return serverSide ? peerAddressChanges.get() : -1;
   }
 
   @Override
@@ -501,6 +523,13 @@ final class QuicheConnection extends ChannelInboundHandlerAdapter implements Qui
       peerClose = close;
     } else if (evt instanceof QuicStreamLimitChangedEvent) {
       openPending();
+    } else if (evt instanceof QuicPathEvent path) {
+      LOG.log(Level.FINE, "{0}: {1}", new Object[] {channel, path});
+      if (path instanceof QuicPathEvent.PeerMigrated) {
+        // quiche moved the connection itself (a new IP address): Netty's remote is current.
+        pinnedPeer = null;
+        peerAddressChanges.incrementAndGet();
+      }
     } else if (evt instanceof SslEarlyDataReadyEvent && !earlyStreams.isEmpty()) {
       // Comes from inside Netty's send, which would not send what is written now: write after it.
       ctx.channel().eventLoop().execute(this::sendEarly);

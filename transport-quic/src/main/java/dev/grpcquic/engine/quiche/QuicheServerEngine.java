@@ -47,6 +47,10 @@ public final class QuicheServerEngine implements QuicServerEngine {
   static final int CONNECTION_REFUSED = 0x2;
   /** H3_NO_ERROR: what an endpoint closing its connections says. */
   private static final int H3_NO_ERROR = 0x100;
+  /** Length of the server's connection IDs (Netty's default, quiche's maximum). */
+  static final int CONNECTION_ID_LENGTH = 20;
+  /** active_connection_id_limit, which is also quiche's limit of paths per connection. */
+  static final long PATHS_PER_CONNECTION = 8;
 
   private final QuicheSettings settings;
 
@@ -70,8 +74,16 @@ public final class QuicheServerEngine implements QuicServerEngine {
     if (options.eventLoopThreads() > 0) {
       bindSockets(options, tls, endpoint);
     } else {
-      bindOne(codecBuilder(options, tls, endpoint).build(), QuicheEventLoops.next(),
-          options.bindAddress(), endpoint, false);
+      ChannelHandler codec = codecBuilder(options, tls, endpoint)
+          .localConnectionIdLength(CONNECTION_ID_LENGTH)
+          .build();
+      boolean follow = options.allowClientMigration();
+      bindOne(new ChannelInitializer<Channel>() {
+        @Override
+        protected void initChannel(Channel udp) {
+          udp.pipeline().addLast(new NatRebinding(CONNECTION_ID_LENGTH, follow), codec);
+        }
+      }, QuicheEventLoops.next(), options.bindAddress(), endpoint, false);
     }
     return endpoint;
   }
@@ -90,6 +102,10 @@ public final class QuicheServerEngine implements QuicServerEngine {
         .initialMaxStreamsBidirectional(options.maxPeerBidirectionalStreams())
         .initialMaxStreamsUnidirectional(options.maxPeerUnidirectionalStreams())
         .activeMigration(options.allowClientMigration())
+        // quiche keeps at most this many paths per connection, and a path it left keeps its
+        // slot: the default of 2 lets a client change its IP address once (port changes stay
+        // on one path, see NatRebinding).
+        .activeConnectionIdLimit(PATHS_PER_CONNECTION)
         .congestionControlAlgorithm(QuicCongestionControlAlgorithm.valueOf(
             settings.congestionControl().toUpperCase(Locale.ROOT)))
         .handler(endpoint.connections)
@@ -122,10 +138,12 @@ public final class QuicheServerEngine implements QuicServerEngine {
       @Override
       protected void initChannel(Channel channel, int localConnectionIdLength,
           QuicConnectionIdGenerator idGenerator) {
-        channel.pipeline().addLast(codecBuilder(options, tls, endpoint)
-            .localConnectionIdLength(localConnectionIdLength)
-            .connectionIdAddressGenerator(idGenerator)
-            .build());
+        channel.pipeline().addLast(
+            new NatRebinding(localConnectionIdLength, options.allowClientMigration()),
+            codecBuilder(options, tls, endpoint)
+                .localConnectionIdLength(localConnectionIdLength)
+                .connectionIdAddressGenerator(idGenerator)
+                .build());
       }
     };
     try {
@@ -209,6 +227,10 @@ public final class QuicheServerEngine implements QuicServerEngine {
         }
         open.add(connection);
         channel.closeFuture().addListener(f -> open.remove(connection));
+        NatRebinding rebinding = NatRebinding.of(channel);
+        if (rebinding != null) {
+          rebinding.register(channel);
+        }
         // Handed over once the handshake is done: a close in the handshake (the transport's
         // H3_EXCESSIVE_LOAD beyond maxConnections) would not reach the client as such. A 0-RTT
         // request hands it over earlier (see onEstablished), its close waiting for the handshake.

@@ -15,6 +15,15 @@ public interface QuicClientEngine {
   }
 
   /**
+   * Whether the engine itself sends a QUIC PING when calls are in flight and nothing arrived for
+   * {@link ClientConnectionOptions#quietPathProbe()}; if not, the transport does it with frames of
+   * its own.
+   */
+  default boolean probesQuietPaths() {
+    return false;
+  }
+
+  /**
    * Connects and completes when the handshake is done. Never blocks the caller. The handler gets
    * the connection's events from then on.
    */

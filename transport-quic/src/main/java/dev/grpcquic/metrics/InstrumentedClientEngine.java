@@ -25,6 +25,16 @@ final class InstrumentedClientEngine implements QuicClientEngine {
   }
 
   @Override
+  public boolean sendsKeepAlivePings() {
+    return engine.sendsKeepAlivePings();
+  }
+
+  @Override
+  public boolean probesQuietPaths() {
+    return engine.probesQuietPaths();
+  }
+
+  @Override
   public CompletableFuture<QuicConnection> connect(ClientConnectionOptions options,
       ConnectionHandler handler) {
     InstrumentedConnection connection = newConnection(options, handler);

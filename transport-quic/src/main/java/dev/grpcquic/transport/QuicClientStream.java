@@ -257,6 +257,7 @@ final class QuicClientStream extends AbstractClientStream {
 
     @Override
     public void onHeaders(List<Header> fields) throws Http3Exception {
+      transport.heardFromServer();
       synchronized (lock) {
         if (cancelled || trailersSeen) {
           return;
@@ -282,6 +283,7 @@ final class QuicClientStream extends AbstractClientStream {
 
     @Override
     public void onData(ByteBuffer payload) {
+      transport.heardFromServer();
       synchronized (lock) {
         if (cancelled || trailersSeen) {
           return;

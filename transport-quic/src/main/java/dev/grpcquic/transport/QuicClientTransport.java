@@ -90,6 +90,9 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
   @GuardedBy("lock") private boolean closeRequested;
   @GuardedBy("lock") private boolean terminated;
   @GuardedBy("lock") private java.util.concurrent.ScheduledFuture<?> keepAlive;
+  @GuardedBy("lock") private java.util.concurrent.ScheduledFuture<?> quietPathProbe;
+  /** When a request stream last brought something, or the quiet-path probe last sent. */
+  private volatile long lastHeardOrProbedNanos = System.nanoTime();
   /** The server's SETTINGS arrived (a connection without them is given up: settingsTimedOut). */
   @GuardedBy("lock") private boolean settingsSeen;
   /** Server streams that came before the connection was handed over (see EarlyPeerStream). */
@@ -267,6 +270,7 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
       }
     });
     startKeepAlive();
+    startQuietPathProbe();
     for (QuicClientStream stream : toOpen) {
       openStream(stream);
     }
@@ -294,6 +298,48 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
       keepAlive = timer.scheduleAtFixedRate(control::sendKeepAlive, periodNanos, periodNanos,
           TimeUnit.NANOSECONDS);
     }
+  }
+
+  /**
+   * quietPathProbe on an engine that does not probe itself (quiche): with calls in flight and
+   * nothing arrived on their streams for the period, a reserved frame on the control stream, so
+   * that a server whose packets go to an address the client left (NAT rebinding) hears from the
+   * new one. Without it a waiting client stays silent until the idle timeout (MigrationTest's
+   * waiting-client test on a quiche client). Looks four times per period.
+   */
+  private void startQuietPathProbe() {
+    long periodNanos = settings.quietPathProbe() == null ? 0 : settings.quietPathProbe().toNanos();
+    if (periodNanos <= 0 || timer == null || settings.engine().probesQuietPaths()) {
+      return;
+    }
+    synchronized (lock) {
+      if (terminated) {
+        return;
+      }
+      long lookNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(10), periodNanos / 4);
+      quietPathProbe = timer.scheduleWithFixedDelay(() -> probeIfQuiet(periodNanos), lookNanos,
+          lookNanos, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  private void probeIfQuiet(long periodNanos) {
+    long now = System.nanoTime();
+    if (now - lastHeardOrProbedNanos < periodNanos) {
+      return;
+    }
+    synchronized (lock) {
+      if (streams.isEmpty() || terminated) {
+        lastHeardOrProbedNanos = now; // a call starting now is not quiet yet
+        return;
+      }
+    }
+    lastHeardOrProbedNanos = now;
+    control.sendKeepAlive();
+  }
+
+  /** A request stream brought a frame: the path works (for the quiet-path probe). */
+  void heardFromServer() {
+    lastHeardOrProbedNanos = System.nanoTime();
   }
 
   private void watchForSettings() {
@@ -683,6 +729,9 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
       terminated = true;
       if (keepAlive != null) {
         keepAlive.cancel(false);
+      }
+      if (quietPathProbe != null) {
+        quietPathProbe.cancel(false);
       }
       if (connection != null) {
         rememberPath(connection);

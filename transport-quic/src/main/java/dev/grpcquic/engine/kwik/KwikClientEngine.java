@@ -53,6 +53,11 @@ public final class KwikClientEngine implements QuicClientEngine {
   }
 
   @Override
+  public boolean probesQuietPaths() {
+    return true; // QuietPathProbe
+  }
+
+  @Override
   public CompletableFuture<QuicConnection> connect(
       ClientConnectionOptions options, ConnectionHandler handler) {
     return connect(options, handler, List.of());

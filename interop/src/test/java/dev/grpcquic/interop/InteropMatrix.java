@@ -49,6 +49,9 @@ public final class InteropMatrix {
         "quiche -> Netty-H3 peer (mTLS)");
     PEER.put("dev.grpcquic.interop.peer.GtlsclientTest", "ngtcp2 gtlsclient -> kwik");
     PEER.put(QUICHE + "dev.grpcquic.interop.peer.GtlsclientTest", "ngtcp2 gtlsclient -> quiche");
+    PEER.put("dev.grpcquic.interop.peer.FlupkeClientToQuicServerTest", "flupke -> kwik");
+    PEER.put(QUICHE + "dev.grpcquic.interop.peer.FlupkeClientToQuicServerTest",
+        "flupke -> quiche");
     PEER.put("dev.grpcquic.interop.InteropClientServerTest", "InteropClient -> InteropServer");
   }
 

@@ -40,7 +40,12 @@ public final class QuicInternalServer implements InternalServer {
   private final InternalLogId logId;
   private final Object lock = new Object();
   @GuardedBy("lock") private ScheduledExecutorService timer;
-  @GuardedBy("lock") private QuicServerEndpoint endpoint;
+  /**
+   * Set once by {@link #start}; volatile rather than guarded, because grpc-core calls {@link #start}
+   * and {@link #getListenSocketAddress} holding its own lock, which {@link #accept} takes (in
+   * listener.transportCreated) while it holds ours: taking ours there could deadlock.
+   */
+  private volatile QuicServerEndpoint endpoint;
   @GuardedBy("lock") private ServerListener listener;
   @GuardedBy("lock") private final Set<QuicServerTransport> transports = new HashSet<>();
   @GuardedBy("lock") private boolean shutdown;
@@ -85,9 +90,7 @@ public final class QuicInternalServer implements InternalServer {
       }
       throw e;
     }
-    synchronized (lock) {
-      endpoint = bound;
-    }
+    endpoint = bound;
   }
 
   private ConnectionHandler accept(QuicConnection connection) {
@@ -231,9 +234,8 @@ public final class QuicInternalServer implements InternalServer {
 
   @Override
   public SocketAddress getListenSocketAddress() {
-    synchronized (lock) {
-      return endpoint != null ? endpoint.localAddress() : settings.bindAddress();
-    }
+    QuicServerEndpoint bound = endpoint;
+    return bound != null ? bound.localAddress() : settings.bindAddress();
   }
 
   @Override

@@ -32,6 +32,9 @@ import java.util.concurrent.TimeUnit;
  *   <li>BidiStreamingRpc: echoes each request; ends after the client's FIN.
  *   <li>Metadata: x-grpc-test-echo-initial is echoed in the headers, x-grpc-test-echo-trailing-bin
  *       in the trailers (as in gRPC's interop test server).
+ *   <li>x-grpc-test-headers-first (any value): the response headers go out before the handler
+ *       runs, so a call that fails without a message ends in HEADERS followed by trailing HEADERS
+ *       (no DATA between them) rather than Trailers-Only.
  * </ul>
  */
 final class OurServer implements AutoCloseable {
@@ -39,6 +42,8 @@ final class OurServer implements AutoCloseable {
       Metadata.Key.of("x-grpc-test-echo-initial", Metadata.ASCII_STRING_MARSHALLER);
   static final Metadata.Key<byte[]> ECHO_TRAILING_BIN =
       Metadata.Key.of("x-grpc-test-echo-trailing-bin", Metadata.BINARY_BYTE_MARSHALLER);
+  static final Metadata.Key<String> HEADERS_FIRST =
+      Metadata.Key.of("x-grpc-test-headers-first", Metadata.ASCII_STRING_MARSHALLER);
 
   final Server server;
   /** For every call the server saw cancelled: its method and the cancellation status. */
@@ -73,8 +78,16 @@ final class OurServer implements AutoCloseable {
       String method = call.getMethodDescriptor().getBareMethodName();
       started.add(method);
       ServerCall<ReqT, RespT> echoing = new SimpleForwardingServerCall<>(call) {
+        boolean headersSent;
+
         @Override
         public void sendHeaders(Metadata headers) {
+          // The stub sends headers with its first message: after headers-first, drop that second
+          // call (grpc-core refuses a second sendHeaders).
+          if (headersSent) {
+            return;
+          }
+          headersSent = true;
           String initial = requestHeaders.get(ECHO_INITIAL);
           if (initial != null) {
             headers.put(ECHO_INITIAL, initial);
@@ -91,6 +104,9 @@ final class OurServer implements AutoCloseable {
           super.close(status, trailers);
         }
       };
+      if (requestHeaders.containsKey(HEADERS_FIRST)) {
+        echoing.sendHeaders(new Metadata());
+      }
       return new SimpleForwardingServerCallListener<>(next.startCall(echoing, requestHeaders)) {
         @Override
         public void onCancel() {

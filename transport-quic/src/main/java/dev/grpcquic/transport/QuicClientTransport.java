@@ -93,6 +93,8 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
   @GuardedBy("lock") private java.util.concurrent.ScheduledFuture<?> quietPathProbe;
   /** When a request stream last brought something, or the quiet-path probe last sent. */
   private volatile long lastHeardOrProbedNanos = System.nanoTime();
+  /** The transport probes (startQuietPathProbe): only then is every frame's arrival noted. */
+  private volatile boolean probingQuietPath;
   /** The server's SETTINGS arrived (a connection without them is given up: settingsTimedOut). */
   @GuardedBy("lock") private boolean settingsSeen;
   /** Server streams that came before the connection was handed over (see EarlyPeerStream). */
@@ -316,6 +318,7 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
       if (terminated) {
         return;
       }
+      probingQuietPath = true;
       long lookNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(10), periodNanos / 4);
       quietPathProbe = timer.scheduleWithFixedDelay(() -> probeIfQuiet(periodNanos), lookNanos,
           lookNanos, TimeUnit.NANOSECONDS);
@@ -339,7 +342,9 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
 
   /** A request stream brought a frame: the path works (for the quiet-path probe). */
   void heardFromServer() {
-    lastHeardOrProbedNanos = System.nanoTime();
+    if (probingQuietPath) {
+      lastHeardOrProbedNanos = System.nanoTime();
+    }
   }
 
   private void watchForSettings() {

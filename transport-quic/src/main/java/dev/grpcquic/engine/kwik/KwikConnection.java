@@ -198,9 +198,7 @@ final class KwikConnection implements QuicConnection {
    * otherwise wait for the next packet, while a peer waiting for it sends nothing.
    */
   void flushSoon() {
-    if (kwik instanceof QuicConnectionImpl impl && !isClosingOrClosed()) {
-      impl.send(maxSize -> null, 1, tech.kwik.core.common.EncryptionLevel.App, frame -> { }, true);
-    }
+    onSenderThread(() -> { });
   }
 
   /**

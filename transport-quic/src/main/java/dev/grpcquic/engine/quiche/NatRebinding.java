@@ -183,13 +183,19 @@ final class NatRebinding extends ChannelDuplexHandler {
 
   @Override
   public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-    if (away > 0 && msg instanceof DatagramPacket packet
-        && packet.getClass() == DatagramPacket.class) {
+    if (away > 0 && msg instanceof DatagramPacket packet) {
       List<Peer> atFirst = byFirst.get(packet.recipient());
       Peer peer = atFirst == null || atFirst.size() != 1 ? null : atFirst.get(0);
       if (peer != null && !peer.shared && peer.current != peer.first) {
-        ctx.write(new DatagramPacket(packet.content(), peer.current, packet.sender()), promise);
-        return;
+        // A GSO send (epoll) keeps its segment size: as one plain datagram it would not fit.
+        DatagramPacket moved = packet.getClass() == DatagramPacket.class
+            ? new DatagramPacket(packet.content(), peer.current, packet.sender())
+            : DatagramIo.chosen() == DatagramIo.EPOLL
+                ? EpollSupport.redirected(packet, peer.current) : null;
+        if (moved != null) {
+          ctx.write(moved, promise);
+          return;
+        }
       }
     }
     ctx.write(msg, promise);

@@ -13,7 +13,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.DatagramChannel;
-import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.handler.codec.quic.QLogConfiguration;
 import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicChannelOption;
@@ -112,7 +111,7 @@ public final class QuicheClientEngine implements QuicClientEngine {
         Math.max(MIN_PEER_UNI_STREAMS, options.maxPeerUnidirectionalStreams()),
         settings.congestionControl()));
     UdpErrors udpErrors = new UdpErrors(future, target);
-    new Bootstrap().group(loop).channel(NioDatagramChannel.class)
+    new Bootstrap().group(loop).channel(DatagramIo.chosen().channelClass())
         .option(ChannelOption.SO_RCVBUF, SOCKET_BUFFER_BYTES)
         .option(ChannelOption.SO_SNDBUF, SOCKET_BUFFER_BYTES)
         .handler(new ChannelInitializer<DatagramChannel>() {
@@ -147,6 +146,8 @@ public final class QuicheClientEngine implements QuicClientEngine {
         .handler(connection)
         .streamHandler(PeerStreams.INSTANCE)
         .streamOption(ChannelOption.AUTO_READ, false)
+        .option(QuicChannelOption.SEGMENTED_DATAGRAM_PACKET_ALLOCATOR,
+            DatagramIo.chosen().segments())
         .remoteAddress(remote);
     if (settings.qlogDirectory() != null) {
       bootstrap.option(QuicChannelOption.QLOG, new QLogConfiguration(

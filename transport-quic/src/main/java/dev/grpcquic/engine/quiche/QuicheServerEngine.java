@@ -11,10 +11,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioChannelOption;
-import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.handler.codec.quic.QLogConfiguration;
 import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicChannelOption;
@@ -23,7 +19,6 @@ import io.netty.handler.codec.quic.QuicCongestionControlAlgorithm;
 import io.netty.handler.codec.quic.QuicConnectionIdGenerator;
 import io.netty.handler.codec.quic.QuicServerCodecBuilder;
 import io.netty.handler.codec.quic.QuicSslContext;
-import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -110,7 +105,9 @@ public final class QuicheServerEngine implements QuicServerEngine {
             settings.congestionControl().toUpperCase(Locale.ROOT)))
         .handler(endpoint.connections)
         .streamHandler(PeerStreams.INSTANCE)
-        .streamOption(ChannelOption.AUTO_READ, false);
+        .streamOption(ChannelOption.AUTO_READ, false)
+        .option(QuicChannelOption.SEGMENTED_DATAGRAM_PACKET_ALLOCATOR,
+            DatagramIo.chosen().segments());
     if (settings.qlogDirectory() != null) {
       builder.option(QuicChannelOption.QLOG, new QLogConfiguration(
           settings.qlogDirectory().toString(), "grpc-quic server", options.bindAddress().toString()));
@@ -132,8 +129,7 @@ public final class QuicheServerEngine implements QuicServerEngine {
           + QuicheAvailability.platform() + ") does not offer");
     }
     int threads = options.eventLoopThreads();
-    endpoint.ownLoops = new MultiThreadIoEventLoopGroup(threads,
-        new DefaultThreadFactory("grpc-quic-quiche-server", true), NioIoHandler.newFactory());
+    endpoint.ownLoops = DatagramIo.chosen().newGroup(threads, "grpc-quic-quiche-server");
     QuicCodecDispatcher dispatcher = new QuicCodecDispatcher() {
       @Override
       protected void initChannel(Channel channel, int localConnectionIdLength,
@@ -163,12 +159,12 @@ public final class QuicheServerEngine implements QuicServerEngine {
   private static Channel bindOne(ChannelHandler handler, EventLoop loop,
       InetSocketAddress address, Endpoint endpoint, boolean reusePort) throws IOException {
     Bootstrap bootstrap = new Bootstrap().group(loop)
-        .channel(NioDatagramChannel.class)
+        .channel(DatagramIo.chosen().channelClass())
         .option(ChannelOption.SO_RCVBUF, QuicheClientEngine.SOCKET_BUFFER_BYTES)
         .option(ChannelOption.SO_SNDBUF, QuicheClientEngine.SOCKET_BUFFER_BYTES)
         .handler(handler);
     if (reusePort) {
-      bootstrap.option(NioChannelOption.of(StandardSocketOptions.SO_REUSEPORT), true);
+      DatagramIo.chosen().reusePort(bootstrap);
     }
     try {
       Channel udp = bootstrap.bind(address).sync().channel();

@@ -64,6 +64,11 @@ final class AdmittedStream implements QuicStream, StreamHandler {
   }
 
   @Override
+  public void writeLater(ByteBuffer data) {
+    stream.writeLater(data);
+  }
+
+  @Override
   public long queuedBytes() {
     return stream.queuedBytes();
   }

@@ -23,6 +23,15 @@ public interface QuicStream {
    */
   void write(ByteBuffer data, boolean fin);
 
+  /**
+   * Queues bytes like {@code write(data, false)}, but they may wait for the stream's next {@link
+   * #write} (grpc-core's unflushed writes: a response's headers wait for its message), so that
+   * both leave together. The caller must write again, or reset the stream.
+   */
+  default void writeLater(ByteBuffer data) {
+    write(data, false);
+  }
+
   /** Bytes queued by {@link #write} that the engine has not yet accepted. */
   long queuedBytes();
 

@@ -66,6 +66,11 @@ final class InstrumentedStream implements QuicStream, StreamHandler {
   }
 
   @Override
+  public void writeLater(ByteBuffer data) {
+    delegate.writeLater(data);
+  }
+
+  @Override
   public long queuedBytes() {
     return delegate.queuedBytes();
   }

@@ -108,32 +108,51 @@ final class Http3RequestStream implements StreamHandler {
   }
 
   void writeHeaders(List<Header> fields, boolean fin) {
-    ByteBuffer frame = Frames.headers(ENCODER.encode(fields));
-    enqueue(frame, frame.remaining(), 0, fin);
+    writeHeaders(fields, fin, true);
   }
 
-  /** Sends {@code payload} as one DATA frame (or only FIN when it is empty and fin is set). */
+  /**
+   * Sends a HEADERS frame; unless {@code flush} (or {@code fin}), it may wait for the next write
+   * (see {@link QuicStream#writeLater}).
+   */
+  void writeHeaders(List<Header> fields, boolean fin, boolean flush) {
+    ByteBuffer frame = Frames.headers(ENCODER.encode(fields));
+    enqueue(frame, frame.remaining(), 0, fin, flush);
+  }
+
   void writeData(ByteBuffer payload, boolean fin) {
+    writeData(payload, fin, true);
+  }
+
+  /**
+   * Sends {@code payload} as one DATA frame (or only FIN when it is empty and fin is set); unless
+   * {@code flush} (or {@code fin}), it may wait for the next write.
+   */
+  void writeData(ByteBuffer payload, boolean fin, boolean flush) {
     int length = payload.remaining();
     if (length == 0) {
       if (fin) {
-        enqueue(ByteBuffer.allocate(0), 0, 0, true);
+        enqueue(ByteBuffer.allocate(0), 0, 0, true, true);
       }
       return;
     }
     ByteBuffer header = Frames.dataFrameHeader(length);
     int overhead = header.remaining();
-    enqueue(header, overhead, 0, false);
-    enqueue(payload, 0, length, fin);
+    enqueue(header, overhead, 0, false, false);
+    enqueue(payload, 0, length, fin, flush);
   }
 
-  private void enqueue(ByteBuffer bytes, int overhead, int payload, boolean fin) {
+  private void enqueue(ByteBuffer bytes, int overhead, int payload, boolean fin, boolean flush) {
     synchronized (unwritten) {
       if (overhead + payload > 0) {
         unwritten.add(new int[] {overhead, payload});
       }
     }
-    stream.write(bytes, fin);
+    if (fin || flush) {
+      stream.write(bytes, fin);
+    } else {
+      stream.writeLater(bytes);
+    }
   }
 
   /** The application consumed {@code bytes} of DATA payload: let the peer send that much more. */

@@ -42,6 +42,13 @@ final class QuicClientStream extends AbstractClientStream {
   private final boolean earlyEligible;
   /** The client sends one message: its request is complete only with the end of stream. */
   private final boolean earlyWaitsForEnd;
+  /**
+   * A one-message request's stream opens with its message, as grpc-netty holds such a call's
+   * headers for it: the stream's creation, HEADERS, DATA and FIN then happen in one turn of the
+   * engine's event loop and leave as one datagram (opened at the headers, the stream took a
+   * wake-up of the loop of its own, and the headers often a datagram of their own).
+   */
+  @GuardedBy("lock") private boolean startWaitsForMessage;
 
   QuicClientStream(QuicClientTransport transport, Object lock, String authority, String path,
       String userAgent, Metadata headers, CallOptions callOptions, StatsTraceContext statsTraceCtx,
@@ -96,6 +103,12 @@ final class QuicClientStream extends AbstractClientStream {
     @Override
     public void writeHeaders(Metadata metadata, byte[] payload) {
       requestHeaders = HeaderBlocks.request(authority, path, userAgent, metadata);
+      if (earlyWaitsForEnd && transport.connected()) {
+        synchronized (lock) {
+          startWaitsForMessage = true;
+        }
+        return;
+      }
       transport.startStream(QuicClientStream.this);
     }
 
@@ -104,6 +117,7 @@ final class QuicClientStream extends AbstractClientStream {
         int numMessages) {
       ByteBuffer bytes = frame == null
           ? ByteBuffer.allocate(0) : ((ByteBufferWritableBuffer) frame).flip();
+      boolean start = false;
       synchronized (lock) {
         if (state.cancelled) {
           return;
@@ -114,14 +128,20 @@ final class QuicClientStream extends AbstractClientStream {
         }
         if (state.http3 == null || state.http3.quicStream() == null) {
           state.pending.add(new PendingData(bytes, endOfStream));
-          // Early data goes when the request is complete (one-message requests: grpc-core
-          // flushes the message before it ends the stream) or, for streaming requests, flushed.
-          if (endOfStream || (flush && !earlyWaitsForEnd)) {
+          if (startWaitsForMessage) {
+            start = endOfStream || flush;
+            startWaitsForMessage = !start;
+          } else if (endOfStream || (flush && !earlyWaitsForEnd)) {
+            // Early data goes when the request is complete (one-message requests: grpc-core
+            // flushes the message before it ends the stream) or, for streaming requests, flushed.
             transport.earlyRequestWritten(QuicClientStream.this);
           }
         } else {
-          state.writeData(bytes, endOfStream);
+          state.writeData(bytes, endOfStream, flush);
         }
+      }
+      if (start) {
+        transport.startStream(QuicClientStream.this);
       }
     }
 
@@ -188,11 +208,12 @@ final class QuicClientStream extends AbstractClientStream {
         return;
       }
       http3.attach(quicStream);
-      http3.writeHeaders(requestHeaders, false);
+      http3.writeHeaders(requestHeaders, false, pending.isEmpty());
       // Stream tracers learn that the request headers went out (grpc-core leaves this to us).
       getStatsTraceContext().clientOutboundHeaders();
-      for (PendingData data : pending) {
-        writeData(data.bytes, data.endOfStream);
+      for (int i = 0; i < pending.size(); i++) {
+        PendingData data = pending.get(i);
+        writeData(data.bytes, data.endOfStream, i == pending.size() - 1);
       }
       pending.clear();
       getTransportTracer().reportLocalStreamStarted();
@@ -206,12 +227,12 @@ final class QuicClientStream extends AbstractClientStream {
     }
 
     @GuardedBy("lock")
-    void writeData(ByteBuffer bytes, boolean endOfStream) {
+    void writeData(ByteBuffer bytes, boolean endOfStream, boolean flush) {
       if (finSent) {
         return;
       }
       finSent = endOfStream;
-      http3.writeData(bytes, endOfStream);
+      http3.writeData(bytes, endOfStream, flush);
     }
 
     /** Ends the call from the transport (connection lost, GOAWAY, shutdownNow). */

@@ -532,6 +532,13 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
    * The call starts: open its QUIC stream, now or when one of the open streams ends (and the
    * engine may wait for the server's stream limit too).
    */
+  /** Whether the connection is up (a call's stream can open at once when it asks). */
+  boolean connected() {
+    synchronized (lock) {
+      return connection != null;
+    }
+  }
+
   void startStream(QuicClientStream stream) {
     synchronized (lock) {
       if (zeroRtt && connection == null && shutdownStatus == null) {

@@ -85,7 +85,8 @@ final class QuicServerStream extends AbstractServerStream {
       synchronized (lock) {
         if (!state.closed) {
           state.headersWritten = true;
-          http3.writeHeaders(HeaderBlocks.responseHeaders(headers), false);
+          // Unflushed (a unary response's): they leave with the message.
+          http3.writeHeaders(HeaderBlocks.responseHeaders(headers), false, flush);
         }
       }
     }
@@ -101,7 +102,7 @@ final class QuicServerStream extends AbstractServerStream {
         if (numMessages > 0) {
           transportTracer.reportMessageSent(numMessages);
         }
-        http3.writeData(bytes, false);
+        http3.writeData(bytes, false, flush);
       }
     }
 

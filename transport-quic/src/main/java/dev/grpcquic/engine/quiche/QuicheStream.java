@@ -169,6 +169,14 @@ final class QuicheStream extends ChannelInboundHandlerAdapter implements QuicStr
     }
   }
 
+  /** Waits in {@link #posted} for the next write's drain: no wake-up of the event loop for it. */
+  @Override
+  public void writeLater(ByteBuffer data) {
+    int bytes = data.remaining();
+    queued.addAndGet(bytes);
+    posted.add(new PostedWrite(data, false, bytes));
+  }
+
   private void drainPosted() {
     drainScheduled.set(false);
     PostedWrite next;
@@ -270,6 +278,7 @@ final class QuicheStream extends ChannelInboundHandlerAdapter implements QuicStr
       boolean stopInput = !inputDone && !finReceived;
       outputDone = true;
       connection.unwatchStopSending(this);
+      drainPosted(); // drops what waits, written later or not
       endInput();
       if (resetOutput && stopInput) {
         channel.shutdown(code);
@@ -294,6 +303,7 @@ final class QuicheStream extends ChannelInboundHandlerAdapter implements QuicStr
       }
       outputDone = true;
       connection.unwatchStopSending(this);
+      drainPosted();
       channel.shutdownOutput((int) applicationErrorCode);
     });
     return true;

@@ -54,6 +54,14 @@ final class QuicheStream extends ChannelInboundHandlerAdapter implements QuicStr
   private final AtomicLong queued = new AtomicLong();
   private final ConcurrentLinkedQueue<PostedWrite> posted = new ConcurrentLinkedQueue<>();
   private final AtomicBoolean drainScheduled = new AtomicBoolean();
+  /** Credit given by {@link #request} and not yet taken into {@link #credit} by the event loop. */
+  private final AtomicLong requested = new AtomicLong();
+  /**
+   * Set by the event loop when its credit ran out: only then does {@link #request} wake it. A
+   * call's reader returns credit for every message it consumes, from the application's thread;
+   * while credit is left, that is only a number for the loop's next read, not worth a wake-up.
+   */
+  private volatile boolean creditNeeded = true;
   /** Set by {@link #reset} and {@link #stopSending} on the caller's thread: no inbound events after. */
   private volatile boolean abandoned;
 
@@ -121,6 +129,7 @@ final class QuicheStream extends ChannelInboundHandlerAdapter implements QuicStr
       return new MaxMessageHandle() {
         @Override
         public int guess() {
+          takeRequested();
           return (int) Math.max(1, Math.min(credit, MAX_READ_BYTES));
         }
       };
@@ -142,13 +151,22 @@ final class QuicheStream extends ChannelInboundHandlerAdapter implements QuicStr
     if (bytes <= 0) {
       return;
     }
-    run(() -> {
-      if (inputDone || abandoned) {
-        return;
-      }
-      credit += bytes;
-      deliver();
-    });
+    requested.addAndGet(bytes);
+    if (creditNeeded) {
+      run(() -> {
+        if (!inputDone && !abandoned) {
+          deliver();
+        }
+      });
+    }
+  }
+
+  /** Event loop: takes the credit {@link #request} gave since the last look. */
+  private void takeRequested() {
+    long more = requested.getAndSet(0);
+    if (more > 0) {
+      credit += more;
+    }
   }
 
   /**
@@ -396,6 +414,7 @@ final class QuicheStream extends ChannelInboundHandlerAdapter implements QuicStr
 
   /** Hands buffered bytes to the handler while credit lasts; asks the channel for more. */
   private void deliver() {
+    takeRequested();
     while (credit > 0 && !received.isEmpty() && !inputDone && !abandoned) {
       ByteBuf head = received.peek();
       int n = (int) Math.min(credit, head.readableBytes());
@@ -411,6 +430,18 @@ final class QuicheStream extends ChannelInboundHandlerAdapter implements QuicStr
     }
     if (inputDone || abandoned) {
       return;
+    }
+    if (credit == 0) {
+      // Out of credit: from now on request() wakes the loop. Credit that came before the flag was
+      // set is seen here (the flag is written before the look, request() adds before its look).
+      creditNeeded = true;
+      if (requested.get() > 0) {
+        creditNeeded = false;
+        deliver();
+        return;
+      }
+    } else {
+      creditNeeded = false;
     }
     if (credit == 0 && bidirectional && !outputDone) {
       // The application stopped reading, so no read is pending and a RESET_STREAM would go

@@ -17,7 +17,7 @@ import java.util.logging.Logger;
 /**
  * A kwik stream behind the engine's non-blocking {@link QuicStream}.
  *
- * <p>Threads: kwik's stream I/O blocks, so it runs on the connection's blocking executor. A reader
+ * <p>Threads: kwik's stream I/O blocks, so it runs on the connection's executor. A reader
  * task exists only while the stream has read credit: it reads at most the credit, hands the bytes to
  * {@link StreamHandler#onData}, and ends when the credit is used up ({@link #request} starts it
  * again). A writer task exists only while there are queued bytes or a FIN to hand to kwik; it blocks
@@ -167,8 +167,14 @@ final class KwikStream implements QuicStream {
       synchronized (this) {
         readerRunning = false;
       }
-      LOG.log(Level.WARNING, "blocking executor refused a stream reader", e);
+      refused("reader", e);
     }
+  }
+
+  /** The connection's threads are gone once it ended: only a refusal before that is news. */
+  private void refused(String task, RejectedExecutionException e) {
+    LOG.log(connection.isClosingOrClosed() ? Level.FINE : Level.WARNING,
+        "executor refused a stream " + task, e);
   }
 
   private void readLoop() {
@@ -289,7 +295,7 @@ final class KwikStream implements QuicStream {
         synchronized (this) {
           writerRunning = false;
         }
-        LOG.log(Level.WARNING, "blocking executor refused a stream writer", e);
+        refused("writer", e);
       }
     }
   }

@@ -202,7 +202,7 @@ class KwikEngineBehaviourTest {
       var options = new dev.grpcquic.engine.ClientConnectionOptions(base.host(), base.port(),
           base.serverName(), base.applicationProtocol(), base.trustManager(), base.connectTimeout(),
           base.idleTimeout(), base.streamReceiveWindow(), base.connectionReceiveWindow(),
-          base.maxPeerUnidirectionalStreams(), keepAliveSeconds, base.blockingExecutor());
+          base.maxPeerUnidirectionalStreams(), keepAliveSeconds);
       EngineTestSupport.ClientHandler handler = new EngineTestSupport.ClientHandler();
       QuicConnection connection = new KwikClientEngine().connect(options, handler)
           .get(15, TimeUnit.SECONDS);

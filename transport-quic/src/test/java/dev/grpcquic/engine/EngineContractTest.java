@@ -429,6 +429,32 @@ class EngineContractTest {
     }
   }
 
+  /**
+   * connect returns before the handshake (engine methods never block): to a UDP port where
+   * nothing answers, the future is still pending when the call returns, and fails at the connect
+   * timeout.
+   */
+  @Test
+  @Timeout(60)
+  void connectReturnsBeforeTheHandshake() throws Exception {
+    try (java.net.DatagramSocket silent = new java.net.DatagramSocket(
+        new java.net.InetSocketAddress("127.0.0.1", 0))) {
+      ClientConnectionOptions base = EngineTestSupport.clientOptions(
+          (java.net.InetSocketAddress) silent.getLocalSocketAddress());
+      ClientConnectionOptions options = new ClientConnectionOptions(base.host(), base.port(),
+          base.serverName(), base.applicationProtocol(), base.trustManager(),
+          Duration.ofSeconds(5), base.idleTimeout(), base.streamReceiveWindow(),
+          base.connectionReceiveWindow(), base.maxPeerUnidirectionalStreams(), 0);
+      EngineTestSupport.ClientHandler handler = new EngineTestSupport.ClientHandler();
+      CompletableFuture<QuicConnection> connecting =
+          EngineTestSupport.clientEngine().connect(options, handler);
+      assertFalse(connecting.isDone(), "connect waited for the handshake");
+      java.util.concurrent.ExecutionException failed = org.junit.jupiter.api.Assertions.assertThrows(
+          java.util.concurrent.ExecutionException.class, () -> connecting.get(30, TimeUnit.SECONDS));
+      assertTrue(failed.getCause() != null);
+    }
+  }
+
   private static byte[] payload(int size) {
     byte[] bytes = new byte[size];
     for (int i = 0; i < size; i++) {

@@ -23,7 +23,6 @@ import java.time.Duration;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import dev.grpcquic.tls.PemFiles;
 import java.security.GeneralSecurityException;
@@ -311,8 +310,11 @@ public final class QuicChannelBuilder extends ForwardingChannelBuilder2<QuicChan
   }
 
   /**
-   * Runs the transport's blocking I/O (kwik's streams block; one task per busy stream). By default
-   * a cached pool of daemon threads owned by the channel.
+   * kwik engine: runs its blocking work (kwik's stream reads and writes, stream creation and
+   * handshakes block a thread each), instead of the daemon threads the engine starts for each
+   * connection and ends with it. Its threads should be daemons: kwik's connection threads take
+   * the daemon flag of the thread that connects. The quiche engine never blocks and has no use
+   * for it. gRPC's call executor is {@code executor(...)}, which this does not change.
    */
   public QuicChannelBuilder transportExecutor(Executor executor) {
     this.transportExecutor = executor;
@@ -443,13 +445,6 @@ public final class QuicChannelBuilder extends ForwardingChannelBuilder2<QuicChan
           + " {0}; anyone who can read it can decrypt the traffic", keyLogFile);
     }
     X509TrustManager trust = trustSet ? trustManager : QuicChannelCredentials.defaultTrustManager();
-    Executor executor = transportExecutor;
-    ExecutorService owned = null;
-    if (executor == null) {
-      owned = engine.newBlockingExecutor("grpc-quic-client");
-      executor = owned;
-    }
-    ExecutorService toShutdown = owned;
     int baseWindow = fixedFlowControlWindow > 0 ? fixedFlowControlWindow
         : Math.max(minFlowControlWindow, Math.min(maxFlowControlWindow, initialFlowControlWindow));
     long budget = connectionMemoryBudget > 0 ? connectionMemoryBudget
@@ -457,22 +452,18 @@ public final class QuicChannelBuilder extends ForwardingChannelBuilder2<QuicChan
     ClientWindowSizing sizing = new ClientWindowSizing(fixedFlowControlWindow, baseWindow,
         minFlowControlWindow, maxFlowControlWindow, maxConcurrentCallsPerConnection, budget,
         new PathMemory(minFlowControlWindow / 2));
-    var clientEngine = engine.newClientEngine();
+    var clientEngine = engine.newClientEngine(transportExecutor);
     if (transportMetrics != null) {
       clientEngine = transportMetrics.instrument(clientEngine);
     }
     ClientTransportSettings settings = new ClientTransportSettings(clientEngine, trust,
         sizing, maxInboundMetadataSize,
-        maxInboundMessageSize, connectTimeout, quicIdleTimeout, keepAliveTime, executor,
+        maxInboundMessageSize, connectTimeout, quicIdleTimeout, keepAliveTime,
         migrationController == null ? null : migrationController.registry(), clientKeyManager,
         quietPathProbe,
         tickets(sessionTicketStoreSet ? sessionTicketStore : QuicSessionTicketStore.inMemory(4)),
         zeroRtt && !tcpFallback, keyLogFile);
-    QuicClientTransportFactory quic = new QuicClientTransportFactory(settings, () -> {
-      if (toShutdown != null) {
-        toShutdown.shutdown();
-      }
-    });
+    QuicClientTransportFactory quic = new QuicClientTransportFactory(settings);
     if (!tcpFallback) {
       return quic;
     }

@@ -2,10 +2,9 @@ package dev.grpcquic;
 
 import dev.grpcquic.engine.QuicClientEngine;
 import dev.grpcquic.engine.QuicServerEngine;
-import dev.grpcquic.engine.kwik.KwikExecutors;
 import java.util.EnumSet;
 import java.util.Set;
-import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executor;
 
 /**
  * The QUIC implementation under a channel or server: {@link QuicEngines#kwik()} (pure Java, the
@@ -62,17 +61,14 @@ public abstract class QuicEngine {
    */
   abstract void checkAvailable();
 
-  abstract QuicClientEngine newClientEngine();
-
-  abstract QuicServerEngine newServerEngine();
-
   /**
-   * The pool for the transports' blocking work when the builder is given no executor: a cached
-   * pool of daemon threads (kwik's stream I/O blocks a thread each), on either engine.
+   * @param transportExecutor the builder's {@code transportExecutor}, for an engine whose own
+   *     work blocks (kwik); null: the engine's own threads
    */
-  ExecutorService newBlockingExecutor(String namePrefix) {
-    return KwikExecutors.newBlockingExecutor(namePrefix);
-  }
+  abstract QuicClientEngine newClientEngine(Executor transportExecutor);
+
+  /** @param transportExecutor as for {@link #newClientEngine} */
+  abstract QuicServerEngine newServerEngine(Executor transportExecutor);
 
   static Set<Feature> features(Feature first, Feature... rest) {
     return EnumSet.of(first, rest);

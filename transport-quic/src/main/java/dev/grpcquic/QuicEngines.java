@@ -11,6 +11,7 @@ import dev.grpcquic.engine.quiche.QuicheSettings;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.Executor;
 
 /** The QUIC engines, for {@code engine(...)} on {@link QuicChannelBuilder} and {@link QuicServerBuilder}. */
 public final class QuicEngines {
@@ -68,13 +69,13 @@ public final class QuicEngines {
     }
 
     @Override
-    QuicClientEngine newClientEngine() {
-      return new KwikClientEngine();
+    QuicClientEngine newClientEngine(Executor transportExecutor) {
+      return new KwikClientEngine(transportExecutor);
     }
 
     @Override
-    QuicServerEngine newServerEngine() {
-      return KwikServerEndpoint::start;
+    QuicServerEngine newServerEngine(Executor transportExecutor) {
+      return (options, acceptor) -> KwikServerEndpoint.start(options, acceptor, transportExecutor);
     }
   }
 
@@ -117,12 +118,12 @@ public final class QuicEngines {
     }
 
     @Override
-    QuicClientEngine newClientEngine() {
-      return new QuicheClientEngine(settings);
+    QuicClientEngine newClientEngine(Executor transportExecutor) {
+      return new QuicheClientEngine(settings); // never blocks: no use for the executor
     }
 
     @Override
-    QuicServerEngine newServerEngine() {
+    QuicServerEngine newServerEngine(Executor transportExecutor) {
       return new QuicheServerEngine(settings);
     }
   }

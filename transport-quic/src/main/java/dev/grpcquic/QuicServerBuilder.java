@@ -23,7 +23,6 @@ import javax.net.ssl.X509TrustManager;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -316,7 +315,12 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
     return this;
   }
 
-  /** Runs the transport's blocking I/O. By default a cached pool of daemon threads. */
+  /**
+   * kwik engine: runs its blocking work (kwik's stream reads and writes block a thread each),
+   * instead of the daemon threads the engine starts for the server and ends when it shuts down.
+   * The quiche engine never blocks and has no use for it. gRPC's call executor is
+   * {@code executor(...)}, which this does not change.
+   */
   public QuicServerBuilder transportExecutor(Executor executor) {
     this.transportExecutor = executor;
     return this;
@@ -387,18 +391,11 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
           + " loops to spread (it runs threads per connection): eventLoopThreads needs"
           + " engine(QuicEngines.quiche())");
     }
-    Executor executor = transportExecutor;
-    ExecutorService owned = null;
-    if (executor == null) {
-      owned = engine.newBlockingExecutor("grpc-quic-server");
-      executor = owned;
-    }
-    ExecutorService toShutdown = owned;
     long budget = connectionMemoryBudget > 0 ? connectionMemoryBudget
         : ConnectionWindows.budgetFor(flowControlWindow, maxConcurrentCallsPerConnection);
     ConnectionWindows windows =
         ConnectionWindows.fit(flowControlWindow, maxConcurrentCallsPerConnection, budget);
-    var serverEngine = engine.newServerEngine();
+    var serverEngine = engine.newServerEngine(transportExecutor);
     if (transportMetrics != null) {
       serverEngine = transportMetrics.instrument(serverEngine);
     }
@@ -411,18 +408,13 @@ public final class QuicServerBuilder extends ForwardingServerBuilder<QuicServerB
       }
     }
     var quicEngine = serverEngine;
-    Executor blockingExecutor = executor;
     DualInternalServer.Side quicSide = bind -> new QuicInternalServer(
         new ServerTransportSettings(quicEngine,
             bind, credentials.keyStore(), credentials.alias(), credentials.password(),
             windows.streamWindow(), maxInboundMetadataSize, maxInboundMessageSize,
-            windows.maxStreams(), quicIdleTimeout, blockingExecutor, allowClientMigration,
+            windows.maxStreams(), quicIdleTimeout, allowClientMigration,
             maxConnections, requestHeadersTimeout, clientTrust, eventLoopThreads),
-        tracerFactories, () -> {
-          if (toShutdown != null) {
-            toShutdown.shutdown();
-          }
-        });
+        tracerFactories);
     if (alsoServeTcp) {
       TcpServerSettings tcp = new TcpServerSettings(credentials.keyStore(), credentials.alias(),
           credentials.password(), flowControlWindow, maxInboundMetadataSize,

@@ -8,15 +8,12 @@ import dev.grpcquic.engine.QuicStream;
 import dev.grpcquic.engine.ServerEndpointOptions;
 import dev.grpcquic.engine.QuicServerEndpoint;
 import dev.grpcquic.engine.StreamHandler;
-import dev.grpcquic.engine.kwik.KwikExecutors;
 import dev.grpcquic.tls.PemFiles;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -43,15 +40,13 @@ final class RawEngineBench implements AutoCloseable {
   private static final byte[] UNARY_RESPONSE = BenchService.payload(BenchService.UNARY_SIZE);
 
   final RawEngine engine;
-  private final ExecutorService executor;
   private final Server server;
   private final QuicConnection connection;
   final double connectMicros;
 
-  private RawEngineBench(RawEngine engine, ExecutorService executor, Server server,
+  private RawEngineBench(RawEngine engine, Server server,
       QuicConnection connection, double connectMicros) {
     this.engine = engine;
-    this.executor = executor;
     this.server = server;
     this.connection = connection;
     this.connectMicros = connectMicros;
@@ -70,39 +65,29 @@ final class RawEngineBench implements AutoCloseable {
 
   /** The server side: an engine endpoint answering the exchanges described above. */
   static final class Server implements AutoCloseable {
-    private final ExecutorService executor;
     private final QuicServerEndpoint endpoint;
 
-    private Server(ExecutorService executor, QuicServerEndpoint endpoint) {
-      this.executor = executor;
+    private Server(QuicServerEndpoint endpoint) {
       this.endpoint = endpoint;
     }
 
     static Server start(RawEngine engine, TlsFiles tls, InetSocketAddress bind) throws Exception {
-      // quiche runs on Netty's event loops and ignores it; kwik's streams block on it.
-      ExecutorService executor = KwikExecutors.newBlockingExecutor(threadName(engine) + "-server");
       char[] password = "bench".toCharArray();
       ServerEndpointOptions serverOptions = new ServerEndpointOptions(bind, "h3",
           PemFiles.keyStore(tls.serverChainPem, tls.serverKeyPem, "bench", password),
-          "bench", password, Duration.ofSeconds(30), STREAM_WINDOW, 100L * STREAM_WINDOW, 100, 3,
-          executor);
-      QuicServerEndpoint endpoint;
-      try {
-        endpoint = engine.serverEngine().bind(serverOptions, accepted -> new ConnectionHandler() {
-          @Override
-          public StreamHandler onPeerStream(QuicStream stream) {
-            return new ServerStream(stream);
-          }
+          "bench", password, Duration.ofSeconds(30), STREAM_WINDOW, 100L * STREAM_WINDOW, 100, 3);
+      QuicServerEndpoint endpoint = engine.serverEngine().bind(serverOptions,
+          accepted -> new ConnectionHandler() {
+            @Override
+            public StreamHandler onPeerStream(QuicStream stream) {
+              return new ServerStream(stream);
+            }
 
-          @Override
-          public void onClosed(ConnectionCloseInfo info) {
-          }
-        });
-      } catch (Exception | Error e) {
-        executor.shutdownNow();
-        throw e;
-      }
-      return new Server(executor, endpoint);
+            @Override
+            public void onClosed(ConnectionCloseInfo info) {
+            }
+          });
+      return new Server(endpoint);
     }
 
     int port() {
@@ -112,38 +97,30 @@ final class RawEngineBench implements AutoCloseable {
     @Override
     public void close() {
       endpoint.close();
-      executor.shutdownNow();
     }
   }
 
   /** A connection to {@code host:port}; {@code server} (null when remote) is closed with it. */
   static RawEngineBench connect(RawEngine engine, TlsFiles tls, String host, int port,
       Server server) throws Exception {
-    ExecutorService executor = KwikExecutors.newBlockingExecutor(threadName(engine));
-    try {
-      ClientConnectionOptions clientOptions = new ClientConnectionOptions(host, port,
-          "localhost", "h3", PemFiles.trustManager(tls.caPem),
-          Duration.ofSeconds(10), Duration.ofSeconds(30), STREAM_WINDOW, 16L * STREAM_WINDOW, 3, 0,
-          executor);
-      long t0 = System.nanoTime();
-      QuicConnection connection = engine.clientEngine().connect(clientOptions,
-          new ConnectionHandler() {
-            @Override
-            public StreamHandler onPeerStream(QuicStream stream) {
-              stream.reset(0);
-              return new ClientStream();
-            }
+    ClientConnectionOptions clientOptions = new ClientConnectionOptions(host, port,
+        "localhost", "h3", PemFiles.trustManager(tls.caPem),
+        Duration.ofSeconds(10), Duration.ofSeconds(30), STREAM_WINDOW, 16L * STREAM_WINDOW, 3, 0);
+    long t0 = System.nanoTime();
+    QuicConnection connection = engine.clientEngine().connect(clientOptions,
+        new ConnectionHandler() {
+          @Override
+          public StreamHandler onPeerStream(QuicStream stream) {
+            stream.reset(0);
+            return new ClientStream();
+          }
 
-            @Override
-            public void onClosed(ConnectionCloseInfo info) {
-            }
-          }).get(30, TimeUnit.SECONDS);
-      double connectMicros = (System.nanoTime() - t0) / 1e3;
-      return new RawEngineBench(engine, executor, server, connection, connectMicros);
-    } catch (Exception e) {
-      executor.shutdownNow();
-      throw e;
-    }
+          @Override
+          public void onClosed(ConnectionCloseInfo info) {
+          }
+        }).get(30, TimeUnit.SECONDS);
+    double connectMicros = (System.nanoTime() - t0) / 1e3;
+    return new RawEngineBench(engine, server, connection, connectMicros);
   }
 
   /** One 1 KiB request, 1 KiB response exchange on a new stream. */
@@ -205,11 +182,6 @@ final class RawEngineBench implements AutoCloseable {
     if (server != null) {
       server.close();
     }
-    executor.shutdownNow();
-  }
-
-  private static String threadName(RawEngine engine) {
-    return "bench-raw-" + engine.name().toLowerCase(Locale.ROOT);
   }
 
   /** Client side of one exchange: counts what arrives until FIN. */

@@ -1,7 +1,6 @@
 package dev.grpcquic.engine;
 
 import java.time.Duration;
-import java.util.concurrent.Executor;
 import javax.net.ssl.X509ExtendedKeyManager;
 import javax.net.ssl.X509TrustManager;
 
@@ -19,7 +18,6 @@ import javax.net.ssl.X509TrustManager;
  * @param connectionReceiveWindow initial flow-control window of the connection
  * @param maxPeerUnidirectionalStreams how many uni streams the server may open (HTTP/3 needs 3)
  * @param keepAliveSeconds PING interval while idle, 0 for none
- * @param blockingExecutor runs the engine's blocking work (stream reads and writes)
  * @param clientKeyManager the client's certificate, offered when a server asks; null for none
  * @param quietPathProbe with request streams open and nothing received for this long, send a
  *     PING (finds the server again after a NAT rebinding); zero for none
@@ -40,7 +38,6 @@ public record ClientConnectionOptions(
     long connectionReceiveWindow,
     int maxPeerUnidirectionalStreams,
     int keepAliveSeconds,
-    Executor blockingExecutor,
     X509ExtendedKeyManager clientKeyManager,
     Duration quietPathProbe,
     byte[] sessionTicket,
@@ -50,31 +47,31 @@ public record ClientConnectionOptions(
   public ClientConnectionOptions(String host, int port, String serverName,
       String applicationProtocol, X509TrustManager trustManager, Duration connectTimeout,
       Duration idleTimeout, long streamReceiveWindow, long connectionReceiveWindow,
-      int maxPeerUnidirectionalStreams, int keepAliveSeconds, Executor blockingExecutor,
+      int maxPeerUnidirectionalStreams, int keepAliveSeconds,
       X509ExtendedKeyManager clientKeyManager, Duration quietPathProbe, byte[] sessionTicket) {
     this(host, port, serverName, applicationProtocol, trustManager, connectTimeout, idleTimeout,
         streamReceiveWindow, connectionReceiveWindow, maxPeerUnidirectionalStreams,
-        keepAliveSeconds, blockingExecutor, clientKeyManager, quietPathProbe, sessionTicket, null);
+        keepAliveSeconds, clientKeyManager, quietPathProbe, sessionTicket, null);
   }
 
   /** Options without a session ticket. */
   public ClientConnectionOptions(String host, int port, String serverName,
       String applicationProtocol, X509TrustManager trustManager, Duration connectTimeout,
       Duration idleTimeout, long streamReceiveWindow, long connectionReceiveWindow,
-      int maxPeerUnidirectionalStreams, int keepAliveSeconds, Executor blockingExecutor,
+      int maxPeerUnidirectionalStreams, int keepAliveSeconds,
       X509ExtendedKeyManager clientKeyManager, Duration quietPathProbe) {
     this(host, port, serverName, applicationProtocol, trustManager, connectTimeout, idleTimeout,
         streamReceiveWindow, connectionReceiveWindow, maxPeerUnidirectionalStreams,
-        keepAliveSeconds, blockingExecutor, clientKeyManager, quietPathProbe, null);
+        keepAliveSeconds, clientKeyManager, quietPathProbe, null);
   }
 
   /** Options without a client certificate and without the quiet-path probe. */
   public ClientConnectionOptions(String host, int port, String serverName,
       String applicationProtocol, X509TrustManager trustManager, Duration connectTimeout,
       Duration idleTimeout, long streamReceiveWindow, long connectionReceiveWindow,
-      int maxPeerUnidirectionalStreams, int keepAliveSeconds, Executor blockingExecutor) {
+      int maxPeerUnidirectionalStreams, int keepAliveSeconds) {
     this(host, port, serverName, applicationProtocol, trustManager, connectTimeout, idleTimeout,
         streamReceiveWindow, connectionReceiveWindow, maxPeerUnidirectionalStreams,
-        keepAliveSeconds, blockingExecutor, null, Duration.ZERO, null);
+        keepAliveSeconds, null, Duration.ZERO, null);
   }
 }

@@ -3,7 +3,6 @@ package dev.grpcquic.engine;
 import java.net.InetSocketAddress;
 import java.security.KeyStore;
 import java.time.Duration;
-import java.util.concurrent.Executor;
 
 /**
  * What a server endpoint needs.
@@ -18,7 +17,6 @@ import java.util.concurrent.Executor;
  * @param connectionReceiveWindow initial flow-control window of each connection
  * @param maxPeerBidirectionalStreams concurrent request streams a client may open
  * @param maxPeerUnidirectionalStreams concurrent uni streams a client may open (HTTP/3 needs 3)
- * @param blockingExecutor runs the engine's blocking work (stream reads and writes)
  * @param allowClientMigration whether a connection may follow its client to a new address (NAT
  *     rebinding, client migration); see docs/migration.md for which packets move a connection
  * @param clientTrust when set, every client must present a certificate that this accepts (mutual
@@ -38,7 +36,6 @@ public record ServerEndpointOptions(
     long connectionReceiveWindow,
     int maxPeerBidirectionalStreams,
     int maxPeerUnidirectionalStreams,
-    Executor blockingExecutor,
     boolean allowClientMigration,
     javax.net.ssl.X509TrustManager clientTrust,
     int eventLoopThreads) {
@@ -47,30 +44,30 @@ public record ServerEndpointOptions(
   public ServerEndpointOptions(InetSocketAddress bindAddress, String applicationProtocol,
       KeyStore keyStore, String keyAlias, char[] keyPassword, Duration idleTimeout,
       long streamReceiveWindow, long connectionReceiveWindow, int maxPeerBidirectionalStreams,
-      int maxPeerUnidirectionalStreams, Executor blockingExecutor, boolean allowClientMigration,
+      int maxPeerUnidirectionalStreams, boolean allowClientMigration,
       javax.net.ssl.X509TrustManager clientTrust) {
     this(bindAddress, applicationProtocol, keyStore, keyAlias, keyPassword, idleTimeout,
         streamReceiveWindow, connectionReceiveWindow, maxPeerBidirectionalStreams,
-        maxPeerUnidirectionalStreams, blockingExecutor, allowClientMigration, clientTrust, 0);
+        maxPeerUnidirectionalStreams, allowClientMigration, clientTrust, 0);
   }
 
   /** Options without client authentication. */
   public ServerEndpointOptions(InetSocketAddress bindAddress, String applicationProtocol,
       KeyStore keyStore, String keyAlias, char[] keyPassword, Duration idleTimeout,
       long streamReceiveWindow, long connectionReceiveWindow, int maxPeerBidirectionalStreams,
-      int maxPeerUnidirectionalStreams, Executor blockingExecutor, boolean allowClientMigration) {
+      int maxPeerUnidirectionalStreams, boolean allowClientMigration) {
     this(bindAddress, applicationProtocol, keyStore, keyAlias, keyPassword, idleTimeout,
         streamReceiveWindow, connectionReceiveWindow, maxPeerBidirectionalStreams,
-        maxPeerUnidirectionalStreams, blockingExecutor, allowClientMigration, null);
+        maxPeerUnidirectionalStreams, allowClientMigration, null);
   }
 
   /** Options with client migration allowed. */
   public ServerEndpointOptions(InetSocketAddress bindAddress, String applicationProtocol,
       KeyStore keyStore, String keyAlias, char[] keyPassword, Duration idleTimeout,
       long streamReceiveWindow, long connectionReceiveWindow, int maxPeerBidirectionalStreams,
-      int maxPeerUnidirectionalStreams, Executor blockingExecutor) {
+      int maxPeerUnidirectionalStreams) {
     this(bindAddress, applicationProtocol, keyStore, keyAlias, keyPassword, idleTimeout,
         streamReceiveWindow, connectionReceiveWindow, maxPeerBidirectionalStreams,
-        maxPeerUnidirectionalStreams, blockingExecutor, true);
+        maxPeerUnidirectionalStreams, true);
   }
 }

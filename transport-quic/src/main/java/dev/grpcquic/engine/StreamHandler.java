@@ -14,9 +14,11 @@ public interface StreamHandler {
   void onData(ByteBuffer data);
 
   /**
-   * The peer finished its sending side (FIN) and every byte before it was delivered. Like data, it
-   * is only noticed while read credit is outstanding: request at least one byte more than the data
-   * you expect to see the end.
+   * The peer finished its sending side (FIN) and every byte before it was delivered. It comes
+   * whether or not read credit is outstanding: a FIN after data that used the credit up exactly
+   * ends the stream without a further {@link QuicStream#request}. (An engine that learns of a FIN
+   * only by reading looks ahead by a byte to do so, and holds that byte until credit comes.) Not
+   * before the first {@code request}: a stream whose handler never asks for data is left unread.
    */
   void onEndOfStream();
 

@@ -2,7 +2,6 @@ package dev.grpcquic.transport;
 
 import dev.grpcquic.engine.QuicClientEngine;
 import java.time.Duration;
-import java.util.concurrent.Executor;
 import javax.net.ssl.X509TrustManager;
 
 /**
@@ -17,7 +16,6 @@ import javax.net.ssl.X509TrustManager;
  * @param connectTimeout handshake time limit
  * @param quicIdleTimeout QUIC max_idle_timeout
  * @param keepAliveTime PING interval while there is nothing else to send; zero for none
- * @param blockingExecutor runs the engine's blocking work
  * @param clientKeyManager the client certificate, offered when a server asks; null for none
  * @param quietPathProbe with calls in flight and nothing received for this long, send a PING;
  *     zero for none
@@ -37,7 +35,6 @@ public record ClientTransportSettings(
     Duration connectTimeout,
     Duration quicIdleTimeout,
     Duration keepAliveTime,
-    Executor blockingExecutor,
     ConnectionRegistry connectionRegistry,
     javax.net.ssl.X509ExtendedKeyManager clientKeyManager,
     Duration quietPathProbe,

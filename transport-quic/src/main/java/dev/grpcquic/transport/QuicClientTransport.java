@@ -128,11 +128,6 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
   @GuardedBy("lock") private final List<QuicClientStream> awaitingConnection = new ArrayList<>();
 
   QuicClientTransport(InetSocketAddress address, String authority, String userAgent,
-      Attributes eagAttributes, ClientTransportSettings settings) {
-    this(address, authority, userAgent, eagAttributes, settings, null);
-  }
-
-  QuicClientTransport(InetSocketAddress address, String authority, String userAgent,
       Attributes eagAttributes, ClientTransportSettings settings,
       ScheduledExecutorService timer) {
     this.address = address;
@@ -140,7 +135,7 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
     this.userAgent = GrpcUtil.getGrpcUserAgent("quic", userAgent);
     this.eagAttributes = eagAttributes;
     this.settings = settings;
-    this.timer = timer;
+    this.timer = java.util.Objects.requireNonNull(timer);
     this.logId = InternalLogId.allocate(getClass(), address.toString());
   }
 
@@ -151,7 +146,7 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
     synchronized (lock) {
       this.listener = transportListener;
       ticket = settings.sessionTickets() == null ? null : settings.sessionTickets().take(authority);
-      zeroRtt = ticket != null && settings.earlyData() && timer != null;
+      zeroRtt = ticket != null && settings.earlyData();
       early = zeroRtt;
       if (early) {
         attributes = attributes(null);
@@ -192,7 +187,6 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
         chosen.connectionWindow(),
         3,
         (int) Math.min(Integer.MAX_VALUE, settings.keepAliveTime().toSeconds()),
-        settings.blockingExecutor(),
         settings.clientKeyManager(),
         settings.quietPathProbe(),
         ticketForConnect(),
@@ -290,7 +284,7 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
   /** keepAliveTime on an engine that sends no PINGs itself: reserved frames on the control stream. */
   private void startKeepAlive() {
     long periodNanos = settings.keepAliveTime().toNanos();
-    if (periodNanos <= 0 || timer == null || settings.engine().sendsKeepAlivePings()) {
+    if (periodNanos <= 0 || settings.engine().sendsKeepAlivePings()) {
       return;
     }
     synchronized (lock) {
@@ -311,7 +305,7 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
    */
   private void startQuietPathProbe() {
     long periodNanos = settings.quietPathProbe() == null ? 0 : settings.quietPathProbe().toNanos();
-    if (periodNanos <= 0 || timer == null || settings.engine().probesQuietPaths()) {
+    if (periodNanos <= 0 || settings.engine().probesQuietPaths()) {
       return;
     }
     synchronized (lock) {
@@ -349,7 +343,7 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
 
   private void watchForSettings() {
     synchronized (lock) {
-      if (!settingsSeen && timer != null) {
+      if (!settingsSeen) {
         timer.schedule(this::settingsTimedOut, settings.connectTimeout().toMillis(),
             TimeUnit.MILLISECONDS);
       }
@@ -448,9 +442,11 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
       early.add(earlyStream);
     }
     earlyCandidates.clear();
-    // Not under the lock's caller: the engine may complete futures on this thread.
+    // Not under the lock's caller: the engine may complete futures on the calling thread, and
+    // their callbacks change this transport's state. The engine never blocks: the timer's thread
+    // is not held up.
     try {
-      settings.blockingExecutor().execute(() -> connect(early));
+      timer.execute(() -> connect(early));
     } catch (java.util.concurrent.RejectedExecutionException e) {
       onConnectFailed(e);
     }
@@ -653,8 +649,9 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
       QuicClientStream next = waitingToOpen.poll();
       if (next != null) {
         openStreams.add(next);
-        // Not under this lock's caller's feet: opening calls into the engine and grpc-core.
-        settings.blockingExecutor().execute(() -> openStream(next));
+        // Not under this lock's caller's feet: opening calls into the engine and grpc-core. The
+        // engine never blocks: the timer's thread is not held up.
+        timer.execute(() -> openStream(next));
       }
     }
     if (streams.isEmpty()) {

@@ -14,18 +14,13 @@ import java.util.concurrent.ScheduledExecutorService;
 /** Makes one {@link QuicClientTransport} per address the channel's load balancer wants. */
 public final class QuicClientTransportFactory implements ClientTransportFactory {
   private final ClientTransportSettings settings;
-  private final Runnable onClose;
   private final ScheduledExecutorService timer =
       SharedResourceHolder.get(GrpcUtil.TIMER_SERVICE);
   private boolean closed;
 
-  /**
-   * @param settings what every transport of the channel shares
-   * @param onClose releases what the builder made for this channel (its executor, say)
-   */
-  public QuicClientTransportFactory(ClientTransportSettings settings, Runnable onClose) {
+  /** @param settings what every transport of the channel shares */
+  public QuicClientTransportFactory(ClientTransportSettings settings) {
     this.settings = settings;
-    this.onClose = onClose;
   }
 
   @Override
@@ -56,7 +51,6 @@ public final class QuicClientTransportFactory implements ClientTransportFactory 
     }
     closed = true;
     SharedResourceHolder.release(GrpcUtil.TIMER_SERVICE, timer);
-    onClose.run();
   }
 
   @Override

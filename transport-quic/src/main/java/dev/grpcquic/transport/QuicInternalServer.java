@@ -36,7 +36,6 @@ public final class QuicInternalServer implements InternalServer {
   private static final Logger log = Logger.getLogger(QuicInternalServer.class.getName());
   private final ServerTransportSettings settings;
   private final List<? extends ServerStreamTracer.Factory> tracerFactories;
-  private final Runnable onTerminated;
   private final InternalLogId logId;
   private final Object lock = new Object();
   @GuardedBy("lock") private ScheduledExecutorService timer;
@@ -56,13 +55,11 @@ public final class QuicInternalServer implements InternalServer {
   /**
    * @param settings what the server's transports share
    * @param tracerFactories grpc-core's stream tracers
-   * @param onTerminated releases what the builder made for this server (its executor, say)
    */
   public QuicInternalServer(ServerTransportSettings settings,
-      List<? extends ServerStreamTracer.Factory> tracerFactories, Runnable onTerminated) {
+      List<? extends ServerStreamTracer.Factory> tracerFactories) {
     this.settings = settings;
     this.tracerFactories = tracerFactories;
-    this.onTerminated = onTerminated;
     this.logId = InternalLogId.allocate(getClass(), String.valueOf(settings.bindAddress()));
   }
 
@@ -78,7 +75,7 @@ public final class QuicInternalServer implements InternalServer {
         // So that calls whose readers stall never hold up the others (see there).
         ConnectionWindows.connectionWindow(settings.flowControlWindow(),
             settings.maxConcurrentCallsPerConnection()),
-        settings.maxConcurrentCallsPerConnection(), 3, settings.blockingExecutor(),
+        settings.maxConcurrentCallsPerConnection(), 3,
         settings.allowClientMigration(), settings.clientTrust(), settings.eventLoopThreads());
     QuicServerEndpoint bound;
     try {
@@ -194,7 +191,6 @@ public final class QuicInternalServer implements InternalServer {
       if (toClose != null) {
         toClose.close();
       }
-      onTerminated.run();
       List<Runnable> notices;
       synchronized (lock) {
         notices = new ArrayList<>(afterClose);

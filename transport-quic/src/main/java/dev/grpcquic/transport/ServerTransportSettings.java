@@ -4,7 +4,6 @@ import dev.grpcquic.engine.QuicServerEngine;
 import java.net.InetSocketAddress;
 import java.security.KeyStore;
 import java.time.Duration;
-import java.util.concurrent.Executor;
 
 /**
  * What a QUIC server's transports share, as set on the server builder.
@@ -19,7 +18,6 @@ import java.util.concurrent.Executor;
  * @param maxInboundMessageSize largest message accepted
  * @param maxConcurrentCallsPerConnection request streams a client may have open at once
  * @param quicIdleTimeout QUIC max_idle_timeout
- * @param blockingExecutor runs the engine's blocking work
  * @param allowClientMigration whether connections follow their client to a new address
  * @param maxConnections connections served at once; more are closed as soon as they arrive
  * @param requestHeadersTimeout how long a request stream may take to deliver its HEADERS
@@ -38,7 +36,6 @@ public record ServerTransportSettings(
     int maxInboundMessageSize,
     int maxConcurrentCallsPerConnection,
     Duration quicIdleTimeout,
-    Executor blockingExecutor,
     boolean allowClientMigration,
     int maxConnections,
     Duration requestHeadersTimeout,

@@ -62,7 +62,7 @@ class EngineContractTest {
       assertTrue(serverPeer.stream.queuedBytes() > 0, "queued bytes grow while blocked");
       assertEquals(0, client.received.get());
 
-      stream.request((int) size + 1); // one more byte of credit to see the FIN
+      stream.request((int) size); // the FIN needs no credit of its own
       try {
         client.endOfStream.get(30, TimeUnit.SECONDS);
       } catch (java.util.concurrent.TimeoutException e) {
@@ -375,6 +375,92 @@ class EngineContractTest {
       }
       connection.close(0x100, "");
     }
+  }
+
+  /**
+   * The end of a stream comes once every byte before the FIN was delivered, even when the data
+   * used the read credit up exactly: with the FIN in the data's last packet ('T'), and with the
+   * FIN sent alone after the client had every byte ('L'). kwik and Netty tell of a FIN only to a
+   * read, which an adapter must then make without credit.
+   */
+  @Test
+  @Timeout(60)
+  void theEndComesWhenTheDataUsedTheCreditUpExactly() throws Exception {
+    int size = 100_000;
+    java.util.Map<Character, CompletableFuture<Void>> finNow =
+        new java.util.concurrent.ConcurrentHashMap<>();
+    try (QuicServerEndpoint server = EngineTestSupport.bind(EngineTestSupport.serverOptions(),
+        EngineTestSupport.acceptor(s -> {
+          s.request(1);
+          return new EngineTestSupport.Recorder(s, false) {
+            @Override
+            public void onData(ByteBuffer data) {
+              super.onData(data);
+              char kind = (char) data.get(data.position());
+              s.write(ByteBuffer.wrap(payload(size)), kind == 'T');
+              if (kind == 'L') {
+                finNow.get(kind).thenRun(() -> s.write(ByteBuffer.allocate(0), true));
+              }
+            }
+          };
+        }))) {
+      QuicConnection connection = EngineTestSupport.connect(server.localAddress(),
+          new EngineTestSupport.ClientHandler());
+      for (char kind : new char[] {'T', 'L'}) {
+        finNow.put(kind, new CompletableFuture<>());
+        EngineTestSupport.Recorder client = new EngineTestSupport.Recorder(null, false);
+        QuicStream stream = connection.openStream(true, client).get(10, TimeUnit.SECONDS);
+        client.stream = stream;
+        stream.request(size);
+        stream.write(ByteBuffer.wrap(new byte[] {(byte) kind}), true);
+        assertTrue(EngineTestSupport.eventually(() -> client.received.get() == size, 10_000),
+            kind + ": received " + client.received.get());
+        finNow.get(kind).complete(null);
+        try {
+          client.endOfStream.get(10, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+          throw new AssertionError(kind + ": no end of stream after " + client.received.get()
+              + " bytes", e);
+        }
+        assertArrayEquals(payload(size), client.bytes(), String.valueOf(kind));
+        assertEquals(0, client.overlaps.get());
+      }
+      connection.close(0x100, "");
+    }
+  }
+
+  /**
+   * connect returns before the handshake (engine methods never block): to a UDP port where
+   * nothing answers, the future is still pending when the call returns, and fails at the connect
+   * timeout.
+   */
+  @Test
+  @Timeout(60)
+  void connectReturnsBeforeTheHandshake() throws Exception {
+    try (java.net.DatagramSocket silent = new java.net.DatagramSocket(
+        new java.net.InetSocketAddress("127.0.0.1", 0))) {
+      ClientConnectionOptions base = EngineTestSupport.clientOptions(
+          (java.net.InetSocketAddress) silent.getLocalSocketAddress());
+      ClientConnectionOptions options = new ClientConnectionOptions(base.host(), base.port(),
+          base.serverName(), base.applicationProtocol(), base.trustManager(),
+          Duration.ofSeconds(5), base.idleTimeout(), base.streamReceiveWindow(),
+          base.connectionReceiveWindow(), base.maxPeerUnidirectionalStreams(), 0);
+      EngineTestSupport.ClientHandler handler = new EngineTestSupport.ClientHandler();
+      CompletableFuture<QuicConnection> connecting =
+          EngineTestSupport.clientEngine().connect(options, handler);
+      assertFalse(connecting.isDone(), "connect waited for the handshake");
+      java.util.concurrent.ExecutionException failed = org.junit.jupiter.api.Assertions.assertThrows(
+          java.util.concurrent.ExecutionException.class, () -> connecting.get(30, TimeUnit.SECONDS));
+      assertTrue(failed.getCause() != null);
+    }
+  }
+
+  private static byte[] payload(int size) {
+    byte[] bytes = new byte[size];
+    for (int i = 0; i < size; i++) {
+      bytes[i] = (byte) (i * 31 + 7);
+    }
+    return bytes;
   }
 
 }

@@ -14,13 +14,11 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import dev.grpcquic.engine.kwik.KwikClientEngine;
-import dev.grpcquic.engine.kwik.KwikExecutors;
 import dev.grpcquic.engine.kwik.KwikServerEndpoint;
 import dev.grpcquic.engine.quiche.QuicheClientEngine;
 import dev.grpcquic.engine.quiche.QuicheServerEngine;
@@ -32,8 +30,6 @@ import dev.grpcquic.testing.TestEngine;
  * the engine under test ({@link TestEngine}: kwik or quiche).
  */
 public final class EngineTestSupport {
-
-  public static final ExecutorService EXECUTOR = KwikExecutors.newBlockingExecutor("kwik-test-io");
 
   private EngineTestSupport() {}
 
@@ -66,7 +62,7 @@ public final class EngineTestSupport {
     TestTls tls = TestTls.get();
     return new ServerEndpointOptions(new InetSocketAddress("127.0.0.1", 0), "h3",
         tls.serverKeyStore(), tls.keyAlias(), tls.keyPassword(), idle, streamWindow,
-        streamWindow * 10, maxBidi, 3, EXECUTOR);
+        streamWindow * 10, maxBidi, 3);
   }
 
   public static ServerEndpointOptions serverOptions() {
@@ -77,7 +73,7 @@ public final class EngineTestSupport {
       long streamWindow) {
     return new ClientConnectionOptions("127.0.0.1", server.getPort(), "localhost", "h3",
         TestTls.get().trustManager(), Duration.ofSeconds(10), idle, streamWindow,
-        streamWindow * 10, 3, 0, EXECUTOR);
+        streamWindow * 10, 3, 0);
   }
 
   public static ClientConnectionOptions clientOptions(InetSocketAddress server) {

@@ -7,7 +7,6 @@ import dev.grpcquic.engine.QuicConnection;
 import dev.grpcquic.engine.QuicStream;
 import dev.grpcquic.engine.StreamHandler;
 import dev.grpcquic.engine.kwik.KwikClientEngine;
-import dev.grpcquic.engine.kwik.KwikExecutors;
 import dev.grpcquic.http3.Frames;
 import dev.grpcquic.http3.Header;
 import dev.grpcquic.http3.Http3Exception;
@@ -21,7 +20,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -29,15 +27,13 @@ import java.util.concurrent.TimeUnit;
  * would: raw bytes on request, control and other unidirectional streams.
  */
 public final class RawHttp3Client implements AutoCloseable {
-  private static final ExecutorService EXECUTOR = KwikExecutors.newBlockingExecutor("raw-h3");
-
   public final CompletableFuture<ConnectionCloseInfo> closed = new CompletableFuture<>();
   private final QuicConnection connection;
 
   public RawHttp3Client(int port) throws Exception {
     ClientConnectionOptions options = new ClientConnectionOptions("127.0.0.1", port, "localhost",
         "h3", TestTls.get().trustManager(), Duration.ofSeconds(10), Duration.ofSeconds(30),
-        1 << 20, 16 << 20, 3, 0, EXECUTOR);
+        1 << 20, 16 << 20, 3, 0);
     connection = new KwikClientEngine().connect(options, new ConnectionHandler() {
       @Override
       public StreamHandler onPeerStream(QuicStream stream) {

@@ -13,15 +13,21 @@ import java.util.List;
 import dev.grpcquic.engine.EarlyStream;
 import tech.kwik.core.QuicSessionTicket;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import tech.kwik.core.QuicClientConnection;
 
 /**
- * Client connections on kwik. {@code connect()} blocks in kwik, so it runs on the options' blocking
- * executor. kwik's client threads (receiver, sender) inherit the daemon flag of that thread.
+ * Client connections on kwik. kwik's {@code connect()}, stream creation and stream I/O block, so
+ * they run on the engine's executor, when one was given, or else on daemon threads of each
+ * connection's own (named {@code grpc-quic-kwik-client-N-M}), which end when the connection does:
+ * nothing here blocks the caller. kwik's client threads (receiver, sender) inherit the daemon flag
+ * of the thread that connects.
  *
  * <p>Server name: kwik uses the builder's {@code host} both for SNI and certificate host-name check
  * and, unless {@code proxy(..)} is set, for the address to send to. When {@code serverName} differs
@@ -46,6 +52,23 @@ public final class KwikClientEngine implements QuicClientEngine {
   private static final Logger LOG = Logger.getLogger(KwikClientEngine.class.getName());
   /** SO_RCVBUF / SO_SNDBUF asked for on each client socket. */
   static final int SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
+  /** Numbers each connection's threads. */
+  private static final AtomicInteger CONNECTIONS = new AtomicInteger();
+
+  private final Executor executor;
+
+  /** Each connection runs its blocking work on threads of its own. */
+  public KwikClientEngine() {
+    this(null);
+  }
+
+  /**
+   * @param executor runs the blocking work of every connection (its threads should be daemons);
+   *     null: each connection's own threads
+   */
+  public KwikClientEngine(Executor executor) {
+    this.executor = executor;
+  }
 
   @Override
   public boolean sendsKeepAlivePings() {
@@ -67,22 +90,32 @@ public final class KwikClientEngine implements QuicClientEngine {
   public CompletableFuture<QuicConnection> connect(ClientConnectionOptions options,
       ConnectionHandler handler, List<EarlyStream> earlyStreams) {
     CompletableFuture<QuicConnection> future = new CompletableFuture<>();
+    ExecutorService owned = executor != null ? null
+        : KwikExecutors.newBlockingExecutor("grpc-quic-kwik-client-" + CONNECTIONS.incrementAndGet());
+    Executor blocking = owned != null ? owned : executor;
     future.whenComplete((conn, error) -> {
       if (error != null) {
         earlyStreams.forEach(e -> e.opened().completeExceptionally(error));
+        if (owned != null) {
+          owned.shutdown(); // no connection: nothing else runs on it
+        }
       }
     });
     try {
-      options.blockingExecutor().execute(
-          () -> connectBlocking(options, handler, earlyStreams, future));
+      blocking.execute(() -> connectBlocking(options, handler, earlyStreams, blocking, owned, future));
     } catch (RejectedExecutionException e) {
       future.completeExceptionally(e);
     }
     return future;
   }
 
+  /**
+   * On {@code blocking}; {@code owned}: the connection's own pool (null when the engine was given
+   * an executor), which the connection shuts down when it ends.
+   */
   private static void connectBlocking(ClientConnectionOptions options, ConnectionHandler handler,
-      List<EarlyStream> earlyStreams, CompletableFuture<QuicConnection> future) {
+      List<EarlyStream> earlyStreams, Executor blocking, ExecutorService owned,
+      CompletableFuture<QuicConnection> future) {
     QuicClientConnection kwik = null;
     KwikConnection connection = null;
     KwikAssertions.ensureApplied();
@@ -147,7 +180,10 @@ public final class KwikClientEngine implements QuicClientEngine {
         check.install(kwik);
       }
       gate.watch(kwik);
-      connection = new KwikConnection(kwik, options.blockingExecutor(), handler, frameLog);
+      connection = new KwikConnection(kwik, blocking, handler, frameLog);
+      if (owned != null) {
+        connection.shutDownWhenTerminated(owned);
+      }
       ServerCertificateCheck certificateCheck = check;
       connection.explainHandshakeFailure(
           () -> explain(options, certificateCheck, firstSocket.get(), null));

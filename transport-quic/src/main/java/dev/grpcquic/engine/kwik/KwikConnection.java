@@ -43,8 +43,9 @@ import tech.kwik.core.Statistics;
  * <p>Threads: kwik's connection listener and peer-stream callback run on kwik's per-connection
  * callbacks thread; they only create objects and call the (non-blocking) handler. Stream creation
  * blocks in kwik while the peer's MAX_STREAMS is used up, so pending {@link #openStream} calls queue
- * per direction and one opener task per direction works through them on the blocking executor. On
- * close the opener is interrupted (kwik then gives up its wait) and pending opens fail.
+ * per direction and one opener task per direction works through them on the connection's
+ * executor (the engine's threads for blocking work). On close the opener is interrupted (kwik then
+ * gives up its wait) and pending opens fail.
  *
  * <p>Lock: {@code lock} guards the open queues, the opener threads and the established flag. It is
  * never held across a kwik or handler call, except {@code Thread.interrupt} of an opener.
@@ -71,6 +72,8 @@ final class KwikConnection implements QuicConnection {
   private volatile ConnectionCloseInfo closeInfo;
   private volatile boolean abandoned;
   private volatile Runnable onTerminated;
+  /** Threads that serve this connection only, shut down when it ends. */
+  private volatile java.util.concurrent.ExecutorService ownedExecutor;
   private volatile Certificate localCertificate;
   private volatile java.util.function.Supplier<dev.grpcquic.engine.EarlyDataStats> earlyData;
   private volatile ConnectionTicker.Check ticketPoll;
@@ -143,6 +146,24 @@ final class KwikConnection implements QuicConnection {
     onTerminated = hook;
     if (terminated.get()) {
       runTerminationHook();
+    }
+  }
+
+  /**
+   * {@code pool} serves this connection only: shut it down when the connection ends (its running
+   * tasks end then too: kwik's close wakes blocked reads and writes), or at once if it has.
+   */
+  void shutDownWhenTerminated(java.util.concurrent.ExecutorService pool) {
+    ownedExecutor = pool;
+    if (terminated.get()) {
+      shutDownOwnedExecutor();
+    }
+  }
+
+  private void shutDownOwnedExecutor() {
+    java.util.concurrent.ExecutorService pool = ownedExecutor;
+    if (pool != null) {
+      pool.shutdown();
     }
   }
 
@@ -589,6 +610,7 @@ final class KwikConnection implements QuicConnection {
       }
     }
     runTerminationHook();
+    shutDownOwnedExecutor();
   }
 
   void streamMaybeDone(KwikStream stream) {

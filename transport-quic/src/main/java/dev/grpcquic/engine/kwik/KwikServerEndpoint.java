@@ -9,9 +9,11 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -57,6 +59,8 @@ public final class KwikServerEndpoint implements QuicServerEndpoint {
   static final Duration CLOSE_WAIT = Duration.ofMillis(250);
   /** How long close() waits for each of kwik's executor threads to end. */
   private static final Duration STOP_WAIT = Duration.ofSeconds(1);
+  /** Numbers each endpoint's threads. */
+  private static final AtomicInteger ENDPOINTS = new AtomicInteger();
 
   private final ServerConnector connector;
   private final GuardedDatagramSocket socket;
@@ -64,18 +68,38 @@ public final class KwikServerEndpoint implements QuicServerEndpoint {
   private final InetSocketAddress localAddress;
   private final Set<KwikConnection> connections = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean closed = new AtomicBoolean();
+  /** Runs the connections' blocking work (kwik's stream I/O, stream creation). */
+  private final Executor executor;
+  /** The endpoint's own threads for it when it was given no executor; shut down by close(). */
+  private final ExecutorService ownedExecutor;
 
   private KwikServerEndpoint(ServerConnector connector, GuardedDatagramSocket socket,
-      MigrationTracker tracker) {
+      MigrationTracker tracker, Executor given) {
     this.connector = connector;
     this.socket = socket;
     this.tracker = tracker;
+    this.ownedExecutor = given != null ? null
+        : KwikExecutors.newBlockingExecutor("grpc-quic-kwik-server-" + ENDPOINTS.incrementAndGet());
+    this.executor = given != null ? given : ownedExecutor;
     this.localAddress = (InetSocketAddress) socket.getLocalSocketAddress();
   }
 
-  /** Binds, starts kwik's connector and accepts connections for {@code options.applicationProtocol()}. */
+  /**
+   * Binds, starts kwik's connector and accepts connections for {@code
+   * options.applicationProtocol()}; the connections' blocking work runs on daemon threads of the
+   * endpoint's own, which end with it.
+   */
   public static KwikServerEndpoint start(ServerEndpointOptions options, ConnectionAcceptor acceptor)
       throws IOException {
+    return start(options, acceptor, null);
+  }
+
+  /**
+   * As {@link #start(ServerEndpointOptions, ConnectionAcceptor)}, with the connections' blocking
+   * work on {@code executor} (null: the endpoint's own threads).
+   */
+  public static KwikServerEndpoint start(ServerEndpointOptions options, ConnectionAcceptor acceptor,
+      Executor executor) throws IOException {
     if (options.clientTrust() != null) {
       throw new IOException("kwik's server cannot ask for client certificates (mutual TLS)");
     }
@@ -97,7 +121,7 @@ public final class KwikServerEndpoint implements QuicServerEndpoint {
       throw e;
     }
     nameExecutorThreads(connector);
-    KwikServerEndpoint endpoint = new KwikServerEndpoint(connector, socket, tracker);
+    KwikServerEndpoint endpoint = new KwikServerEndpoint(connector, socket, tracker, executor);
     connector.registerApplicationProtocol(options.applicationProtocol(),
         endpoint.new Factory(options, acceptor));
     connector.start();
@@ -183,6 +207,9 @@ public final class KwikServerEndpoint implements QuicServerEndpoint {
     disposeTlsSessions();
     socket.close();
     connections.clear();
+    if (ownedExecutor != null) {
+      ownedExecutor.shutdown(); // its tasks end as the closed connections wake their I/O
+    }
   }
 
   private void closeConnector() {
@@ -306,8 +333,7 @@ public final class KwikServerEndpoint implements QuicServerEndpoint {
       if (HalfRttData.enableIfEarly(quic)) {
         LOG.log(Level.FINE, "0-RTT connection: answers may leave before the handshake completes");
       }
-      KwikConnection connection = new KwikConnection(quic, options.blockingExecutor(), null,
-          localAddress);
+      KwikConnection connection = new KwikConnection(quic, executor, null, localAddress);
       connection.setLocalCertificate(serverCertificate(options));
       connection.setStreamReceiveWindow(streamWindow);
       connections.add(connection);

@@ -17,10 +17,13 @@ import java.util.logging.Logger;
 /**
  * A kwik stream behind the engine's non-blocking {@link QuicStream}.
  *
- * <p>Threads: kwik's stream I/O blocks, so it runs on the connection's blocking executor. A reader
- * task exists only while the stream has read credit: it reads at most the credit, hands the bytes to
- * {@link StreamHandler#onData}, and ends when the credit is used up ({@link #request} starts it
- * again). A writer task exists only while there are queued bytes or a FIN to hand to kwik; it blocks
+ * <p>Threads: kwik's stream I/O blocks, so it runs on the connection's executor. A reader task
+ * exists from the first {@link #request} until the receiving side ends, except while it waits for
+ * credit: it reads at most the credit and hands the bytes to {@link StreamHandler#onData}. With the
+ * credit used up it reads one byte more (kwik tells of a FIN only to a read), so that a FIN after
+ * the last byte the credit allowed ends the stream without further credit; a byte that comes
+ * instead is held until {@link #request} gives credit again, and the reader ends meanwhile. A
+ * writer task exists only while there are queued bytes or a FIN to hand to kwik; it blocks
  * in kwik's write while kwik's 50 KiB send buffer is full. All handler calls of the stream go
  * through one {@link EventSerializer}, so they never overlap.
  *
@@ -46,6 +49,10 @@ final class KwikStream implements QuicStream {
 
   // Guarded by this.
   private long credit;
+  /** request() was called: from then on the reader also runs without credit, to see a FIN. */
+  private boolean requested;
+  /** A byte the reader took from kwik without credit (to see a FIN), or -1. */
+  private int heldByte = -1;
   private boolean readerRunning;
   /** The thread inside {@link #readLoop}, for {@link ReadWakeupWatch}. */
   private Thread readerThread;
@@ -150,13 +157,15 @@ final class KwikStream implements QuicStream {
     }
     synchronized (this) {
       credit += bytes;
+      requested = true;
     }
     maybeStartReader();
   }
 
   private void maybeStartReader() {
     synchronized (this) {
-      if (readerRunning || inboundEnded || credit <= 0 || handler == null) {
+      if (readerRunning || inboundEnded || !requested || (credit <= 0 && heldByte >= 0)
+          || handler == null) {
         return;
       }
       readerRunning = true;
@@ -167,8 +176,14 @@ final class KwikStream implements QuicStream {
       synchronized (this) {
         readerRunning = false;
       }
-      LOG.log(Level.WARNING, "blocking executor refused a stream reader", e);
+      refused("reader", e);
     }
+  }
+
+  /** The connection's threads are gone once it ended: only a refusal before that is news. */
+  private void refused(String task, RejectedExecutionException e) {
+    LOG.log(connection.isClosingOrClosed() ? Level.FINE : Level.WARNING,
+        "executor refused a stream " + task, e);
   }
 
   private void readLoop() {
@@ -182,25 +197,39 @@ final class KwikStream implements QuicStream {
       while (true) {
         int want;
         boolean ended;
+        int held;
         synchronized (this) {
           ended = inboundEnded;
-          if (ended || credit <= 0) {
+          held = heldByte;
+          boolean waitForCredit = !ended && credit <= 0 && held >= 0;
+          if (ended || waitForCredit) {
             readerRunning = false;
           }
+          if (waitForCredit) {
+            return; // request() starts it again
+          }
           want = (int) Math.min(credit, READ_CHUNK);
+          if (want > 0 && held >= 0) {
+            heldByte = -1;
+            credit--;
+          }
         }
         if (ended) {
           // Ended by a reset or STOP_SENDING while this reader ran: it was not done then.
           connection.streamMaybeDone(this);
           return;
         }
-        if (want <= 0) {
-          return;
+        if (want > 0 && held >= 0) {
+          deliverData(new byte[] {(byte) held}, 1);
+          continue;
         }
-        byte[] buffer = new byte[want];
+        byte[] buffer = new byte[Math.max(1, want)];
         int read;
         try {
-          read = in.read(buffer, 0, want);
+          // Without credit, a peek of one byte: kwik's read tells of the FIN only when asked for
+          // bytes, and the FIN may follow data that used the credit up. A byte that comes
+          // instead is held here until credit is given.
+          read = want > 0 ? in.read(buffer, 0, want) : in.read(buffer, 0, 1);
         } catch (IOException e) {
           readFailed(e);
           return;
@@ -221,19 +250,16 @@ final class KwikStream implements QuicStream {
         }
         if (read > 0) {
           connection.deliveryRate().onBytesRead(read);
+          if (want <= 0) {
+            synchronized (this) {
+              heldByte = buffer[0] & 0xff;
+            }
+            continue;
+          }
           synchronized (this) {
             credit -= read;
           }
-          ByteBuffer data = ByteBuffer.wrap(buffer, 0, read);
-          events.execute(() -> {
-            boolean drop;
-            synchronized (this) {
-              drop = stoppedByUs;
-            }
-            if (!drop) {
-              handler.onData(data);
-            }
-          });
+          deliverData(buffer, read);
         }
       }
     } finally {
@@ -245,6 +271,20 @@ final class KwikStream implements QuicStream {
       }
       Thread.interrupted(); // a late wake-up must not reach the pool thread's next task
     }
+  }
+
+  /** Hands {@code length} bytes to the handler, unless we stopped reading meanwhile. */
+  private void deliverData(byte[] buffer, int length) {
+    ByteBuffer data = ByteBuffer.wrap(buffer, 0, length);
+    events.execute(() -> {
+      boolean drop;
+      synchronized (this) {
+        drop = stoppedByUs;
+      }
+      if (!drop) {
+        handler.onData(data);
+      }
+    });
   }
 
   private void readFailed(IOException e) {
@@ -289,7 +329,7 @@ final class KwikStream implements QuicStream {
         synchronized (this) {
           writerRunning = false;
         }
-        LOG.log(Level.WARNING, "blocking executor refused a stream writer", e);
+        refused("writer", e);
       }
     }
   }
@@ -379,10 +419,14 @@ final class KwikStream implements QuicStream {
     connection.streamMaybeDone(this);
   }
 
-  /** Received bytes kwik holds that the reader has not taken yet. */
+  /** Received bytes kwik holds that the handler has not been given yet. */
   long unreadBytes() {
+    long held;
+    synchronized (this) {
+      held = heldByte >= 0 && !inboundEnded ? 1 : 0;
+    }
     try {
-      return Math.max(0, kwik.getInputStream().available());
+      return held + Math.max(0, kwik.getInputStream().available());
     } catch (IOException | RuntimeException e) {
       return 0; // ended or aborted: kwik holds nothing for us any more
     }

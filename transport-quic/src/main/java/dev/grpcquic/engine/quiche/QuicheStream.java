@@ -30,10 +30,11 @@ import java.util.logging.Logger;
  * of its events never re-enters the stream).
  *
  * <p>Reading follows the application: the channel does not read on its own (AUTO_READ off), and
- * each {@code read()} is asked for only while the transport has read credit and nothing is
- * buffered here. quiche returns flow-control credit (MAX_STREAM_DATA) as it hands bytes to a read,
- * so a stream whose application stops reading holds at most one window inside quiche and one read
- * here.
+ * from the first {@link #request} on, a {@code read()} is asked for whenever nothing is buffered
+ * here; it takes no more than the transport's read credit, and one byte when there is none (so that
+ * a FIN after the last byte the credit allowed is seen without more credit). quiche returns
+ * flow-control credit (MAX_STREAM_DATA) as it hands bytes to a read, so a stream whose application
+ * stops reading holds at most one window inside quiche and one read here.
  */
 final class QuicheStream extends ChannelInboundHandlerAdapter implements QuicStream {
   private static final Logger LOG = Logger.getLogger(QuicheStream.class.getName());
@@ -458,7 +459,10 @@ final class QuicheStream extends ChannelInboundHandlerAdapter implements QuicStr
       if (!outputDone && !abandoned && bidirectional) {
         connection.watchStopSending(this);
       }
-    } else if (credit > 0 && !readPending && channel.isActive()) {
+    } else if (!readPending && channel.isActive()) {
+      // Also without credit: Netty learns of a FIN only in a read, and the FIN may follow data
+      // that used the credit up. Such a read takes at most one byte (CreditBoundReads), held in
+      // received until credit comes.
       readPending = true;
       channel.read();
     }

@@ -32,7 +32,7 @@ class ConnectionTickerTest {
       ClientConnectionOptions options = new ClientConnectionOptions("127.0.0.1",
           server.localAddress().getPort(), "localhost", "h3", TestTls.get().trustManager(),
           Duration.ofSeconds(10), Duration.ofSeconds(30), 1 << 20, 10 << 20, 3, 5,
-          EngineTestSupport.EXECUTOR, null, Duration.ofSeconds(1));
+          null, Duration.ofSeconds(1));
       EngineTestSupport.ClientHandler handler = new EngineTestSupport.ClientHandler();
       QuicConnection connection = new KwikClientEngine().connect(options, handler)
           .get(15, TimeUnit.SECONDS);

@@ -204,8 +204,7 @@ class HandshakeUnderLoadTest {
 
   static ClientConnectionOptions clientOptions(InetSocketAddress server) {
     return new ClientConnectionOptions("127.0.0.1", server.getPort(), "localhost", "h3",
-        TestTls.get().trustManager(), STUCK, Duration.ofSeconds(30), 1 << 20, 10 << 20, 3, 0,
-        EngineTestSupport.EXECUTOR);
+        TestTls.get().trustManager(), STUCK, Duration.ofSeconds(30), 1 << 20, 10 << 20, 3, 0);
   }
 
   private static String loadAverage() {

@@ -189,6 +189,48 @@ class KwikEngineBehaviourTest {
     }
   }
 
+  /**
+   * kwik blocks, so the adapter runs that work on threads of its own, named for a client
+   * connection or a server endpoint (the seam carries no executor). They belong to that one
+   * connection or endpoint and end with it, not after a pool's idle time.
+   */
+  @Test
+  @Timeout(60)
+  void threadsForBlockingWorkEndWithTheirConnectionAndEndpoint() throws Exception {
+    Set<Thread> before = Set.copyOf(Thread.getAllStackTraces().keySet());
+    KwikServerEndpoint server = KwikServerEndpoint.start(EngineTestSupport.serverOptions(),
+        EngineTestSupport.acceptor(EngineTestSupport::echo));
+    EngineTestSupport.ClientHandler handler = new EngineTestSupport.ClientHandler();
+    QuicConnection connection = EngineTestSupport.connect(new KwikClientEngine(),
+        server.localAddress(), handler);
+    EngineTestSupport.Recorder recorder = new EngineTestSupport.Recorder(null, false);
+    QuicStream stream = connection.openStream(true, recorder).get(10, TimeUnit.SECONDS);
+    stream.request(200_000);
+    stream.write(ByteBuffer.wrap(new byte[100_000]), true);
+    recorder.endOfStream.get(10, TimeUnit.SECONDS);
+    assertEquals(100_000, recorder.received.get());
+    assertFalse(adapterThreads(before, "grpc-quic-kwik-client-").isEmpty(), "client threads");
+    assertFalse(adapterThreads(before, "grpc-quic-kwik-server-").isEmpty(), "server threads");
+
+    connection.close(0x100, "");
+    handler.closed.get(10, TimeUnit.SECONDS);
+    assertTrue(EngineTestSupport.eventually(
+        () -> adapterThreads(before, "grpc-quic-kwik-client-").isEmpty(), 10_000),
+        () -> "left after the connection closed: " + adapterThreads(before, "grpc-quic-kwik-client-"));
+    server.close();
+    assertTrue(EngineTestSupport.eventually(
+        () -> adapterThreads(before, "grpc-quic-kwik-server-").isEmpty(), 10_000),
+        () -> "left after the endpoint closed: " + adapterThreads(before, "grpc-quic-kwik-server-"));
+  }
+
+  /** Live daemon threads started since {@code before} whose names start with {@code prefix}. */
+  private static List<String> adapterThreads(Set<Thread> before, String prefix) {
+    return Thread.getAllStackTraces().keySet().stream()
+        .filter(t -> t.isAlive() && !before.contains(t) && t.getName().startsWith(prefix))
+        .map(t -> t.getName() + (t.isDaemon() ? "" : " (not a daemon)"))
+        .sorted().toList();
+  }
+
   /** A client with keep-alive (kwik's keep-alive uses a non-daemon scheduler) doing one echo. */
   private static Set<Thread> nonDaemonThreads() {
     return Thread.getAllStackTraces().keySet().stream()
@@ -202,7 +244,7 @@ class KwikEngineBehaviourTest {
       var options = new dev.grpcquic.engine.ClientConnectionOptions(base.host(), base.port(),
           base.serverName(), base.applicationProtocol(), base.trustManager(), base.connectTimeout(),
           base.idleTimeout(), base.streamReceiveWindow(), base.connectionReceiveWindow(),
-          base.maxPeerUnidirectionalStreams(), keepAliveSeconds, base.blockingExecutor());
+          base.maxPeerUnidirectionalStreams(), keepAliveSeconds);
       EngineTestSupport.ClientHandler handler = new EngineTestSupport.ClientHandler();
       QuicConnection connection = new KwikClientEngine().connect(options, handler)
           .get(15, TimeUnit.SECONDS);

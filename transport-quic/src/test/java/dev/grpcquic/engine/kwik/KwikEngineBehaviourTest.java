@@ -65,8 +65,12 @@ class KwikEngineBehaviourTest {
           stream.write(ByteBuffer.wrap(new byte[16 * 1024]), false);
         }
         long queued = stream.queuedBytes();
+        int index = i;
         assertTrue(EngineTestSupport.eventually(() -> stream.queuedBytes() < queued, 10_000),
-            "writer started");
+            () -> "writer of stream " + index + " started: " + stream.queuedBytes() + " of "
+                + queued + " bytes still queued; connection closed: "
+                + handler.closed.getNow(null) + "; " + ((KwikConnection) connection)
+                    .describeRequestStreams());
         stream.reset(0x10c);
       }
       KwikConnection client = (KwikConnection) connection;

@@ -16,6 +16,16 @@ public interface QuicConnection {
    */
   CompletableFuture<QuicStream> openStream(boolean bidirectional, StreamHandler handler);
 
+  /**
+   * Runs tasks where this connection's events run, one at a time (an event-loop engine's loop;
+   * at once on the caller's thread when that is where, or when the engine has no such place).
+   * A stream asked for from here opens in the same turn and what reacts to its future runs here
+   * too, so that the stream's first writes leave without waking the loop again.
+   */
+  default java.util.concurrent.Executor eventExecutor() {
+    return Runnable::run;
+  }
+
   /** Sends CONNECTION_CLOSE with an application (HTTP/3) error code. Idempotent. */
   void close(long applicationErrorCode, String reason);
 

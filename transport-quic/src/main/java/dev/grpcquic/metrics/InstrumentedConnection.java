@@ -60,6 +60,11 @@ final class InstrumentedConnection implements QuicConnection, ConnectionHandler 
   // ---- QuicConnection (transport threads) ----
 
   @Override
+  public java.util.concurrent.Executor eventExecutor() {
+    return delegate.eventExecutor();
+  }
+
+  @Override
   public CompletableFuture<QuicStream> openStream(boolean bidirectional, StreamHandler h) {
     InstrumentedStream stream = new InstrumentedStream(metrics, null, h);
     return delegate.openStream(bidirectional, stream).thenApply(s -> {

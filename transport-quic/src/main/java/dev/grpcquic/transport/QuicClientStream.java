@@ -43,8 +43,8 @@ final class QuicClientStream extends AbstractClientStream {
   /** The client sends one message: its request is complete only with the end of stream. */
   private final boolean earlyWaitsForEnd;
   /**
-   * A one-message request's stream opens with its message, as grpc-netty holds such a call's
-   * headers for it: the stream's creation, HEADERS, DATA and FIN then happen in one turn of the
+   * A one-message request's stream opens with its end, as grpc-netty holds such a call's headers
+   * for its message: the stream's creation, HEADERS, DATA and FIN then happen in one turn of the
    * engine's event loop and leave as one datagram (opened at the headers, the stream took a
    * wake-up of the loop of its own, and the headers often a datagram of their own).
    */
@@ -129,7 +129,9 @@ final class QuicClientStream extends AbstractClientStream {
         if (state.http3 == null || state.http3.quicStream() == null) {
           state.pending.add(new PendingData(bytes, endOfStream));
           if (startWaitsForMessage) {
-            start = endOfStream || flush;
+            // Not at the message's flush, which grpc-core makes before it ends the stream: a
+            // server answers a one-message request only at its end anyway.
+            start = endOfStream;
             startWaitsForMessage = !start;
           } else if (endOfStream || (flush && !earlyWaitsForEnd)) {
             // Early data goes when the request is complete (one-message requests: grpc-core

@@ -605,33 +605,41 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
       conn = connection;
       http3 = state.newHttp3Stream(control);
     }
-    conn.openStream(true, http3).whenComplete((quicStream, error) -> {
-      synchronized (lock) {
-        if (error != null) {
-          // Nothing of the call was sent, so grpc-core may retry it anywhere (MISCARRIED; REFUSED
-          // is retried once only, and this connection would refuse the retry too): a connection
-          // that cannot open streams is going away (kwik says "not connected" while it closes,
-          // before its close reaches onClosed), so no new call is given to it.
-          Status status = Status.UNAVAILABLE.withDescription("could not open a stream")
-              .withCause(error);
-          if (!state.cancelled) {
-            state.fail(status, RpcProgress.MISCARRIED, false);
-          }
-          startShutdown(status);
-          streamFinished(stream);
-          return;
+    // Asked for from the engine's event thread, so that the reaction is registered before the
+    // stream can open and runs there: the request's writes leave in that same turn instead of
+    // waking the loop again (an event-loop engine opens the stream on its loop at once).
+    conn.eventExecutor().execute(() -> conn.openStream(true, http3).whenComplete(
+        (quicStream, error) -> streamOpened(stream, http3, quicStream, error)));
+  }
+
+  private void streamOpened(QuicClientStream stream, Http3RequestStream http3,
+      QuicStream quicStream, Throwable error) {
+    QuicClientStream.TransportState state = stream.transportState();
+    synchronized (lock) {
+      if (error != null) {
+        // Nothing of the call was sent, so grpc-core may retry it anywhere (MISCARRIED; REFUSED
+        // is retried once only, and this connection would refuse the retry too): a connection
+        // that cannot open streams is going away (kwik says "not connected" while it closes,
+        // before its close reaches onClosed), so no new call is given to it.
+        Status status = Status.UNAVAILABLE.withDescription("could not open a stream")
+            .withCause(error);
+        if (!state.cancelled) {
+          state.fail(status, RpcProgress.MISCARRIED, false);
         }
-        if (quicStream.id() >= goawayId) {
-          http3.attach(quicStream);
-          // Nothing was written on it: as unsent as a call refused before its stream opened.
-          state.fail(Status.UNAVAILABLE.withDescription("server sent GOAWAY"),
-              RpcProgress.MISCARRIED, true);
-          streamFinished(stream);
-          return;
-        }
-        state.streamOpened(quicStream);
+        startShutdown(status);
+        streamFinished(stream);
+        return;
       }
-    });
+      if (quicStream.id() >= goawayId) {
+        http3.attach(quicStream);
+        // Nothing was written on it: as unsent as a call refused before its stream opened.
+        state.fail(Status.UNAVAILABLE.withDescription("server sent GOAWAY"),
+            RpcProgress.MISCARRIED, true);
+        streamFinished(stream);
+        return;
+      }
+      state.streamOpened(quicStream);
+    }
   }
 
   /** The call ended, however it ended. Idempotent. */

@@ -750,6 +750,17 @@ final class QuicheConnection extends ChannelInboundHandlerAdapter implements Qui
     }
   }
 
+  @Override
+  public java.util.concurrent.Executor eventExecutor() {
+    return task -> {
+      if (channel.eventLoop().inEventLoop()) {
+        task.run();
+      } else if (!run(task)) {
+        task.run(); // the event loops are shutting down with the process: nothing to order
+      }
+    };
+  }
+
   private boolean run(Runnable task) {
     try {
       channel.eventLoop().execute(task);

@@ -43,7 +43,7 @@ enum DatagramIo {
     if (forced.equals("nio")) {
       return NIO;
     }
-    String why = EpollSupport.unavailability();
+    String why = epollUnavailability();
     if (why == null) {
       LOG.fine("quiche engine: UDP sockets on Netty's epoll transport (GSO)");
       return EPOLL;
@@ -51,6 +51,19 @@ enum DatagramIo {
     Level level = forced.equals("epoll") ? Level.WARNING : Level.FINE;
     LOG.log(level, "quiche engine: UDP sockets on NIO: {0}", why);
     return NIO;
+  }
+
+  /**
+   * Why epoll cannot be used, or null. {@link EpollSupport} is not touched before Netty's epoll
+   * classes are known to be there: verifying it loads them (a NoClassDefFoundError without them).
+   */
+  private static String epollUnavailability() {
+    try {
+      Class.forName("io.netty.channel.epoll.Epoll", false, DatagramIo.class.getClassLoader());
+    } catch (ClassNotFoundException | LinkageError e) {
+      return "io.netty:netty-transport-native-epoll is not on the class path";
+    }
+    return EpollSupport.unavailability();
   }
 
   /** A group of {@code threads} daemon event loops of this kind. */

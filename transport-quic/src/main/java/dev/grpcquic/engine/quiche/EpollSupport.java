@@ -13,31 +13,18 @@ import io.netty.handler.codec.quic.SegmentedDatagramPacketAllocator;
 import java.net.InetSocketAddress;
 
 /**
- * Every reference to Netty's epoll classes, which are optional: nothing here is loaded unless
- * {@link #unavailability()} found them.
+ * Every reference to Netty's epoll classes, which are optional: this class is loaded only once
+ * {@link DatagramIo} found them on the class path.
  */
 final class EpollSupport {
   private EpollSupport() {}
 
-  /** Why epoll cannot be used here, or null when it can. */
+  /** Why epoll cannot be used here (its native library does not load), or null when it can. */
   static String unavailability() {
-    try {
-      Class.forName("io.netty.channel.epoll.Epoll", false, EpollSupport.class.getClassLoader());
-    } catch (ClassNotFoundException | LinkageError e) {
-      return "io.netty:netty-transport-native-epoll is not on the class path";
+    if (Epoll.isAvailable()) {
+      return null;
     }
-    return Loaded.why();
-  }
-
-  /** Touches Epoll only once its class is known to be there. */
-  private static final class Loaded {
-    static String why() {
-      if (Epoll.isAvailable()) {
-        return null;
-      }
-      Throwable cause = Epoll.unavailabilityCause();
-      return "Netty's epoll transport does not load here: " + cause;
-    }
+    return "Netty's epoll transport does not load here: " + Epoll.unavailabilityCause();
   }
 
   static IoHandlerFactory handlerFactory() {

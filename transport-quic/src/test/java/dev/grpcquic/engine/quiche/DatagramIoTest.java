@@ -36,7 +36,7 @@ class DatagramIoTest {
     DatagramIo expected = "nio".equals(System.getProperty("grpcquic.quiche.io"))
         || !System.getProperty("os.name").toLowerCase(Locale.ROOT).contains("linux")
         || !System.getProperty("os.arch").equals("amd64") ? DatagramIo.NIO : DatagramIo.EPOLL;
-    assertEquals(expected, DatagramIo.chosen(), EpollSupport.unavailability());
+    assertEquals(expected, DatagramIo.chosen(), () -> EpollSupport.unavailability());
 
     try (QuicServerEndpoint server = new QuicheServerEngine(QuicheSettings.DEFAULT).bind(
         EngineTestSupport.serverOptions(), EngineTestSupport.acceptor(EngineTestSupport::echo))) {

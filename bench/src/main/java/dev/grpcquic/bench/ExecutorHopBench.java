@@ -5,9 +5,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.stub.ClientCalls;
 import java.net.InetSocketAddress;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
@@ -23,30 +21,14 @@ public final class ExecutorHopBench {
   private ExecutorHopBench() {}
 
   public static void main(String[] args) throws Exception {
-    int rounds = 2;
-    int calls = 8000;
-    List<Transport> transports = new ArrayList<>(List.of(Transport.NETTY_TLS, Transport.QUIC_QUICHE));
-    for (int i = 0; i < args.length; i++) {
-      switch (args[i]) {
-        case "--rounds" -> rounds = Integer.parseInt(args[++i]);
-        case "--calls" -> calls = Integer.parseInt(args[++i]);
-        case "--only" -> {
-          transports.clear();
-          for (String name : args[++i].split(",")) {
-            transports.add(Transport.valueOf(name.trim().toUpperCase(Locale.ROOT)));
-          }
-        }
-        default -> throw new IllegalArgumentException(
-            "options: [--rounds N] [--calls N] [--only T,T,..]");
-      }
-    }
+    LoopOptions options = LoopOptions.parse(args, 8000);
     System.out.println("| round | transport | executors | p50 µs | p90 µs | p99 µs |");
     System.out.println("|---|---|---|---|---|---|");
     try (TlsFiles tls = TlsFiles.create()) {
-      for (int round = 1; round <= rounds; round++) {
-        for (Transport t : transports) {
+      for (int round = 1; round <= options.rounds(); round++) {
+        for (Transport t : options.transports()) {
           for (boolean direct : new boolean[] {false, true}) {
-            long[] micros = loop(t, direct, tls, calls);
+            long[] micros = loop(t, direct, tls, options.calls());
             System.out.printf(Locale.ROOT, "| %d | %s | %s | %d | %d | %d |%n", round, t.label,
                 direct ? "direct" : "default", micros[0], micros[1], micros[2]);
           }

@@ -20,9 +20,7 @@ import io.grpc.ServerStreamTracer;
 import io.grpc.Status;
 import io.grpc.stub.ClientCalls;
 import java.net.InetSocketAddress;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
@@ -56,24 +54,7 @@ public final class UnaryLegsBench {
   private UnaryLegsBench() {}
 
   public static void main(String[] args) throws Exception {
-    int rounds = 2;
-    int calls = 6000;
-    List<Transport> transports =
-        new ArrayList<>(List.of(Transport.NETTY_TLS, Transport.QUIC_QUICHE));
-    for (int i = 0; i < args.length; i++) {
-      switch (args[i]) {
-        case "--rounds" -> rounds = Integer.parseInt(args[++i]);
-        case "--calls" -> calls = Integer.parseInt(args[++i]);
-        case "--only" -> {
-          transports.clear();
-          for (String name : args[++i].split(",")) {
-            transports.add(Transport.valueOf(name.trim().toUpperCase(Locale.ROOT)));
-          }
-        }
-        default -> throw new IllegalArgumentException(
-            "options: [--rounds N] [--calls N] [--only T,T,..]");
-      }
-    }
+    LoopOptions options = LoopOptions.parse(args, 6000);
     System.out.print("| round | transport |");
     for (String leg : LEGS) {
       System.out.print(" " + leg + " p50 (p90) µs |");
@@ -81,9 +62,10 @@ public final class UnaryLegsBench {
     System.out.println();
     System.out.println("|---|---|" + "---|".repeat(LEGS.length));
     try (TlsFiles tls = TlsFiles.create()) {
-      for (int round = 1; round <= rounds; round++) {
-        for (Transport t : transports) {
-          System.out.printf(Locale.ROOT, "| %d | %s |%s%n", round, t.label, measure(t, tls, calls));
+      for (int round = 1; round <= options.rounds(); round++) {
+        for (Transport t : options.transports()) {
+          System.out.printf(Locale.ROOT, "| %d | %s |%s%n", round, t.label,
+              measure(t, tls, options.calls()));
         }
       }
     }

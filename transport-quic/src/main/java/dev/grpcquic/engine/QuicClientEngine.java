@@ -26,8 +26,8 @@ public interface QuicClientEngine {
   /**
    * A client connection that is not started yet: streams opened on it before {@link
    * UnstartedConnection#start} carry their first bytes as 0-RTT data when the options' session
-   * ticket allows it. Never blocks and sends nothing. The handler gets the connection's events
-   * once it starts.
+   * ticket allows it. Never blocks, sends nothing and calls no handler. The handler gets the
+   * connection's events once it starts.
    */
   UnstartedConnection open(ClientConnectionOptions options, ConnectionHandler handler);
 

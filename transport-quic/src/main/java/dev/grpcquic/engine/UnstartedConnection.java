@@ -11,7 +11,8 @@ import java.util.concurrent.CompletableFuture;
 public interface UnstartedConnection {
 
   /**
-   * Opens a bidirectional stream at once, before the connection exists. What is written on it
+   * Opens a bidirectional stream at once, before the connection exists; calls no handler (a
+   * caller may hold its own lock). What is written on it
    * before {@link #start} makes its first bytes: the engine sends them as 0-RTT data when the
    * ticket allows it and they fit the limits the server remembered in it, and as ordinary data
    * after the handshake otherwise; either way {@link StreamHandler#onWritten} reports them once

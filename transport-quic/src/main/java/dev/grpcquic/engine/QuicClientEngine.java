@@ -24,36 +24,19 @@ public interface QuicClientEngine {
   }
 
   /**
-   * Connects and completes when the handshake is done. Never blocks the caller. The handler gets
-   * the connection's events from then on.
+   * A client connection that is not started yet: streams opened on it before {@link
+   * UnstartedConnection#start} carry their first bytes as 0-RTT data when the options' session
+   * ticket allows it. Never blocks, sends nothing and calls no handler. The handler gets the
+   * connection's events once it starts.
    */
-  CompletableFuture<QuicConnection> connect(ClientConnectionOptions options, ConnectionHandler handler);
+  UnstartedConnection open(ClientConnectionOptions options, ConnectionHandler handler);
 
   /**
-   * Connects like {@link #connect(ClientConnectionOptions, ConnectionHandler)}, resuming with the
-   * options' session ticket, and opens the given streams with their first bytes: as 0-RTT data
-   * when the ticket allows it, after the handshake otherwise (see {@link EarlyStream}). Each
-   * stream's future completes once the handshake is done, or fails with the connection.
+   * Connects and completes when the handshake is done: {@code open(options, handler).start()}.
+   * Never blocks the caller. The handler gets the connection's events from then on.
    */
   default CompletableFuture<QuicConnection> connect(ClientConnectionOptions options,
-      ConnectionHandler handler, java.util.List<EarlyStream> earlyStreams) {
-    CompletableFuture<QuicConnection> connected = connect(options, handler);
-    connected.whenComplete((connection, error) -> {
-      for (EarlyStream early : earlyStreams) {
-        if (error != null) {
-          early.opened().completeExceptionally(error);
-        } else {
-          connection.openStream(true, early.handler()).whenComplete((stream, openError) -> {
-            if (openError != null) {
-              early.opened().completeExceptionally(openError);
-            } else {
-              stream.write(early.data(), early.fin());
-              early.opened().complete(stream);
-            }
-          });
-        }
-      }
-    });
-    return connected;
+      ConnectionHandler handler) {
+    return open(options, handler).start();
   }
 }

@@ -3,12 +3,12 @@ package dev.grpcquic.metrics;
 import dev.grpcquic.engine.ClientConnectionOptions;
 import dev.grpcquic.engine.ConnectionHandler;
 import dev.grpcquic.engine.EarlyDataStats;
-import dev.grpcquic.engine.EarlyStream;
 import dev.grpcquic.engine.QuicClientEngine;
 import dev.grpcquic.engine.QuicConnection;
+import dev.grpcquic.engine.QuicStream;
+import dev.grpcquic.engine.StreamHandler;
+import dev.grpcquic.engine.UnstartedConnection;
 import io.opentelemetry.api.common.Attributes;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -35,34 +35,24 @@ final class InstrumentedClientEngine implements QuicClientEngine {
   }
 
   @Override
-  public CompletableFuture<QuicConnection> connect(ClientConnectionOptions options,
-      ConnectionHandler handler) {
+  public UnstartedConnection open(ClientConnectionOptions options, ConnectionHandler handler) {
     InstrumentedConnection connection = newConnection(options, handler);
-    long start = System.nanoTime();
-    return opened(options, connection, start, engine.connect(options, connection));
-  }
+    UnstartedConnection unstarted = engine.open(options, connection);
+    return new UnstartedConnection() {
+      @Override
+      public QuicStream openStream(StreamHandler streamHandler) {
+        // The stream's handler sees the same stream the transport gets: the wrapped one.
+        InstrumentedStream stream = new InstrumentedStream(metrics, null, streamHandler);
+        stream.delegate(unstarted.openStream(stream));
+        return stream;
+      }
 
-  @Override
-  public CompletableFuture<QuicConnection> connect(ClientConnectionOptions options,
-      ConnectionHandler handler, List<EarlyStream> earlyStreams) {
-    InstrumentedConnection connection = newConnection(options, handler);
-    // The early streams' handlers see the same stream the transport gets: the wrapped one.
-    List<EarlyStream> wrapped = new ArrayList<>(earlyStreams.size());
-    for (EarlyStream early : earlyStreams) {
-      InstrumentedStream stream = new InstrumentedStream(metrics, null, early.handler());
-      EarlyStream inner = new EarlyStream(early.data(), early.fin(), stream);
-      inner.opened().whenComplete((s, error) -> {
-        if (error != null) {
-          early.opened().completeExceptionally(error);
-        } else {
-          stream.delegate(s);
-          early.opened().complete(stream);
-        }
-      });
-      wrapped.add(inner);
-    }
-    long start = System.nanoTime();
-    return opened(options, connection, start, engine.connect(options, connection, wrapped));
+      @Override
+      public CompletableFuture<QuicConnection> start() {
+        long start = System.nanoTime();
+        return opened(options, connection, start, unstarted.start());
+      }
+    };
   }
 
   private InstrumentedConnection newConnection(ClientConnectionOptions options,

@@ -1,6 +1,7 @@
 package dev.grpcquic.metrics;
 
 import dev.grpcquic.engine.ConnectionCloseInfo;
+import dev.grpcquic.engine.PendingStream;
 import dev.grpcquic.engine.QuicStream;
 import dev.grpcquic.engine.StreamHandler;
 import java.nio.ByteBuffer;
@@ -16,7 +17,10 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class InstrumentedStream implements QuicStream, StreamHandler {
   private final TransportMetrics metrics;
-  /** Set at once for peer streams, when the engine's future completes for our own. */
+  /**
+   * Set at once for peer streams, when the engine's future completes for our own, and at once
+   * (the engine's {@link PendingStream}) for those opened before their connection started.
+   */
   private volatile QuicStream delegate;
   /** Set once the transport's handler is known (a peer stream gets it after wrapping). */
   private volatile StreamHandler handler;
@@ -60,7 +64,10 @@ final class InstrumentedStream implements QuicStream, StreamHandler {
   public void write(ByteBuffer data, boolean fin) {
     QuicStream stream = delegate;
     stream.write(data, fin);
-    if (stream.queuedBytes() > 0) {
+    // Bytes written on a stream opened before its connection started wait for the handshake
+    // while it does not exist yet, not for flow control: no blocked episode for them.
+    if (stream.queuedBytes() > 0
+        && !(stream instanceof PendingStream pending && pending.target() == null)) {
       blockedSince.compareAndSet(0, System.nanoTime());
     }
   }

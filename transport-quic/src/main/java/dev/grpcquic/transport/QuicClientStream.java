@@ -376,6 +376,11 @@ final class QuicClientStream extends AbstractClientStream {
         if (cancelled || trailersSeen) {
           return;
         }
+        if (http3.quicStream() != null && http3.quicStream().id() < 0) {
+          // An early call's stream that never came to exist (UnstartedConnection#openStream).
+          transport.earlyStreamNotOpened(QuicClientStream.this, info);
+          return;
+        }
         cancelled = true;
         // A refused connection (CONNECTION_REFUSED from a draining server, which may let the
         // handshake complete first) processed nothing: MISCARRIED lets grpc-core retry the call

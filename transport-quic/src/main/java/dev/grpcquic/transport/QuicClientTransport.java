@@ -9,6 +9,7 @@ import dev.grpcquic.engine.ConnectionStats;
 import dev.grpcquic.engine.QuicConnection;
 import dev.grpcquic.engine.QuicStream;
 import dev.grpcquic.engine.StreamHandler;
+import dev.grpcquic.engine.UnstartedConnection;
 import dev.grpcquic.http3.Http3ErrorCode;
 import dev.grpcquic.http3.SettingId;
 import io.grpc.Attributes;
@@ -39,11 +40,11 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.List;
-import dev.grpcquic.engine.EarlyStream;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import javax.annotation.concurrent.GuardedBy;
@@ -157,19 +158,18 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
       // first calls must be known before the connection starts to go as 0-RTT data.
       return transportListener::transportReady;
     }
-    return () -> connect(List.of());
+    return () -> connected(settings.engine().connect(connectOptions(), this));
   }
 
-  /** Starts the connection, with the given early streams (0-RTT mode only). */
-  private void connect(List<EarlyStream> earlyStreams) {
-    settings.engine().connect(connectOptions(), this, earlyStreams)
-        .whenComplete((conn, error) -> {
-          if (error != null) {
-            onConnectFailed(error);
-          } else {
-            onConnected(conn);
-          }
-        });
+  /** Follows the connection being made (0-RTT mode: started with the early calls' streams). */
+  private void connected(CompletableFuture<QuicConnection> connecting) {
+    connecting.whenComplete((conn, error) -> {
+      if (error != null) {
+        onConnectFailed(error);
+      } else {
+        onConnected(conn);
+      }
+    });
   }
 
   private ClientConnectionOptions connectOptions() {
@@ -424,50 +424,44 @@ final class QuicClientTransport implements ConnectionClientTransport, Connection
       return;
     }
     connectStarted = true;
-    List<EarlyStream> early = new ArrayList<>();
+    // Sends nothing yet: the early calls' streams are opened on it first, and what their requests
+    // wrote by the start goes as 0-RTT data when the ticket allows it.
+    UnstartedConnection unstarted = settings.engine().open(connectOptions(), this);
+    int early = 0;
     for (QuicClientStream stream : earlyCandidates) {
       QuicClientStream.TransportState state = stream.transportState();
-      if (state.cancelled || !state.hasPendingData() || early.size() >= MAX_EARLY_CALLS) {
+      if (state.cancelled || !state.hasPendingData() || early >= MAX_EARLY_CALLS) {
         if (!state.cancelled) {
           awaitingConnection.add(stream);
         }
         continue;
       }
-      DeferredQuicStream deferred = new DeferredQuicStream();
       Http3RequestStream http3 = state.newHttp3Stream(this::connectionErrorLater);
-      state.streamOpened(deferred);
-      EarlyStream earlyStream = new EarlyStream(deferred.seal(), deferred.earlyFin(), http3);
-      earlyStream.opened().whenComplete((quicStream, error) -> earlyStreamOpened(
-          stream, deferred, quicStream, error));
-      early.add(earlyStream);
+      state.streamOpened(unstarted.openStream(http3));
+      early++;
     }
     earlyCandidates.clear();
     // Not under the lock's caller: the engine may complete futures on the calling thread, and
     // their callbacks change this transport's state. The engine never blocks: the timer's thread
     // is not held up.
     try {
-      timer.execute(() -> connect(early));
+      timer.execute(() -> connected(unstarted.start()));
     } catch (java.util.concurrent.RejectedExecutionException e) {
       onConnectFailed(e);
     }
   }
 
-  private void earlyStreamOpened(QuicClientStream stream, DeferredQuicStream deferred,
-      dev.grpcquic.engine.QuicStream quicStream, Throwable error) {
-    if (error == null) {
-      deferred.bind(quicStream);
-      return;
-    }
-    synchronized (lock) {
-      QuicClientStream.TransportState state = stream.transportState();
-      if (!state.cancelled) {
-        // The connection failed: the request may have reached the server only as 0-RTT data,
-        // which this call was allowed to send (replay-safe), so a retry is allowed too.
-        state.fail(Status.UNAVAILABLE.withDescription("QUIC connection to " + address
-            + " failed").withCause(error), RpcProgress.REFUSED, false);
-      }
-      streamFinished(stream);
-    }
+  /**
+   * An early call's stream never opened (the connection failed, or closed before the stream could
+   * open): the request may have reached the server only as 0-RTT data, which this call was
+   * allowed to send (replay-safe), so a retry is allowed too.
+   */
+  @GuardedBy("lock")
+  void earlyStreamNotOpened(QuicClientStream stream, ConnectionCloseInfo info) {
+    stream.transportState().fail(Status.UNAVAILABLE.withDescription("QUIC connection to " + address
+        + " failed").withCause(new java.io.IOException(info.description())), RpcProgress.REFUSED,
+        false);
+    streamFinished(stream);
   }
 
   /** A connection error found on an early stream before the control stream existed. */

@@ -455,6 +455,136 @@ class EngineContractTest {
     }
   }
 
+  /**
+   * Streams opened before the connection starts carry what was written on them by then as their
+   * first bytes, and what is written after the start follows them; every byte is reported
+   * written. Without a session ticket they go after the handshake; resumed with the ticket of an
+   * earlier connection, as 0-RTT data, which the server accepts.
+   */
+  @Test
+  @Timeout(90)
+  void streamsOpenedBeforeTheStartGoAsZeroRttWhenResumed() throws Exception {
+    try (QuicServerEndpoint server = EngineTestSupport.bind(EngineTestSupport.serverOptions(),
+        EngineTestSupport.acceptor(EngineTestSupport::echo))) {
+      ClientConnectionOptions options = EngineTestSupport.clientOptions(server.localAddress());
+      CompletableFuture<byte[]> ticket = new CompletableFuture<>();
+      QuicConnection cold = exchangeOnStreamsOpenedBeforeStart(options, ticket);
+      assertEquals(EarlyDataStats.Outcome.NOT_ATTEMPTED, cold.earlyData().outcome(),
+          cold.earlyData().toString());
+      byte[] resumeWith = ticket.get(20, TimeUnit.SECONDS);
+      cold.close(0x100, "");
+
+      QuicConnection resumed = exchangeOnStreamsOpenedBeforeStart(withTicket(options, resumeWith),
+          new CompletableFuture<>());
+      EarlyDataStats early = resumed.earlyData();
+      assertEquals(EarlyDataStats.Outcome.ACCEPTED, early.outcome(), early.toString());
+      assertEquals(2, early.streams(), early.toString());
+      assertTrue(early.zeroRttPackets() > 0, early.toString());
+      resumed.close(0x100, "");
+    }
+  }
+
+  /**
+   * A connection that is never made: its streams opened before the start learn it with
+   * onConnectionClosed, after start's future failed, and never get an ID.
+   */
+  @Test
+  @Timeout(60)
+  void streamsOpenedBeforeAFailedStartAreClosed() throws Exception {
+    try (java.net.DatagramSocket silent = new java.net.DatagramSocket(
+        new java.net.InetSocketAddress("127.0.0.1", 0))) {
+      ClientConnectionOptions base = EngineTestSupport.clientOptions(
+          (java.net.InetSocketAddress) silent.getLocalSocketAddress());
+      ClientConnectionOptions options = new ClientConnectionOptions(base.host(), base.port(),
+          base.serverName(), base.applicationProtocol(), base.trustManager(),
+          Duration.ofSeconds(2), base.idleTimeout(), base.streamReceiveWindow(),
+          base.connectionReceiveWindow(), base.maxPeerUnidirectionalStreams(), 0);
+      UnstartedConnection unstarted = EngineTestSupport.clientEngine().open(options,
+          new EngineTestSupport.ClientHandler());
+      CompletableFuture<Boolean> startFailedFirst = new CompletableFuture<>();
+      java.util.concurrent.atomic.AtomicReference<CompletableFuture<QuicConnection>> connecting =
+          new java.util.concurrent.atomic.AtomicReference<>();
+      EngineTestSupport.Recorder recorder = new EngineTestSupport.Recorder(null, false) {
+        @Override
+        public void onConnectionClosed(ConnectionCloseInfo info) {
+          CompletableFuture<QuicConnection> started = connecting.get();
+          startFailedFirst.complete(started != null && started.isCompletedExceptionally());
+          super.onConnectionClosed(info);
+        }
+      };
+      QuicStream stream = unstarted.openStream(recorder);
+      stream.write(ByteBuffer.wrap(payload(100)), true);
+      connecting.set(unstarted.start());
+      recorder.connectionClosed.get(30, TimeUnit.SECONDS);
+      assertTrue(startFailedFirst.get(), "start's future failed before the stream was closed");
+      assertEquals(-1, stream.id());
+      assertEquals(0, recorder.written.get());
+      assertEquals(0, recorder.overlaps.get());
+      org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+          () -> unstarted.openStream(new EngineTestSupport.Recorder(null, false)));
+    }
+  }
+
+  /**
+   * Opens two streams on a connection before its start, one whose request ends before the start
+   * and one that goes on after it, has the echo server send both back, and returns the
+   * connection (open). {@code ticket} gets the connection's first session ticket.
+   */
+  private static QuicConnection exchangeOnStreamsOpenedBeforeStart(ClientConnectionOptions options,
+      CompletableFuture<byte[]> ticket) throws Exception {
+    EngineTestSupport.ClientHandler base = new EngineTestSupport.ClientHandler();
+    UnstartedConnection unstarted = EngineTestSupport.clientEngine().open(options,
+        new ConnectionHandler() {
+          @Override
+          public StreamHandler onPeerStream(QuicStream stream) {
+            return base.onPeerStream(stream);
+          }
+
+          @Override
+          public void onClosed(ConnectionCloseInfo info) {
+            base.onClosed(info);
+          }
+
+          @Override
+          public void onSessionTicket(byte[] newTicket) {
+            ticket.complete(newTicket);
+          }
+        });
+    byte[] whole = payload(3000);
+    EngineTestSupport.Recorder wholeRecorder = new EngineTestSupport.Recorder(null, false);
+    QuicStream wholeStream = unstarted.openStream(wholeRecorder);
+    wholeStream.request(1 << 20); // waits for the stream to exist
+    wholeStream.write(ByteBuffer.wrap(whole), true);
+    byte[] split = payload(5000);
+    EngineTestSupport.Recorder splitRecorder = new EngineTestSupport.Recorder(null, false);
+    QuicStream splitStream = unstarted.openStream(splitRecorder);
+    splitStream.request(1 << 20);
+    splitStream.write(ByteBuffer.wrap(split, 0, 1000), false);
+    assertEquals(-1, wholeStream.id(), "no stream exists before the start");
+
+    QuicConnection connection = unstarted.start().get(15, TimeUnit.SECONDS);
+    splitStream.write(ByteBuffer.wrap(split, 1000, 4000), true);
+    wholeRecorder.endOfStream.get(15, TimeUnit.SECONDS);
+    splitRecorder.endOfStream.get(15, TimeUnit.SECONDS);
+    assertArrayEquals(whole, wholeRecorder.bytes());
+    assertArrayEquals(split, splitRecorder.bytes());
+    assertTrue(EngineTestSupport.eventually(() -> wholeRecorder.written.get() == whole.length
+        && splitRecorder.written.get() == split.length, 10_000),
+        "written " + wholeRecorder.written.get() + " and " + splitRecorder.written.get());
+    assertTrue(wholeStream.id() >= 0 && splitStream.id() >= 0, "the streams exist");
+    assertEquals(0, wholeRecorder.overlaps.get());
+    assertEquals(0, splitRecorder.overlaps.get());
+    assertFalse(wholeRecorder.connectionClosed.isDone());
+    return connection;
+  }
+
+  private static ClientConnectionOptions withTicket(ClientConnectionOptions o, byte[] ticket) {
+    return new ClientConnectionOptions(o.host(), o.port(), o.serverName(),
+        o.applicationProtocol(), o.trustManager(), o.connectTimeout(), o.idleTimeout(),
+        o.streamReceiveWindow(), o.connectionReceiveWindow(), o.maxPeerUnidirectionalStreams(),
+        o.keepAliveSeconds(), o.clientKeyManager(), o.quietPathProbe(), ticket);
+  }
+
   private static byte[] payload(int size) {
     byte[] bytes = new byte[size];
     for (int i = 0; i < size; i++) {

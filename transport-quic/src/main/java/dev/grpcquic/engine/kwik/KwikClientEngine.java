@@ -4,13 +4,14 @@ import java.time.Duration;
 import dev.grpcquic.engine.ClientConnectionOptions;
 import dev.grpcquic.engine.ConnectionHandler;
 import dev.grpcquic.engine.QuicClientEngine;
+import dev.grpcquic.engine.PendingStream;
 import dev.grpcquic.engine.QuicConnection;
+import dev.grpcquic.engine.UnstartedConnection;
 import java.io.IOException;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.SocketException;
 import java.util.List;
-import dev.grpcquic.engine.EarlyStream;
 import tech.kwik.core.QuicSessionTicket;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -80,22 +81,24 @@ public final class KwikClientEngine implements QuicClientEngine {
     return true; // QuietPathProbe
   }
 
+  /**
+   * Streams opened before the start are {@link PendingStream}s; at the start their first bytes
+   * become kwik's early data ({@link ZeroRtt}).
+   */
   @Override
-  public CompletableFuture<QuicConnection> connect(
-      ClientConnectionOptions options, ConnectionHandler handler) {
-    return connect(options, handler, List.of());
+  public UnstartedConnection open(ClientConnectionOptions options, ConnectionHandler handler) {
+    return PendingStream.collector(early -> startConnection(options, handler, early));
   }
 
-  @Override
-  public CompletableFuture<QuicConnection> connect(ClientConnectionOptions options,
-      ConnectionHandler handler, List<EarlyStream> earlyStreams) {
+  private CompletableFuture<QuicConnection> startConnection(ClientConnectionOptions options,
+      ConnectionHandler handler, List<PendingStream> earlyStreams) {
     CompletableFuture<QuicConnection> future = new CompletableFuture<>();
     ExecutorService owned = executor != null ? null
         : KwikExecutors.newBlockingExecutor("grpc-quic-kwik-client-" + CONNECTIONS.incrementAndGet());
     Executor blocking = owned != null ? owned : executor;
     future.whenComplete((conn, error) -> {
       if (error != null) {
-        earlyStreams.forEach(e -> e.opened().completeExceptionally(error));
+        earlyStreams.forEach(e -> e.fail(error));
         if (owned != null) {
           owned.shutdown(); // no connection: nothing else runs on it
         }
@@ -114,7 +117,7 @@ public final class KwikClientEngine implements QuicClientEngine {
    * an executor), which the connection shuts down when it ends.
    */
   private static void connectBlocking(ClientConnectionOptions options, ConnectionHandler handler,
-      List<EarlyStream> earlyStreams, Executor blocking, ExecutorService owned,
+      List<PendingStream> earlyStreams, Executor blocking, ExecutorService owned,
       CompletableFuture<QuicConnection> future) {
     QuicClientConnection kwik = null;
     KwikConnection connection = null;

@@ -370,16 +370,16 @@ final class KwikConnection implements QuicConnection {
   static final long TICKET_POLL_LIMIT_MILLIS = 10_000;
 
   /** Client connections, after the handshake: a stream kwik created for 0-RTT data. */
-  void adoptEarlyStream(tech.kwik.core.QuicStream kwikStream, dev.grpcquic.engine.EarlyStream early) {
+  void adoptEarlyStream(tech.kwik.core.QuicStream kwikStream, dev.grpcquic.engine.PendingStream early) {
     KwikStream stream = new KwikStream(this, kwikStream, executor, true);
     frameLog.markSeenByPeer(stream.id()); // kwik sent its data as 0-RTT
-    if (early.fin()) {
+    if (early.earlyFin()) {
       stream.finWrittenEarly();
     }
     streams.add(stream);
     stream.setHandler(early.handler());
-    stream.reportWritten(early.data().remaining());
-    if (!early.opened().complete(stream) || terminated.get()) {
+    stream.reportWritten(early.earlyData().remaining());
+    if (!early.bind(stream) || terminated.get()) {
       stream.reset(0);
     }
   }

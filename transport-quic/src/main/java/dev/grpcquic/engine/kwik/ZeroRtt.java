@@ -1,7 +1,7 @@
 package dev.grpcquic.engine.kwik;
 
 import dev.grpcquic.engine.EarlyDataStats;
-import dev.grpcquic.engine.EarlyStream;
+import dev.grpcquic.engine.PendingStream;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,8 +17,9 @@ import tech.kwik.core.impl.QuicClientConnectionImpl.EarlyDataStatus;
 import tech.kwik.core.impl.QuicSessionTicketImpl;
 
 /**
- * One connect attempt's 0-RTT plan on kwik: which early streams go as 0-RTT data, and the
- * fallback for the rest; and what happens when the server rejects them.
+ * One connect attempt's 0-RTT plan on kwik: which of the streams opened before the start ({@link
+ * KwikClientEngine#open}) go as 0-RTT data, and the fallback for the rest; and what happens when
+ * the server rejects them.
  *
  * <p>kwik's {@code connect(List<StreamEarlyData>)} writes each entry on a new bidirectional stream
  * before the handshake. Two of its ways decide what may be given to it: an entry larger than the
@@ -51,13 +52,13 @@ final class ZeroRtt {
   /** Below kwik's 50 KiB per-stream send buffer, so that the early write never blocks. */
   static final int MAX_EARLY_BYTES_PER_STREAM = 32 * 1024;
 
-  private final List<EarlyStream> all;
-  private final List<EarlyStream> early = new ArrayList<>();
+  private final List<PendingStream> all;
+  private final List<PendingStream> early = new ArrayList<>();
   private final JulKwikLogger logger;
   /** Set at handshake completion when early data was sent: whether the server accepted it. */
   private volatile Boolean accepted;
 
-  ZeroRtt(QuicSessionTicket ticket, List<EarlyStream> streams, JulKwikLogger logger) {
+  ZeroRtt(QuicSessionTicket ticket, List<PendingStream> streams, JulKwikLogger logger) {
     this.all = streams;
     this.logger = logger;
     if (ticket == null) {
@@ -66,10 +67,10 @@ final class ZeroRtt {
     long connectionLeft = ticket.getInitialMaxData();
     long streamLimit = Math.min(ticket.getInitialMaxStreamDataBidiRemote(),
         MAX_EARLY_BYTES_PER_STREAM);
-    for (EarlyStream stream : streams) {
-      int size = stream.data().remaining();
-      if (early.size() >= ticket.getInitialMaxStreamsBidi() || size > streamLimit
-          || size > connectionLeft) {
+    for (PendingStream stream : streams) {
+      int size = stream.earlyData().remaining();
+      if ((size == 0 && !stream.earlyFin()) || early.size() >= ticket.getInitialMaxStreamsBidi()
+          || size > streamLimit || size > connectionLeft) {
         break; // kwik numbers early streams in list order: keep the rest for after the handshake
       }
       early.add(stream);
@@ -109,11 +110,11 @@ final class ZeroRtt {
   /** What to hand to kwik's connect. */
   List<StreamEarlyData> earlyData() {
     List<StreamEarlyData> data = new ArrayList<>();
-    for (EarlyStream stream : early) {
-      ByteBuffer bytes = stream.data();
+    for (PendingStream stream : early) {
+      ByteBuffer bytes = stream.earlyData();
       byte[] copy = new byte[bytes.remaining()];
       bytes.get(copy);
-      data.add(new StreamEarlyData(copy, stream.fin()));
+      data.add(new StreamEarlyData(copy, stream.earlyFin()));
     }
     return data;
   }
@@ -134,7 +135,7 @@ final class ZeroRtt {
    */
   void openStreams(KwikConnection connection, List<tech.kwik.core.QuicStream> sentEarly) {
     for (int i = 0; i < all.size(); i++) {
-      EarlyStream stream = all.get(i);
+      PendingStream stream = all.get(i);
       int index = early.indexOf(stream);
       tech.kwik.core.QuicStream kwikStream = index >= 0 && index < sentEarly.size()
           ? sentEarly.get(index) : null;
@@ -143,10 +144,12 @@ final class ZeroRtt {
       } else {
         connection.openStream(true, stream.handler()).whenComplete((opened, error) -> {
           if (error != null) {
-            stream.opened().completeExceptionally(error);
+            stream.fail(error);
           } else {
-            opened.write(stream.data(), stream.fin());
-            stream.opened().complete(opened);
+            opened.write(stream.earlyData(), stream.earlyFin());
+            if (!stream.bind(opened)) {
+              opened.reset(0);
+            }
           }
         });
       }

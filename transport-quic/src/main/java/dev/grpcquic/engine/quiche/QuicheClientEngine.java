@@ -3,7 +3,9 @@ package dev.grpcquic.engine.quiche;
 import dev.grpcquic.engine.ClientConnectionOptions;
 import dev.grpcquic.engine.ConnectionHandler;
 import dev.grpcquic.engine.QuicClientEngine;
+import dev.grpcquic.engine.PendingStream;
 import dev.grpcquic.engine.QuicConnection;
+import dev.grpcquic.engine.UnstartedConnection;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
@@ -62,10 +64,13 @@ public final class QuicheClientEngine implements QuicClientEngine {
     this.settings = settings;
   }
 
+  /**
+   * Streams opened before the start are {@link PendingStream}s, which {@link QuicheConnection}
+   * sends as 0-RTT data when quiche gets into early data.
+   */
   @Override
-  public CompletableFuture<QuicConnection> connect(ClientConnectionOptions options,
-      ConnectionHandler handler) {
-    return connect(options, handler, List.of());
+  public UnstartedConnection open(ClientConnectionOptions options, ConnectionHandler handler) {
+    return PendingStream.collector(early -> startConnection(options, handler, early));
   }
 
   /**
@@ -73,16 +78,15 @@ public final class QuicheClientEngine implements QuicClientEngine {
    * SessionTickets}); the early streams go as 0-RTT data when quiche resumed a session that
    * allows it, after the handshake otherwise.
    */
-  @Override
-  public CompletableFuture<QuicConnection> connect(ClientConnectionOptions options,
-      ConnectionHandler handler, List<dev.grpcquic.engine.EarlyStream> earlyStreams) {
+  private CompletableFuture<QuicConnection> startConnection(ClientConnectionOptions options,
+      ConnectionHandler handler, List<PendingStream> earlyStreams) {
     CompletableFuture<QuicConnection> future = new CompletableFuture<>();
     CachedContext tls;
     try {
       tls = context(options);
     } catch (RuntimeException e) {
       future.completeExceptionally(e);
-      earlyStreams.forEach(early -> early.opened().completeExceptionally(e));
+      earlyStreams.forEach(early -> early.fail(e));
       return future;
     }
     InetSocketAddress remote = new InetSocketAddress(options.host(), options.port());
@@ -97,7 +101,7 @@ public final class QuicheClientEngine implements QuicClientEngine {
     if (options.sessionTicket() != null && !tickets.offer(options.sessionTicket())) {
       LOG.fine("ignoring a session ticket that is not quiche's (a full handshake follows)");
     }
-    connection.setClient(tickets, List.copyOf(earlyStreams));
+    connection.setClient(tickets, earlyStreams);
     future.whenComplete((c, error) -> {
       if (error != null) {
         tickets.take(); // not used: nothing stays in Netty's cache

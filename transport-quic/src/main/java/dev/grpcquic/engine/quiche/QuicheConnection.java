@@ -5,7 +5,7 @@ import dev.grpcquic.engine.ConnectionHandler;
 import dev.grpcquic.engine.ConnectionStats;
 import dev.grpcquic.engine.DeliveryRateMeter;
 import dev.grpcquic.engine.EarlyDataStats;
-import dev.grpcquic.engine.EarlyStream;
+import dev.grpcquic.engine.PendingStream;
 import dev.grpcquic.engine.QuicConnection;
 import dev.grpcquic.engine.QuicStream;
 import dev.grpcquic.engine.StreamHandler;
@@ -103,9 +103,9 @@ final class QuicheConnection extends ChannelInboundHandlerAdapter implements Qui
   private SessionTickets tickets;
   private io.netty.util.concurrent.ScheduledFuture<?> ticketPoll;
   /** Streams to open with their first bytes: as 0-RTT data if quiche gets into early data. */
-  private java.util.List<EarlyStream> earlyStreams = java.util.List.of();
+  private java.util.List<PendingStream> earlyStreams = java.util.List.of();
   /** The early streams that went as 0-RTT data, with their streams. */
-  private final java.util.Map<EarlyStream, EarlyWrites> sentEarly =
+  private final java.util.Map<PendingStream, EarlyWrites> sentEarly =
       new java.util.IdentityHashMap<>();
   private long zeroRttPackets;
   private volatile EarlyDataStats earlyData = EarlyDataStats.NONE;
@@ -130,7 +130,7 @@ final class QuicheConnection extends ChannelInboundHandlerAdapter implements Qui
    * streams to open with their first bytes (0-RTT data when the connection resumes a session that
    * allows it, ordinary data after the handshake otherwise).
    */
-  void setClient(SessionTickets tickets, java.util.List<EarlyStream> earlyStreams) {
+  void setClient(SessionTickets tickets, java.util.List<PendingStream> earlyStreams) {
     this.tickets = tickets;
     this.earlyStreams = earlyStreams;
   }
@@ -635,7 +635,10 @@ final class QuicheConnection extends ChannelInboundHandlerAdapter implements Qui
       return; // the handshake beat this task: every stream goes after it
     }
     long sentBefore = packetsSent();
-    for (EarlyStream early : earlyStreams) {
+    for (PendingStream early : earlyStreams) {
+      if (!early.earlyData().hasRemaining() && !early.earlyFin()) {
+        break; // nothing to send early: this one and the rest open after the handshake
+      }
       EarlyWrites writes = new EarlyWrites();
       QuicheStream stream = new QuicheStream(this, writes, true, false, false);
       var created = channel.newStreamBootstrap()
@@ -650,7 +653,7 @@ final class QuicheConnection extends ChannelInboundHandlerAdapter implements Qui
         break;
       }
       writes.stream = stream;
-      stream.writeNow(early.data(), early.fin());
+      stream.writeNow(early.earlyData(), early.earlyFin());
       sentEarly.put(early, writes);
     }
     if (sentEarly.isEmpty()) {
@@ -683,21 +686,23 @@ final class QuicheConnection extends ChannelInboundHandlerAdapter implements Qui
       earlyData = new EarlyDataStats(resumed ? EarlyDataStats.Outcome.ACCEPTED
           : EarlyDataStats.Outcome.REJECTED, sentEarly.size(), zeroRttPackets);
     }
-    for (EarlyStream early : earlyStreams) {
+    for (PendingStream early : earlyStreams) {
       EarlyWrites writes = sentEarly.get(early);
       if (writes != null) {
         writes.stream.setHandler(early.handler());
         if (writes.written > 0) {
           early.handler().onWritten((int) writes.written);
         }
-        early.opened().complete(writes.stream);
+        early.bind(writes.stream);
       } else {
         openStream(true, early.handler()).whenComplete((stream, error) -> {
           if (error != null) {
-            early.opened().completeExceptionally(error);
+            early.fail(error);
           } else {
-            stream.write(early.data(), early.fin());
-            early.opened().complete(stream);
+            stream.write(early.earlyData(), early.earlyFin());
+            if (!early.bind(stream)) {
+              stream.reset(0);
+            }
           }
         });
       }
@@ -708,9 +713,9 @@ final class QuicheConnection extends ChannelInboundHandlerAdapter implements Qui
 
   /** Client connections: the connection was not made; no early stream will open. */
   void onConnectFailed(Throwable error) {
-    java.util.List<EarlyStream> streams = earlyStreams;
-    for (EarlyStream early : streams) {
-      early.opened().completeExceptionally(error);
+    java.util.List<PendingStream> streams = earlyStreams;
+    for (PendingStream early : streams) {
+      early.fail(error);
     }
   }
 

@@ -71,6 +71,8 @@ final class RacingClientTransport implements ConnectionClientTransport {
   @GuardedBy("lock") private Attempt probe;
   @GuardedBy("lock") private ScheduledFuture<?> tcpTimer;
   @GuardedBy("lock") private ScheduledFuture<?> probeTimer;
+  /** Whether the QUIC port is refused, asked beside the first QUIC attempt (null: not asked). */
+  @GuardedBy("lock") private UdpPortCheck portCheck;
   @GuardedBy("lock") private boolean shutdownRequested;
   @GuardedBy("lock") private boolean shutdownReported;
   @GuardedBy("lock") private boolean terminatedReported;
@@ -116,6 +118,8 @@ final class RacingClientTransport implements ConnectionClientTransport {
         first = quic;
         tcpTimer = factory.timer().schedule(this::raceDelayPassed,
             factory.settings().raceDelay().toNanos(), TimeUnit.NANOSECONDS);
+        portCheck = UdpPortCheck.start(quicAddress, factory.settings().raceDelay(),
+            this::quicPortRefused);
       } else {
         tcp = newAttempt(WireProtocol.H2, address, false);
         first = tcp;
@@ -144,6 +148,24 @@ final class RacingClientTransport implements ConnectionClientTransport {
     if (started != null) {
       log.log(Level.FINE, "{0}: QUIC not ready after {1}: starting TCP beside it",
           new Object[] {logId, factory.settings().raceDelay()});
+      started.start();
+    }
+  }
+
+  /**
+   * The network said no one listens on the QUIC port (ICMP port unreachable), typically before
+   * the QUIC attempt's own first datagram left: TCP starts now. The QUIC attempt fails by itself
+   * a moment later, on the same error, and marks QUIC broken.
+   */
+  private void quicPortRefused() {
+    Attempt started;
+    synchronized (lock) {
+      portCheck = null;
+      started = startTcpLocked();
+    }
+    if (started != null) {
+      log.log(Level.FINE, "{0}: nothing listens on UDP {1}: starting TCP", new Object[] {logId,
+          quicAddress()});
       started.start();
     }
   }
@@ -181,6 +203,10 @@ final class RacingClientTransport implements ConnectionClientTransport {
         if (tcpTimer != null) {
           tcpTimer.cancel(false);
           tcpTimer = null;
+        }
+        if (portCheck != null) {
+          portCheck.cancel();
+          portCheck = null;
         }
         if (attempt.protocol == WireProtocol.H3 && tcp != null && !tcp.down) {
           toClose = tcp; // TCP lost the race; a QUIC loser keeps going (see above)
@@ -295,6 +321,10 @@ final class RacingClientTransport implements ConnectionClientTransport {
     if (probeTimer != null) {
       probeTimer.cancel(false);
       probeTimer = null;
+    }
+    if (portCheck != null) {
+      portCheck.cancel();
+      portCheck = null;
     }
   }
 

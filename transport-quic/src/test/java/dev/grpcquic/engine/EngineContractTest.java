@@ -429,6 +429,17 @@ class EngineContractTest {
     }
   }
 
+  /** Options to a UDP socket that never answers, with a short connect timeout. */
+  private static ClientConnectionOptions toSilentPort(java.net.DatagramSocket silent,
+      Duration connectTimeout) {
+    ClientConnectionOptions base = EngineTestSupport.clientOptions(
+        (java.net.InetSocketAddress) silent.getLocalSocketAddress());
+    return new ClientConnectionOptions(base.host(), base.port(), base.serverName(),
+        base.applicationProtocol(), base.trustManager(), connectTimeout, base.idleTimeout(),
+        base.streamReceiveWindow(), base.connectionReceiveWindow(),
+        base.maxPeerUnidirectionalStreams(), 0);
+  }
+
   /**
    * connect returns before the handshake (engine methods never block): to a UDP port where
    * nothing answers, the future is still pending when the call returns, and fails at the connect
@@ -439,12 +450,7 @@ class EngineContractTest {
   void connectReturnsBeforeTheHandshake() throws Exception {
     try (java.net.DatagramSocket silent = new java.net.DatagramSocket(
         new java.net.InetSocketAddress("127.0.0.1", 0))) {
-      ClientConnectionOptions base = EngineTestSupport.clientOptions(
-          (java.net.InetSocketAddress) silent.getLocalSocketAddress());
-      ClientConnectionOptions options = new ClientConnectionOptions(base.host(), base.port(),
-          base.serverName(), base.applicationProtocol(), base.trustManager(),
-          Duration.ofSeconds(5), base.idleTimeout(), base.streamReceiveWindow(),
-          base.connectionReceiveWindow(), base.maxPeerUnidirectionalStreams(), 0);
+      ClientConnectionOptions options = toSilentPort(silent, Duration.ofSeconds(5));
       EngineTestSupport.ClientHandler handler = new EngineTestSupport.ClientHandler();
       CompletableFuture<QuicConnection> connecting =
           EngineTestSupport.clientEngine().connect(options, handler);
@@ -493,12 +499,7 @@ class EngineContractTest {
   void streamsOpenedBeforeAFailedStartAreClosed() throws Exception {
     try (java.net.DatagramSocket silent = new java.net.DatagramSocket(
         new java.net.InetSocketAddress("127.0.0.1", 0))) {
-      ClientConnectionOptions base = EngineTestSupport.clientOptions(
-          (java.net.InetSocketAddress) silent.getLocalSocketAddress());
-      ClientConnectionOptions options = new ClientConnectionOptions(base.host(), base.port(),
-          base.serverName(), base.applicationProtocol(), base.trustManager(),
-          Duration.ofSeconds(2), base.idleTimeout(), base.streamReceiveWindow(),
-          base.connectionReceiveWindow(), base.maxPeerUnidirectionalStreams(), 0);
+      ClientConnectionOptions options = toSilentPort(silent, Duration.ofSeconds(2));
       UnstartedConnection unstarted = EngineTestSupport.clientEngine().open(options,
           new EngineTestSupport.ClientHandler());
       CompletableFuture<Boolean> startFailedFirst = new CompletableFuture<>();

@@ -160,7 +160,6 @@ final class RacingClientTransport implements ConnectionClientTransport {
   private void quicPortRefused() {
     Attempt started;
     synchronized (lock) {
-      portCheck = null;
       started = startTcpLocked();
     }
     if (started != null) {
@@ -180,6 +179,7 @@ final class RacingClientTransport implements ConnectionClientTransport {
       tcpTimer.cancel(false);
       tcpTimer = null;
     }
+    stopPortCheckLocked();
     tcp = newAttempt(WireProtocol.H2, address, false);
     return tcp;
   }
@@ -204,10 +204,7 @@ final class RacingClientTransport implements ConnectionClientTransport {
           tcpTimer.cancel(false);
           tcpTimer = null;
         }
-        if (portCheck != null) {
-          portCheck.cancel();
-          portCheck = null;
-        }
+        stopPortCheckLocked();
         if (attempt.protocol == WireProtocol.H3 && tcp != null && !tcp.down) {
           toClose = tcp; // TCP lost the race; a QUIC loser keeps going (see above)
         }
@@ -322,6 +319,12 @@ final class RacingClientTransport implements ConnectionClientTransport {
       probeTimer.cancel(false);
       probeTimer = null;
     }
+    stopPortCheckLocked();
+  }
+
+  /** The port check has nothing left to decide once TCP started, a winner is known or all ends. */
+  @GuardedBy("lock")
+  private void stopPortCheckLocked() {
     if (portCheck != null) {
       portCheck.cancel();
       portCheck = null;

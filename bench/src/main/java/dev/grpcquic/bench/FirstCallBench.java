@@ -9,18 +9,12 @@ import dev.grpcquic.QuicSessionTicketStore;
 import dev.grpcquic.stats.QuicEarlyDataStats;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
-import io.grpc.ClientCall;
-import io.grpc.ClientInterceptor;
 import io.grpc.ClientInterceptors;
-import io.grpc.ForwardingClientCall;
-import io.grpc.ForwardingClientCallListener;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Server;
-import io.grpc.Status;
 import io.grpc.TlsChannelCredentials;
 import io.grpc.TlsServerCredentials;
 import io.grpc.netty.NettyChannelBuilder;
@@ -258,7 +252,8 @@ public final class FirstCallBench {
     try {
       int ticketsBefore = store.puts();
       AtomicReference<Supplier<QuicEarlyDataStats>> stats = new AtomicReference<>();
-      Channel observed = ClientInterceptors.intercept(channel, new EarlyDataCapture(stats));
+      Channel observed = ClientInterceptors.intercept(channel, new ClientCloseHook(
+          call -> stats.set(call.getAttributes().get(QuicAttributes.EARLY_DATA))));
       long start = System.nanoTime();
       ClientCalls.blockingUnaryCall(observed, IDEMPOTENT_UNARY, CallOptions.DEFAULT,
           new byte[requestBytes]);
@@ -311,33 +306,6 @@ public final class FirstCallBench {
           throw new IllegalStateException("no session ticket arrived");
         }
       }
-    }
-  }
-
-  private static final class EarlyDataCapture implements ClientInterceptor {
-    private final AtomicReference<Supplier<QuicEarlyDataStats>> out;
-
-    EarlyDataCapture(AtomicReference<Supplier<QuicEarlyDataStats>> out) {
-      this.out = out;
-    }
-
-    @Override
-    public <ReqT, RespT> ClientCall<ReqT, RespT> interceptCall(MethodDescriptor<ReqT, RespT> method,
-        CallOptions callOptions, Channel next) {
-      ClientCall<ReqT, RespT> call = next.newCall(method, callOptions);
-      return new ForwardingClientCall.SimpleForwardingClientCall<>(call) {
-        @Override
-        public void start(Listener<RespT> listener, Metadata headers) {
-          super.start(new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(
-              listener) {
-            @Override
-            public void onClose(Status status, Metadata trailers) {
-              out.set(call.getAttributes().get(QuicAttributes.EARLY_DATA));
-              super.onClose(status, trailers);
-            }
-          }, headers);
-        }
-      };
     }
   }
 }

@@ -2,16 +2,12 @@ package dev.grpcquic.bench;
 
 import io.grpc.CallOptions;
 import io.grpc.Channel;
-import io.grpc.ClientCall;
 import io.grpc.ClientInterceptor;
 import io.grpc.ClientInterceptors;
-import io.grpc.ForwardingClientCall;
-import io.grpc.ForwardingClientCallListener;
 import io.grpc.ForwardingServerCall;
 import io.grpc.ForwardingServerCallListener;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
-import io.grpc.MethodDescriptor;
 import io.grpc.Server;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
@@ -172,26 +168,7 @@ public final class UnaryLegsBench {
     }
 
     ClientInterceptor clientSide() {
-      return new ClientInterceptor() {
-        @Override
-        public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method,
-            CallOptions options, Channel next) {
-          return new ForwardingClientCall.SimpleForwardingClientCall<>(
-              next.newCall(method, options)) {
-            @Override
-            public void start(Listener<R> listener, Metadata headers) {
-              super.start(new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(
-                  listener) {
-                @Override
-                public void onClose(Status status, Metadata trailers) {
-                  once(CLIENT_CLOSED);
-                  super.onClose(status, trailers);
-                }
-              }, headers);
-            }
-          };
-        }
-      };
+      return new ClientCloseHook(call -> once(CLIENT_CLOSED));
     }
   }
 }

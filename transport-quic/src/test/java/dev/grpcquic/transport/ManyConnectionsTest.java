@@ -21,9 +21,11 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Hundreds of connections opened back to back to one server, each with one call: every one's
- * control streams must be read whole and in order. A same-turn read of new quiche peer streams
- * once delivered their bytes out of order under this load (16 of 1000 connections closed with
- * H3_MISSING_SETTINGS: "first control frame is 0x2000", the middle of the SETTINGS frame), after
+ * control streams must be read whole and in order. When quiche peer streams began to be read in
+ * the turn they arrive, the server's control stream often reached the client transport before
+ * its connection did; the hand-over of such an early stream ({@code EarlyPeerStream}) then ran
+ * its handler on two threads at once, and 16 of 1000 connections closed with
+ * H3_MISSING_SETTINGS ("first control frame is 0x2000", bytes of the SETTINGS frame lost) after
  * their first call had succeeded. The quiche run only: on kwik each connection costs about a
  * dozen threads.
  */

@@ -244,8 +244,10 @@ final class QuicheConnection extends ChannelInboundHandlerAdapter implements Qui
     boolean bidirectional = streamChannel.type() == QuicStreamType.BIDIRECTIONAL;
     QuicheStream stream = new QuicheStream(this, null, bidirectional, false, !bidirectional);
     stream.attach(streamChannel);
+    stream.holdCreditUntilStarted();
     stream.setHandler(h.onPeerStream(stream));
     streamChannel.pipeline().addLast(stream);
+    stream.startReading();
   }
 
   @Override

@@ -100,6 +100,25 @@ final class QuicheStream extends ChannelInboundHandlerAdapter implements QuicStr
     this.handler = handler;
   }
 
+  /**
+   * Event loop, a peer stream before its handler is set: credit it is given from now on waits for
+   * {@link #startReading}, without a task of its own.
+   */
+  void holdCreditUntilStarted() {
+    creditNeeded = false;
+  }
+
+  /**
+   * Event loop, once the stream is in its channel's pipeline: reads what the credit allows now.
+   * A new request stream's HEADERS arrived with it and Netty marked it readable, so they reach
+   * the handler in this turn instead of a task's after the connection's other work.
+   */
+  void startReading() {
+    if (!inputDone && !abandoned) {
+      deliver();
+    }
+  }
+
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     attach((QuicStreamChannel) ctx.channel());

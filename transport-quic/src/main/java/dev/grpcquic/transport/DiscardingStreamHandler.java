@@ -4,8 +4,11 @@ import dev.grpcquic.engine.ConnectionCloseInfo;
 import dev.grpcquic.engine.StreamHandler;
 import java.nio.ByteBuffer;
 
-/** For a stream that was refused: whatever still arrives on it is dropped. */
-final class DiscardingStreamHandler implements StreamHandler {
+/**
+ * For a stream that was refused: whatever still arrives on it is dropped. Tests extend it to
+ * watch one event.
+ */
+class DiscardingStreamHandler implements StreamHandler {
   @Override
   public void onData(ByteBuffer data) {}
 

@@ -3,8 +3,6 @@ package dev.grpcquic.transport;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.grpcquic.engine.ConnectionCloseInfo;
-import dev.grpcquic.engine.StreamHandler;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -48,7 +46,7 @@ class EarlyPeerStreamTest {
   }
 
   /** Records each byte; its first event waits until the engine has delivered again. */
-  private static final class RecordingHandler implements StreamHandler {
+  private static final class RecordingHandler extends DiscardingStreamHandler {
     final List<Integer> seen = new CopyOnWriteArrayList<>();
     final AtomicInteger inside = new AtomicInteger();
     final AtomicInteger mostAtOnce = new AtomicInteger();
@@ -77,20 +75,5 @@ class EarlyPeerStreamTest {
         inside.decrementAndGet();
       }
     }
-
-    @Override
-    public void onEndOfStream() {}
-
-    @Override
-    public void onReset(long applicationErrorCode) {}
-
-    @Override
-    public void onStopSending(long applicationErrorCode) {}
-
-    @Override
-    public void onWritten(int bytes) {}
-
-    @Override
-    public void onConnectionClosed(ConnectionCloseInfo info) {}
   }
 }

@@ -103,12 +103,7 @@ final class QuicheConnection extends ChannelInboundHandlerAdapter implements Qui
   private SessionTickets tickets;
   private io.netty.util.concurrent.ScheduledFuture<?> ticketPoll;
   /** Streams to open with their first bytes: as 0-RTT data if quiche gets into early data. */
-  private java.util.List<PendingStream> earlyStreams = java.util.List.of();
-  /** The early streams that went as 0-RTT data, with their streams. */
-  private final java.util.Map<PendingStream, EarlyWrites> sentEarly =
-      new java.util.IdentityHashMap<>();
-  private long zeroRttPackets;
-  private volatile EarlyDataStats earlyData = EarlyDataStats.NONE;
+  private volatile ZeroRttStreams zeroRtt = new ZeroRttStreams(this, java.util.List.of());
 
   private record PendingOpen(boolean bidirectional, StreamHandler handler,
       CompletableFuture<QuicStream> future) {
@@ -132,7 +127,7 @@ final class QuicheConnection extends ChannelInboundHandlerAdapter implements Qui
    */
   void setClient(SessionTickets tickets, java.util.List<PendingStream> earlyStreams) {
     this.tickets = tickets;
-    this.earlyStreams = earlyStreams;
+    this.zeroRtt = new ZeroRttStreams(this, earlyStreams);
   }
 
   /**
@@ -405,7 +400,7 @@ final class QuicheConnection extends ChannelInboundHandlerAdapter implements Qui
 
   @Override
   public EarlyDataStats earlyData() {
-    return earlyData;
+    return zeroRtt.stats();
   }
 
   @Override
@@ -532,7 +527,7 @@ final class QuicheConnection extends ChannelInboundHandlerAdapter implements Qui
         pinnedPeer = null;
         peerAddressChanges.incrementAndGet();
       }
-    } else if (evt instanceof SslEarlyDataReadyEvent && !earlyStreams.isEmpty()) {
+    } else if (evt instanceof SslEarlyDataReadyEvent && !zeroRtt.isEmpty()) {
       // Comes from inside Netty's send, which would not send what is written now: write after it.
       ctx.channel().eventLoop().execute(this::sendEarly);
     }
@@ -626,135 +621,26 @@ final class QuicheConnection extends ChannelInboundHandlerAdapter implements Qui
   }
 
   /**
-   * quiche resumed a session that allows early data and the handshake is under way: open the
-   * early streams, write their first bytes and have quiche send them now, in 0-RTT packets (left
-   * to the next packet or timer, they would go as 1-RTT). A stream quiche refuses (beyond the
-   * stream limit remembered from the server) and those after it are opened after the handshake.
+   * quiche resumed a session that allows early data and the handshake is under way: the early
+   * streams go now, unless the handshake beat this task (then every stream goes after it).
    */
   private void sendEarly() {
-    if (establishedNanos != 0 || closedReported.get() || !channel.isOpen()
-        || !sentEarly.isEmpty()) {
-      return; // the handshake beat this task: every stream goes after it
+    if (establishedNanos == 0 && !closedReported.get() && channel.isOpen()) {
+      zeroRtt.send(channel);
     }
-    long sentBefore = packetsSent();
-    for (PendingStream early : earlyStreams) {
-      if (!early.earlyData().hasRemaining() && !early.earlyFin()) {
-        break; // nothing to send early: this one and the rest open after the handshake
-      }
-      EarlyWrites writes = new EarlyWrites();
-      QuicheStream stream = new QuicheStream(this, writes, true, false, false);
-      var created = channel.newStreamBootstrap()
-          .type(QuicStreamType.BIDIRECTIONAL)
-          .option(ChannelOption.AUTO_READ, false)
-          .handler(stream)
-          .create();
-      // Created inline on the event loop; quiche refuses at once past the remembered limit.
-      if (!created.isDone() || !created.isSuccess()) {
-        LOG.log(Level.FINE, "0-RTT stream not created; the rest go after the handshake",
-            created.cause());
-        break;
-      }
-      writes.stream = stream;
-      stream.writeNow(early.earlyData(), early.earlyFin());
-      sentEarly.put(early, writes);
-    }
-    if (sentEarly.isEmpty()) {
-      return;
-    }
-    NettyQuicInternals.sendNow(channel);
-    zeroRttPackets = Math.max(0, packetsSent() - sentBefore);
-    earlyData = new EarlyDataStats(EarlyDataStats.Outcome.PENDING, sentEarly.size(),
-        zeroRttPackets);
-  }
-
-  private long packetsSent() {
-    QuicConnectionStats s = channel.collectStats().getNow();
-    return s == null ? 0 : s.sent();
   }
 
   /**
    * Client connections, on the event loop, once the handshake is done and before the connection
-   * is handed out: settles the 0-RTT outcome and hands each early stream over (those that did not
-   * go early are opened now and written as ordinary data).
-   *
-   * <p>Netty does not tell whether the server accepted the early data, only whether it resumed
-   * the session: a server that did not (an unknown or expired ticket, another server) rejected
-   * the early data with it, and quiche sends it again in 1-RTT packets when it declares the
-   * unacknowledged 0-RTT packets lost.
+   * is handed out: see {@link ZeroRttStreams#onHandshakeDone}.
    */
   void onHandshakeDone() {
-    if (!sentEarly.isEmpty()) {
-      boolean resumed = NettyQuicInternals.isResumed(channel.sslEngine());
-      earlyData = new EarlyDataStats(resumed ? EarlyDataStats.Outcome.ACCEPTED
-          : EarlyDataStats.Outcome.REJECTED, sentEarly.size(), zeroRttPackets);
-    }
-    for (PendingStream early : earlyStreams) {
-      EarlyWrites writes = sentEarly.get(early);
-      if (writes != null) {
-        writes.stream.setHandler(early.handler());
-        if (writes.written > 0) {
-          early.handler().onWritten((int) writes.written);
-        }
-        early.bind(writes.stream);
-      } else {
-        openStream(true, early.handler()).whenComplete((stream, error) -> {
-          if (error != null) {
-            early.fail(error);
-          } else {
-            stream.write(early.earlyData(), early.earlyFin());
-            if (!early.bind(stream)) {
-              stream.reset(0);
-            }
-          }
-        });
-      }
-    }
-    earlyStreams = java.util.List.of();
-    sentEarly.clear();
+    zeroRtt.onHandshakeDone(channel);
   }
 
   /** Client connections: the connection was not made; no early stream will open. */
   void onConnectFailed(Throwable error) {
-    java.util.List<PendingStream> streams = earlyStreams;
-    for (PendingStream early : streams) {
-      early.fail(error);
-    }
-  }
-
-  /**
-   * Stands in for an early stream's handler until the handshake is done (the caller gets the
-   * stream only then): counts what quiche accepted, to be reported when the stream is handed over.
-   * Nothing else can happen before: the stream reads nothing without credit, and the server cannot
-   * answer before the client has the 1-RTT keys.
-   */
-  private static final class EarlyWrites implements StreamHandler {
-    QuicheStream stream;
-    long written;
-
-    @Override
-    public void onData(java.nio.ByteBuffer data) {
-    }
-
-    @Override
-    public void onEndOfStream() {
-    }
-
-    @Override
-    public void onReset(long applicationErrorCode) {
-    }
-
-    @Override
-    public void onStopSending(long applicationErrorCode) {
-    }
-
-    @Override
-    public void onWritten(int bytes) {
-      written += bytes;
-    }
-
-    @Override
-    public void onConnectionClosed(ConnectionCloseInfo info) {
-    }
+    zeroRtt.onConnectFailed(error);
   }
 
   @Override

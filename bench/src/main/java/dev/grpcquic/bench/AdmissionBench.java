@@ -460,7 +460,7 @@ public final class AdmissionBench {
 
     void startTicking() {
       serviceWallAtStart = SERVICE_WALL_NANOS.get();
-      cpuAtStart = threadCpuByGroup();
+      cpuAtStart = ThreadCpu.byName(false);
       startNanos = System.nanoTime();
       ticker = Executors.newSingleThreadScheduledExecutor();
       ticker.scheduleAtFixedRate(this::tick, 1, 1, TimeUnit.SECONDS);
@@ -472,34 +472,16 @@ public final class AdmissionBench {
       endNanos = System.nanoTime();
       stopped = true;
       unfinishedAtEnd = outstanding.get();
-      Map<String, Long> end = threadCpuByGroup();
+      Map<String, Long> end = ThreadCpu.byName(false);
       serviceWallNanos = SERVICE_WALL_NANOS.get() - serviceWallAtStart;
       workerCpuNanos = end.getOrDefault("admission-bench-worker", 0L)
           - cpuAtStart.getOrDefault("admission-bench-worker", 0L);
       cpuMillisByThreads = new LinkedHashMap<>();
-      end.entrySet().stream()
-          .map(e -> Map.entry(e.getKey(), e.getValue() - cpuAtStart.getOrDefault(e.getKey(), 0L)))
-          .filter(e -> e.getValue() > 50_000_000L)
-          .sorted((a, b) -> Long.compare(b.getValue(), a.getValue()))
-          .forEach(e -> cpuMillisByThreads.put(e.getKey(), e.getValue() / 1_000_000));
-    }
-
-    /**
-     * CPU time of this process's live threads, by name with digits dropped ("grpc-quic-quiche-3"
-     * and "-4" together): where a phase's CPU went (the worker, the QUIC event loops or kwik's
-     * threads, the clients). Threads that ended during the phase are missing.
-     */
-    private static Map<String, Long> threadCpuByGroup() {
-      Map<String, Long> byGroup = new LinkedHashMap<>();
-      for (long id : THREADS.getAllThreadIds()) {
-        var info = THREADS.getThreadInfo(id);
-        long cpu = THREADS.getThreadCpuTime(id);
-        if (info == null || cpu < 0) {
-          continue;
+      ThreadCpu.since(cpuAtStart, end).forEach((name, cpu) -> {
+        if (cpu > 50_000_000L) {
+          cpuMillisByThreads.put(name, cpu / 1_000_000);
         }
-        byGroup.merge(info.getThreadName().replaceAll("[0-9]+", "#"), cpu, Long::sum);
-      }
-      return byGroup;
+      });
     }
 
     /** One second's row. */
@@ -525,7 +507,7 @@ public final class AdmissionBench {
       row.put("limit", setup.limit());
       row.put("outstanding", outstanding.get());
       // Where the second's CPU went: the service's worker (10 ms a call) and the rest.
-      Map<String, Long> cpu = threadCpuByGroup();
+      Map<String, Long> cpu = ThreadCpu.byName(false);
       long worker = cpu.getOrDefault("admission-bench-worker", 0L);
       long all = cpu.values().stream().mapToLong(Long::longValue).sum();
       row.put("workerCpuPct", lastWorkerCpu < 0 ? Double.NaN : (worker - lastWorkerCpu) / 1e7);

@@ -4,16 +4,12 @@ import com.sun.management.OperatingSystemMXBean;
 import io.grpc.Channel;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 
 /**
@@ -29,7 +25,6 @@ import java.util.stream.Stream;
  *     [--seconds 8] [--warmup-seconds 4] [--by-thread] [--only NETTY_TLS,QUIC_QUICHE]</pre>
  */
 public final class CallCpuBench {
-  private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
   private static final OperatingSystemMXBean OS =
       (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
 
@@ -83,68 +78,52 @@ public final class CallCpuBench {
 
   private static String measure(Channel channel, int threads, long seconds, long warmupSeconds)
       throws Exception {
-    AtomicLong calls = new AtomicLong();
-    AtomicBoolean stop = new AtomicBoolean();
-    List<Thread> callers = new ArrayList<>();
-    for (int i = 0; i < threads; i++) {
-      Thread t = new Thread(() -> {
-        while (!stop.get()) {
-          GrpcBench.unary(channel);
-          calls.incrementAndGet();
-        }
-      }, "bench-caller-" + i);
-      t.setDaemon(true);
-      callers.add(t);
-      t.start();
+    UnaryCallers callers = new UnaryCallers(channel, threads, "bench-caller-");
+    Map<String, Long> cpu0;
+    Map<String, Long> cpu1;
+    long process0;
+    long process1;
+    long switches0;
+    long switches1;
+    long calls0;
+    long calls1;
+    long t0;
+    long t1;
+    try {
+      Thread.sleep(warmupSeconds * 1000); // a fixed window of load, not synchronisation
+      cpu0 = ThreadCpu.byName(byThread);
+      process0 = OS.getProcessCpuTime();
+      switches0 = contextSwitches();
+      calls0 = callers.calls();
+      t0 = System.nanoTime();
+      Thread.sleep(seconds * 1000);
+      calls1 = callers.calls();
+      t1 = System.nanoTime();
+      switches1 = contextSwitches();
+      process1 = OS.getProcessCpuTime();
+      cpu1 = ThreadCpu.byName(byThread);
+    } finally {
+      callers.close();
     }
-    Thread.sleep(warmupSeconds * 1000); // a fixed window of load, not synchronisation
-    Map<String, Long> cpu0 = cpuByGroup();
-    long process0 = OS.getProcessCpuTime();
-    long switches0 = contextSwitches();
-    long calls0 = calls.get();
-    long t0 = System.nanoTime();
-    Thread.sleep(seconds * 1000);
-    long calls1 = calls.get();
-    long t1 = System.nanoTime();
-    long switches1 = contextSwitches();
-    long process1 = OS.getProcessCpuTime();
-    Map<String, Long> cpu1 = cpuByGroup();
-    stop.set(true);
-    for (Thread t : callers) {
-      t.join(30_000);
+    if (callers.failure() != null) {
+      throw new IllegalStateException("a call failed", callers.failure());
     }
     long n = Math.max(1, calls1 - calls0);
-    long threadsCpu = 0;
-    for (Map.Entry<String, Long> e : cpu1.entrySet()) {
-      threadsCpu += e.getValue() - cpu0.getOrDefault(e.getKey(), 0L);
-    }
+    Map<String, Long> used = ThreadCpu.since(cpu0, cpu1);
+    long threadsCpu = used.values().stream().mapToLong(Long::longValue).sum();
     StringBuilder groups = new StringBuilder();
-    cpu1.entrySet().stream()
-        .map(e -> Map.entry(e.getKey(), e.getValue() - cpu0.getOrDefault(e.getKey(), 0L)))
-        .filter(e -> e.getValue() / 1000.0 / n >= 0.5)
-        .sorted((a, b) -> Long.compare(b.getValue(), a.getValue()))
-        .forEach(e -> groups.append(String.format(Locale.ROOT, "%s%s %.1f",
-            groups.length() == 0 ? "" : ", ", e.getKey(), e.getValue() / 1000.0 / n)));
+    used.forEach((name, cpu) -> {
+      if (cpu / 1000.0 / n >= 0.5) {
+        groups.append(String.format(Locale.ROOT, "%s%s %.1f",
+            groups.length() == 0 ? "" : ", ", name, cpu / 1000.0 / n));
+      }
+    });
     // The JVM's own threads (garbage collection, JIT compilers) are not Java threads here.
     groups.append(String.format(Locale.ROOT, ", JVM (GC, JIT) %.1f",
         (process1 - process0 - threadsCpu) / 1000.0 / n));
     return String.format(Locale.ROOT, " %.0f | %.1f | %.2f | %s |",
         n / ((t1 - t0) / 1e9), (process1 - process0) / 1000.0 / n,
         (switches1 - switches0) / (double) n, groups);
-  }
-
-  /** CPU time of live threads by name with digits dropped; threads that ended are missing. */
-  private static Map<String, Long> cpuByGroup() {
-    Map<String, Long> byGroup = new LinkedHashMap<>();
-    for (long id : THREADS.getAllThreadIds()) {
-      var info = THREADS.getThreadInfo(id);
-      long cpu = THREADS.getThreadCpuTime(id);
-      if (info != null && cpu >= 0) {
-        String name = info.getThreadName();
-        byGroup.merge(byThread ? name : name.replaceAll("[0-9]+", "#"), cpu, Long::sum);
-      }
-    }
-    return byGroup;
   }
 
   /** Voluntary and involuntary context switches of this process's threads (Linux; 0 elsewhere). */

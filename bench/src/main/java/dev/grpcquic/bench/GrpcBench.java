@@ -8,15 +8,12 @@ import io.grpc.Status;
 import io.grpc.stub.ClientCalls;
 import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 
 /** The gRPC measurements; the same code for every transport. */
 final class GrpcBench {
@@ -43,44 +40,31 @@ final class GrpcBench {
     int threads = plan.throughputThreads();
     Progress.log("%s: unary throughput, %d threads: %ds warm-up, %ds measured", label, threads,
         plan.throughputWarmup().toSeconds(), plan.throughputMeasure().toSeconds());
-    AtomicLong calls = new AtomicLong();
-    AtomicReference<Throwable> failure = new AtomicReference<>();
-    List<Thread> workers = new ArrayList<>();
-    long stopAt = System.nanoTime()
-        + plan.throughputWarmup().plus(plan.throughputMeasure()).plusMillis(200).toNanos();
-    for (int i = 0; i < threads; i++) {
-      Thread t = new Thread(() -> {
-        try {
-          while (System.nanoTime() < stopAt && failure.get() == null) {
-            unary(channel);
-            calls.incrementAndGet();
-          }
-        } catch (Throwable e) {
-          failure.compareAndSet(null, e);
-        }
-      }, "bench-unary-" + i);
-      t.setDaemon(true);
-      workers.add(t);
-      t.start();
+    long c0;
+    long c1;
+    long t0;
+    long t1;
+    UnaryCallers callers = new UnaryCallers(channel, threads, "bench-unary-");
+    try {
+      Thread.sleep(plan.throughputWarmup().toMillis());
+      c0 = callers.calls();
+      t0 = System.nanoTime();
+      Thread.sleep(plan.throughputMeasure().toMillis());
+      c1 = callers.calls();
+      t1 = System.nanoTime();
+    } finally {
+      callers.close();
     }
-    Thread.sleep(plan.throughputWarmup().toMillis());
-    long c0 = calls.get();
-    long t0 = System.nanoTime();
-    Thread.sleep(plan.throughputMeasure().toMillis());
-    long c1 = calls.get();
-    long t1 = System.nanoTime();
-    for (Thread t : workers) {
-      t.join(35_000);
-    }
+    Throwable failure = callers.failure();
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("threads", threads);
     m.put("calls", c1 - c0);
     m.put("seconds", (t1 - t0) / 1e9);
     double rate = (c1 - c0) / ((t1 - t0) / 1e9);
     m.put("callsPerSecond", rate);
-    m.put("failure", failure.get() == null ? null : String.valueOf(failure.get()));
+    m.put("failure", failure == null ? null : String.valueOf(failure));
     Progress.log("%s: %.0f calls/s%s", label, rate,
-        failure.get() == null ? "" : " (failure: " + failure.get() + ")");
+        failure == null ? "" : " (failure: " + failure + ")");
     return m;
   }
 

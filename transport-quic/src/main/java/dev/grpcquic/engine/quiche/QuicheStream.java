@@ -109,9 +109,10 @@ final class QuicheStream extends ChannelInboundHandlerAdapter implements QuicStr
   }
 
   /**
-   * Event loop, once the stream is in its channel's pipeline: reads what the credit allows now.
-   * A new request stream's HEADERS arrived with it and Netty marked it readable, so they reach
-   * the handler in this turn instead of a task's after the connection's other work.
+   * Event loop: reads what the credit allows now, unless the receiving side is done. A new peer
+   * stream calls it once it is in its channel's pipeline: its first bytes (a request's HEADERS)
+   * arrived with it and Netty marked it readable, so they reach the handler in this turn instead
+   * of a task's after the connection's other work.
    */
   void startReading() {
     if (!inputDone && !abandoned) {
@@ -173,11 +174,7 @@ final class QuicheStream extends ChannelInboundHandlerAdapter implements QuicStr
     }
     requested.addAndGet(bytes);
     if (creditNeeded) {
-      run(() -> {
-        if (!inputDone && !abandoned) {
-          deliver();
-        }
-      });
+      run(this::startReading);
     }
   }
 

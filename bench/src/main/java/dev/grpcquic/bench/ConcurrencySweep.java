@@ -1,9 +1,11 @@
 package dev.grpcquic.bench;
 
+import com.sun.management.OperatingSystemMXBean;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.StreamObserver;
+import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -21,12 +23,26 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class ConcurrencySweep {
   private static final int MAX_SAMPLES = 4_000_000;
 
-  /** One level of the sweep. */
-  record Point(int inFlight, double callsPerSecond, LatencyStats latency, long failures) {
+  private static final OperatingSystemMXBean OS =
+      (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+
+  /**
+   * One level of the sweep. {@code cpuMicrosPerCall} is this process's CPU time over the level
+   * divided by its calls: with client and server in one JVM and the cores saturated, calls/s is
+   * the cores over this figure, so it says whether a throughput gap is CPU per call.
+   * {@code packetsPerCall} counts UDP datagrams and TCP segments sent (both directions, on
+   * loopback, machine-wide: {@link NetCounters}), which says how well calls share packets;
+   * {@code receiveDrops} the datagrams a full UDP receive buffer dropped meanwhile.
+   */
+  record Point(int inFlight, double callsPerSecond, LatencyStats latency, long failures,
+      double cpuMicrosPerCall, double packetsPerCall, long receiveDrops) {
     Map<String, Object> toMap() {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("inFlight", inFlight);
       m.put("callsPerSecond", callsPerSecond);
+      m.put("cpuMicrosPerCall", cpuMicrosPerCall);
+      m.put("packetsPerCall", packetsPerCall);
+      m.put("udpReceiveBufferDrops", receiveDrops);
       m.put("failures", failures);
       m.put("latency", latency == null ? null : latency.toMap());
       return m;
@@ -41,12 +57,20 @@ final class ConcurrencySweep {
     for (int level : levels) {
       level(channel, level, warmup, null);
       Recorder recorder = new Recorder();
+      long cpuBefore = OS.getProcessCpuTime();
+      NetCounters netBefore = NetCounters.now();
       long elapsed = level(channel, level, measure, recorder);
-      LatencyStats stats = recorder.count() == 0 ? null
-          : LatencyStats.of(recorder.samples, recorder.count());
-      Point p = new Point(level, recorder.count() / (elapsed / 1e9), stats, recorder.failures.get());
+      NetCounters net = NetCounters.now().since(netBefore);
+      long cpu = OS.getProcessCpuTime() - cpuBefore;
+      int calls = recorder.count();
+      LatencyStats stats = calls == 0 ? null : LatencyStats.of(recorder.samples, calls);
+      Point p = new Point(level, calls / (elapsed / 1e9), stats, recorder.failures.get(),
+          calls == 0 ? 0 : cpu / 1000.0 / calls,
+          calls == 0 ? 0 : (double) net.packetsSent() / calls, net.udpReceiveBufferDrops());
       points.add(p);
-      Progress.log("%s: %4d in flight: %.0f calls/s, %s%s", label, level, p.callsPerSecond(),
+      Progress.log("%s: %4d in flight: %.0f calls/s, %.0f µs CPU and %.2f packets per call%s, %s%s",
+          label, level, p.callsPerSecond(), p.cpuMicrosPerCall(), p.packetsPerCall(),
+          p.receiveDrops() > 0 ? " (" + p.receiveDrops() + " datagrams dropped on receive)" : "",
           stats, p.failures() > 0 ? ", " + p.failures() + " failed" : "");
     }
     return points;

@@ -28,7 +28,7 @@ public final class ExecutorHopBench {
       for (int round = 1; round <= options.rounds(); round++) {
         for (Transport t : options.transports()) {
           for (boolean direct : new boolean[] {false, true}) {
-            long[] micros = loop(t, direct, tls, options.calls());
+            long[] micros = loop(t, direct, tls, options);
             System.out.printf(Locale.ROOT, "| %d | %s | %s | %d | %d | %d |%n", round, t.label,
                 direct ? "direct" : "default", micros[0], micros[1], micros[2]);
           }
@@ -41,8 +41,9 @@ public final class ExecutorHopBench {
   }
 
   /** p50, p90 and p99 in µs of {@code calls} calls after as many warm-up calls (at most 3000). */
-  private static long[] loop(Transport t, boolean direct, TlsFiles tls, int calls)
+  private static long[] loop(Transport t, boolean direct, TlsFiles tls, LoopOptions options)
       throws Exception {
+    int calls = options.calls();
     io.grpc.ServerBuilder<?> serverBuilder =
         GrpcEndpoint.serverBuilder(t, tls, new InetSocketAddress("127.0.0.1", 0));
     Server server = (direct ? serverBuilder.directExecutor() : serverBuilder).build().start();
@@ -56,6 +57,7 @@ public final class ExecutorHopBench {
       }
       long[] nanos = new long[calls];
       for (int i = 0; i < calls; i++) {
+        options.pause();
         long start = System.nanoTime();
         ClientCalls.blockingUnaryCall(channel, BenchService.UNARY, CallOptions.DEFAULT, request);
         nanos[i] = System.nanoTime() - start;

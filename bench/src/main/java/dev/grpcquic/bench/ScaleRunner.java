@@ -210,10 +210,11 @@ public final class ScaleRunner {
             .toList()
         : List.of();
     md.append("| In flight |");
-    sweeps.keySet().forEach(t -> md.append(" ").append(t.label).append(" calls/s | p50 / p99 (µs) |"));
+    sweeps.keySet().forEach(t -> md.append(" ").append(t.label)
+        .append(" calls/s | p50 / p99 (µs) | CPU µs / packets per call |"));
     quics.forEach(t -> md.append(" ").append(t.label).append(" ÷ Netty TLS calls/s |"));
     md.append("\n|---:|");
-    sweeps.keySet().forEach(t -> md.append("---:|---:|"));
+    sweeps.keySet().forEach(t -> md.append("---:|---:|---:|"));
     quics.forEach(t -> md.append("---:|"));
     md.append("\n");
     for (int i = 0; i < plan.levels().length; i++) {
@@ -221,10 +222,11 @@ public final class ScaleRunner {
       for (List<ConcurrencySweep.Point> points : sweeps.values()) {
         ConcurrencySweep.Point p = i < points.size() ? points.get(i) : null;
         if (p == null || p.latency() == null) {
-          md.append(" — | — |");
+          md.append(" — | — | — |");
         } else {
-          md.append(String.format(" %.0f | %.0f / %.0f |", p.callsPerSecond(), p.latency().p50Us(),
-              p.latency().p99Us()));
+          md.append(String.format(" %.0f | %.0f / %.0f | %.0f / %.2f |", p.callsPerSecond(),
+              p.latency().p50Us(), p.latency().p99Us(), p.cpuMicrosPerCall(),
+              p.packetsPerCall()));
         }
       }
       for (Transport t : quics) {

@@ -15,9 +15,12 @@ import io.grpc.ServerInterceptor;
 import io.grpc.ServerStreamTracer;
 import io.grpc.Status;
 import io.grpc.stub.ClientCalls;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -37,8 +40,12 @@ import java.util.concurrent.TimeUnit;
  *       packets, client transport, the hop to the calling thread).
  * </ul>
  *
+ * <p>A second table takes the slowest 1 % of calls apart the same way (the median of each leg
+ * among them: which leg makes the p99), beside what the whole loop spent waiting for a core
+ * ({@link RunQueueWait}) and in garbage collection.
+ *
  * <pre>java -cp bench/target/benchmarks.jar dev.grpcquic.bench.UnaryLegsBench [--rounds 2]
- *     [--calls 6000] [--only NETTY_TLS,QUIC_QUICHE,QUIC]</pre>
+ *     [--calls 6000] [--only NETTY_TLS,QUIC_QUICHE,QUIC] [--pause-micros 0]</pre>
  */
 public final class UnaryLegsBench {
   private static final String[] LEGS =
@@ -57,20 +64,32 @@ public final class UnaryLegsBench {
     }
     System.out.println();
     System.out.println("|---|---|" + "---|".repeat(LEGS.length));
+    StringBuilder tails = new StringBuilder();
     try (TlsFiles tls = TlsFiles.create()) {
       for (int round = 1; round <= options.rounds(); round++) {
         for (Transport t : options.transports()) {
-          System.out.printf(Locale.ROOT, "| %d | %s |%s%n", round, t.label,
-              measure(t, tls, options.calls()));
+          String[] rows = measure(t, tls, options);
+          System.out.printf(Locale.ROOT, "| %d | %s |%s%n", round, t.label, rows[0]);
+          tails.append(String.format(Locale.ROOT, "| %d | %s |%s%n", round, t.label, rows[1]));
         }
       }
     }
-    System.out.printf(Locale.ROOT, "load average %.1f%n", java.lang.management.ManagementFactory
+    System.out.print("\nThe slowest 1 % of calls\n\n| round | transport | whole call p99 µs |");
+    for (String leg : LEGS) {
+      System.out.print(" " + leg + " |");
+    }
+    System.out.println(" waiting for a core, µs per call (most: group) | GC pauses (ms) |");
+    System.out.println("|---|---|---|" + "---|".repeat(LEGS.length) + "---|---|");
+    System.out.print(tails);
+    System.out.printf(Locale.ROOT, "load average %.1f%n", ManagementFactory
         .getOperatingSystemMXBean().getSystemLoadAverage());
     System.exit(0); // kwik's connector threads are not daemons
   }
 
-  private static String measure(Transport t, TlsFiles tls, int calls) throws Exception {
+  /** The legs' row and the slowest calls' row of one transport. */
+  private static String[] measure(Transport t, TlsFiles tls, LoopOptions options)
+      throws Exception {
+    int calls = options.calls();
     Points points = new Points(calls);
     Server server = GrpcEndpoint.serverBuilder(t, tls, new InetSocketAddress("127.0.0.1", 0))
         .addStreamTracerFactory(new ServerStreamTracer.Factory() {
@@ -91,23 +110,52 @@ public final class UnaryLegsBench {
       for (int i = 0; i < Math.min(calls, 3000); i++) {
         ClientCalls.blockingUnaryCall(observed, BenchService.UNARY, CallOptions.DEFAULT, request);
       }
+      Map<String, Long> waitedBefore = RunQueueWait.byGroup();
+      long[] gcBefore = gcPauses();
       for (int i = 0; i < calls; i++) {
+        options.pause();
         points.at[Points.START][i] = System.nanoTime();
         current = i;
         ClientCalls.blockingUnaryCall(observed, BenchService.UNARY, CallOptions.DEFAULT, request);
         current = -1;
       }
+      long[] gcAfter = gcPauses();
+      Map<String, Long> waitedAfter = RunQueueWait.byGroup();
       StringBuilder row = new StringBuilder();
+      StringBuilder tail = new StringBuilder();
+      boolean[] slowest = points.slowest(0.01);
+      tail.append(String.format(Locale.ROOT, " %d |", points.wholeCallPercentile(0.99)));
       for (int leg = 0; leg < LEGS.length; leg++) {
-        long[] micros = points.leg(leg == 0 ? Points.START : leg - 1,
-            leg == 0 ? Points.CLIENT_CLOSED : leg);
+        int from = leg == 0 ? Points.START : leg - 1;
+        int to = leg == 0 ? Points.CLIENT_CLOSED : leg;
+        long[] micros = points.leg(from, to);
         row.append(String.format(Locale.ROOT, " %d (%d) |", micros[0], micros[1]));
+        tail.append(String.format(Locale.ROOT, " %d |", points.median(from, to, slowest)));
       }
-      return row.toString();
+      var most = waitedAfter.entrySet().stream()
+          .map(e -> Map.entry(e.getKey(), e.getValue() - waitedBefore.getOrDefault(e.getKey(), 0L)))
+          .max(Map.Entry.comparingByValue());
+      tail.append(String.format(Locale.ROOT, " %.1f (%s) | %d (%d) |",
+          RunQueueWait.total(waitedBefore, waitedAfter) / 1000.0 / calls,
+          most.map(e -> String.format(Locale.ROOT, "%.1f: %s", e.getValue() / 1000.0 / calls,
+              e.getKey())).orElse("-"),
+          gcAfter[0] - gcBefore[0], gcAfter[1] - gcBefore[1]));
+      return new String[] {row.toString(), tail.toString()};
     } finally {
       channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
       server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
+  }
+
+  /** Collections so far and their time in milliseconds, over every collector. */
+  private static long[] gcPauses() {
+    long count = 0;
+    long millis = 0;
+    for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+      count += Math.max(0, gc.getCollectionCount());
+      millis += Math.max(0, gc.getCollectionTime());
+    }
+    return new long[] {count, millis};
   }
 
   /** Timestamps of each measured call at each point, in the order the call passes them. */
@@ -134,12 +182,50 @@ public final class UnaryLegsBench {
     }
 
     long[] leg(int from, int to) {
+      long[] nanos = durations(from, to);
+      Arrays.sort(nanos);
+      return new long[] {nanos[nanos.length / 2] / 1000, nanos[nanos.length * 9 / 10] / 1000};
+    }
+
+    long[] durations(int from, int to) {
       long[] nanos = new long[at[0].length];
       for (int i = 0; i < nanos.length; i++) {
         nanos[i] = at[to][i] - at[from][i];
       }
-      Arrays.sort(nanos);
-      return new long[] {nanos[nanos.length / 2] / 1000, nanos[nanos.length * 9 / 10] / 1000};
+      return nanos;
+    }
+
+    long wholeCallPercentile(double p) {
+      long[] whole = durations(START, CLIENT_CLOSED);
+      Arrays.sort(whole);
+      return whole[(int) (whole.length * p)] / 1000;
+    }
+
+    /** Which calls are the slowest {@code fraction} of all by their whole time. */
+    boolean[] slowest(double fraction) {
+      long[] whole = durations(START, CLIENT_CLOSED);
+      long[] sorted = whole.clone();
+      Arrays.sort(sorted);
+      long threshold = sorted[(int) (sorted.length * (1 - fraction))];
+      boolean[] slow = new boolean[whole.length];
+      for (int i = 0; i < whole.length; i++) {
+        slow[i] = whole[i] >= threshold;
+      }
+      return slow;
+    }
+
+    /** The median of one leg among the chosen calls, in microseconds. */
+    long median(int from, int to, boolean[] chosen) {
+      long[] all = durations(from, to);
+      long[] picked = new long[all.length];
+      int n = 0;
+      for (int i = 0; i < all.length; i++) {
+        if (chosen[i]) {
+          picked[n++] = all[i];
+        }
+      }
+      Arrays.sort(picked, 0, n);
+      return n == 0 ? 0 : picked[n / 2] / 1000;
     }
 
     ServerInterceptor serverSide() {

@@ -19,7 +19,10 @@ final class RunQueueWait {
 
   private RunQueueWait() {}
 
-  /** Nanoseconds waited by thread group, since each thread started. */
+  /**
+   * Nanoseconds waited by thread group, since each thread started; {@link ThreadCpu#since} gives
+   * what each group waited between two snapshots.
+   */
   static Map<String, Long> byGroup() {
     Map<String, Long> waited = new LinkedHashMap<>();
     try (Stream<Path> tasks = Files.list(TASKS)) {
@@ -36,14 +39,5 @@ final class RunQueueWait {
       return Map.of();
     }
     return waited;
-  }
-
-  /** The whole process's wait between two snapshots of {@link #byGroup}, in nanoseconds. */
-  static long total(Map<String, Long> before, Map<String, Long> after) {
-    long sum = 0;
-    for (var e : after.entrySet()) {
-      sum += e.getValue() - before.getOrDefault(e.getKey(), 0L);
-    }
-    return sum;
   }
 }

@@ -28,7 +28,10 @@ final class ThreadCpu {
     return byName;
   }
 
-  /** What each name used between two snapshots of {@link #byName}, largest first. */
+  /**
+   * What each name used between two snapshots of {@link #byName} (or of another per-name counter,
+   * {@link RunQueueWait#byGroup}), largest first.
+   */
   static Map<String, Long> since(Map<String, Long> before, Map<String, Long> after) {
     Map<String, Long> used = new LinkedHashMap<>();
     after.entrySet().stream()

@@ -123,8 +123,9 @@ public final class UnaryLegsBench {
       Map<String, Long> waitedAfter = RunQueueWait.byGroup();
       StringBuilder row = new StringBuilder();
       StringBuilder tail = new StringBuilder();
-      boolean[] slowest = points.slowest(0.01);
-      tail.append(String.format(Locale.ROOT, " %d |", points.wholeCallPercentile(0.99)));
+      long p99 = points.wholeCallAt(0.99);
+      boolean[] slowest = points.wholeCallAtLeast(p99);
+      tail.append(String.format(Locale.ROOT, " %d |", p99 / 1000));
       for (int leg = 0; leg < LEGS.length; leg++) {
         int from = leg == 0 ? Points.START : leg - 1;
         int to = leg == 0 ? Points.CLIENT_CLOSED : leg;
@@ -132,14 +133,14 @@ public final class UnaryLegsBench {
         row.append(String.format(Locale.ROOT, " %d (%d) |", micros[0], micros[1]));
         tail.append(String.format(Locale.ROOT, " %d |", points.median(from, to, slowest)));
       }
-      var most = waitedAfter.entrySet().stream()
-          .map(e -> Map.entry(e.getKey(), e.getValue() - waitedBefore.getOrDefault(e.getKey(), 0L)))
-          .max(Map.Entry.comparingByValue());
+      Map<String, Long> waited = ThreadCpu.since(waitedBefore, waitedAfter); // largest first
+      long waitedTotal = waited.values().stream().mapToLong(Long::longValue).sum();
+      String most = waited.entrySet().stream().findFirst()
+          .map(e -> String.format(Locale.ROOT, "%.1f: %s", e.getValue() / 1000.0 / calls,
+              e.getKey()))
+          .orElse("-");
       tail.append(String.format(Locale.ROOT, " %.1f (%s) | %d (%d) |",
-          RunQueueWait.total(waitedBefore, waitedAfter) / 1000.0 / calls,
-          most.map(e -> String.format(Locale.ROOT, "%.1f: %s", e.getValue() / 1000.0 / calls,
-              e.getKey())).orElse("-"),
-          gcAfter[0] - gcBefore[0], gcAfter[1] - gcBefore[1]));
+          waitedTotal / 1000.0 / calls, most, gcAfter[0] - gcBefore[0], gcAfter[1] - gcBefore[1]));
       return new String[] {row.toString(), tail.toString()};
     } finally {
       channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
@@ -195,21 +196,19 @@ public final class UnaryLegsBench {
       return nanos;
     }
 
-    long wholeCallPercentile(double p) {
+    /** The whole call's duration at quantile {@code p} (nearest rank), in nanoseconds. */
+    long wholeCallAt(double p) {
       long[] whole = durations(START, CLIENT_CLOSED);
       Arrays.sort(whole);
-      return whole[(int) (whole.length * p)] / 1000;
+      return whole[(int) (whole.length * p)];
     }
 
-    /** Which calls are the slowest {@code fraction} of all by their whole time. */
-    boolean[] slowest(double fraction) {
+    /** Which calls took at least {@code nanos} in all. */
+    boolean[] wholeCallAtLeast(long nanos) {
       long[] whole = durations(START, CLIENT_CLOSED);
-      long[] sorted = whole.clone();
-      Arrays.sort(sorted);
-      long threshold = sorted[(int) (sorted.length * (1 - fraction))];
       boolean[] slow = new boolean[whole.length];
       for (int i = 0; i < whole.length; i++) {
-        slow[i] = whole[i] >= threshold;
+        slow[i] = whole[i] >= nanos;
       }
       return slow;
     }
